@@ -1,0 +1,1 @@
+"""Small test helpers shared across the suite."""
