@@ -1,0 +1,1 @@
+"""Audio plumbing: PCM conversion, WAV, decoding and encoding files, resampling."""

@@ -1,0 +1,92 @@
+"""Raw PCM <-> NumPy float32, downmixing and resampling."""
+
+from __future__ import annotations
+
+from math import gcd
+
+import numpy as np
+
+from atelico.errors import AudioError
+
+SAMPLE_FORMATS = ("s16le", "f32le")
+MAX_CHANNELS = 8
+MIN_SAMPLE_RATE_HZ = 1_000
+MAX_SAMPLE_RATE_HZ = 384_000
+
+
+def check_description(sample_rate_hz: object, sample_format: object, channels: object) -> tuple[int, str, int]:
+    """Validate an audio description; raise AudioError with a precise code otherwise."""
+    if not isinstance(sample_rate_hz, int) or isinstance(sample_rate_hz, bool) or not (
+            MIN_SAMPLE_RATE_HZ <= sample_rate_hz <= MAX_SAMPLE_RATE_HZ):
+        raise AudioError(f"sample_rate_hz must be an integer in [{MIN_SAMPLE_RATE_HZ}, "
+                         f"{MAX_SAMPLE_RATE_HZ}], got {sample_rate_hz!r}",
+                         code="audio.invalid", details={"field": "sample_rate_hz"})
+    if sample_format not in SAMPLE_FORMATS:
+        raise AudioError(f"sample_format must be one of {list(SAMPLE_FORMATS)}, got {sample_format!r}",
+                         code="audio.unsupported_format", details={"field": "sample_format"})
+    if not isinstance(channels, int) or isinstance(channels, bool) or not 1 <= channels <= MAX_CHANNELS:
+        raise AudioError(f"channels must be an integer in [1, {MAX_CHANNELS}], got {channels!r}",
+                         code="audio.invalid", details={"field": "channels"})
+    return sample_rate_hz, sample_format, channels
+
+
+def bytes_to_float32(data: bytes, sample_format: str = "s16le", channels: int = 1) -> np.ndarray:
+    """Decode interleaved PCM bytes into mono float32 in [-1, 1] (channels averaged).
+
+    Raises:
+        AudioError: when the byte count is not a whole number of frames or samples are NaN/inf.
+    """
+    width = 2 if sample_format == "s16le" else 4
+    if sample_format not in SAMPLE_FORMATS:
+        raise AudioError(f"unsupported sample_format {sample_format!r}", code="audio.unsupported_format")
+    if len(data) % (width * channels):
+        raise AudioError(f"{len(data)} bytes is not a whole number of {channels}-channel "
+                         f"{sample_format} frames", code="audio.invalid")
+    if sample_format == "s16le":
+        x = np.frombuffer(data, dtype="<i2").astype(np.float32) / 32768.0
+    else:
+        x = np.frombuffer(data, dtype="<f4").astype(np.float32)
+        if not np.all(np.isfinite(x)):
+            raise AudioError("audio contains NaN or infinite samples", code="audio.invalid")
+        x = np.clip(x, -1.0, 1.0)
+    return downmix(x, channels)
+
+
+def downmix(x: np.ndarray, channels: int) -> np.ndarray:
+    """Average interleaved channels into mono."""
+    if channels == 1:
+        return x
+    return x.reshape(-1, channels).mean(axis=1).astype(np.float32)
+
+
+def float32_to_bytes(x: np.ndarray, sample_format: str = "s16le") -> bytes:
+    """Encode mono float32 audio as little-endian PCM bytes (clipped to [-1, 1])."""
+    x = np.clip(np.nan_to_num(np.asarray(x, dtype=np.float32)), -1.0, 1.0)
+    if sample_format == "s16le":
+        return (np.round(x * 32767.0)).astype("<i2").tobytes()
+    if sample_format == "f32le":
+        return x.astype("<f4").tobytes()
+    raise AudioError(f"unsupported sample_format {sample_format!r}", code="audio.unsupported_format")
+
+
+def to_float32(x: np.ndarray) -> np.ndarray:
+    """Accept float (any width) in [-1, 1] or int16 PCM; return float32 in [-1, 1]."""
+    x = np.asarray(x)
+    if x.dtype == np.int16:
+        return (x.astype(np.float32) / 32768.0)
+    if np.issubdtype(x.dtype, np.integer):
+        raise AudioError(f"integer PCM must be int16, got {x.dtype}", code="audio.invalid")
+    x = x.astype(np.float32, copy=False)
+    if x.size and not np.all(np.isfinite(x)):
+        raise AudioError("audio contains NaN or infinite samples", code="audio.invalid")
+    return x
+
+
+def resample(x: np.ndarray, from_hz: int, to_hz: int) -> np.ndarray:
+    """Polyphase resampling (scipy); returns float32. No-op when the rates match."""
+    if from_hz == to_hz or len(x) == 0:
+        return np.asarray(x, dtype=np.float32)
+    from scipy.signal import resample_poly
+
+    g = gcd(int(from_hz), int(to_hz))
+    return resample_poly(x, to_hz // g, from_hz // g).astype(np.float32)
