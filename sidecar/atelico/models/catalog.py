@@ -1,0 +1,193 @@
+"""The model catalog: model ids, aliases, default ids and assets with pinned sizes and sha256."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from typing import Any, Iterable, Literal, Mapping
+
+from atelico.errors import UnknownModel
+
+ModelKind = Literal["tts", "stt", "face"]
+
+#: Prefix the reference accepts in front of every model id (``in-memory::kokoro``).
+ID_PREFIX = "in-memory::"
+
+
+@dataclass(frozen=True)
+class FileSpec:
+    """One file of an asset: its path inside the asset directory, size in bytes and sha256."""
+
+    path: str
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class AssetSpec:
+    """A directory of files a model needs, and the places those files can come from.
+
+    ``files`` is ``None`` for hub-only assets whose hashes are not known offline: they are
+    pinned at download time from the hub's own LFS sha256 into a manifest in the asset
+    directory, and verified against that manifest afterwards.
+    ``sources`` are tried in order after the cache (see :mod:`atelico.models.assets`).
+    """
+
+    id: str
+    files: tuple[FileSpec, ...] | None
+    sources: tuple[Mapping[str, Any], ...] = ()
+    description: str = ""
+    license: str = ""
+
+    @property
+    def pinned(self) -> bool:
+        return self.files is not None
+
+    @property
+    def size(self) -> int | None:
+        return None if self.files is None else sum(f.size for f in self.files)
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A model users can name: what it is, which assets it needs and how to load it.
+
+    ``loader`` is an import path ``"package.module:function"``; the function is called as
+    ``load(spec, assets, settings)`` with ``assets`` mapping each asset id to its verified
+    directory. ``variants`` swap the asset list by the value of a ``settings.models`` field
+    (``variant_setting``), e.g. Kokoro's ``kokoro_quant=fp32`` needs the hub's torch weights.
+    ``requires`` are Python distributions the engine imports.
+    """
+
+    id: str
+    kind: ModelKind
+    loader: str
+    assets: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+    description: str = ""
+    default: bool = False
+    languages: tuple[str, ...] = ()
+    requires: tuple[str, ...] = ()
+    variants: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    variant_setting: str | None = None
+
+    def assets_for(self, variant: str | None) -> tuple[str, ...]:
+        """The asset ids for a variant value (``None`` or an unknown value: the default)."""
+        for name, asset_ids in self.variants:
+            if name == variant:
+                return asset_ids
+        return self.assets
+
+    def all_asset_ids(self) -> tuple[str, ...]:
+        seen = dict.fromkeys(self.assets)
+        for _, asset_ids in self.variants:
+            seen.update(dict.fromkeys(asset_ids))
+        return tuple(seen)
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Models, their aliases and default ids, and the assets they reference.
+
+    ``defaults`` maps a generic id (``tts``, ``whisper``, ``face``) to concrete model ids in
+    order of preference; the registry picks the first one that is installed.
+    """
+
+    models: tuple[ModelSpec, ...]
+    assets: Mapping[str, AssetSpec] = field(default_factory=dict)
+    defaults: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        names: dict[str, str] = {}
+        for spec in self.models:
+            for name in (spec.id, *spec.aliases):
+                if name in names or name in self.defaults:
+                    raise ValueError(f"model id or alias {name!r} is defined twice")
+                names[name] = spec.id
+        by_id = {spec.id for spec in self.models}
+        for generic, candidates in self.defaults.items():
+            missing = [c for c in candidates if c not in by_id]
+            if not candidates or missing:
+                raise ValueError(f"default {generic!r} names unknown models {missing}")
+        object.__setattr__(self, "_names", names)
+        object.__setattr__(self, "_by_id", {spec.id: spec for spec in self.models})
+
+    def known_ids(self) -> list[str]:
+        """Every name a user may write: generic defaults, model ids and aliases, sorted."""
+        return sorted({*self.defaults, *self._names})  # type: ignore[attr-defined]
+
+    def model(self, model_id: str) -> ModelSpec:
+        """The spec for a concrete id or alias (no defaults), ``UnknownModel`` otherwise."""
+        name = strip_prefix(model_id)
+        concrete = self._names.get(name)  # type: ignore[attr-defined]
+        if concrete is None:
+            raise self.unknown(model_id)
+        return self._by_id[concrete]  # type: ignore[attr-defined, no-any-return]
+
+    def candidates(self, model_id: str) -> tuple[ModelSpec, ...]:
+        """The specs a name may mean, in order of preference (one unless it is a default)."""
+        name = strip_prefix(model_id)
+        if name in self.defaults:
+            return tuple(self._by_id[c] for c in self.defaults[name])  # type: ignore[attr-defined]
+        return (self.model(model_id),)
+
+    def asset(self, asset_id: str) -> AssetSpec:
+        try:
+            return self.assets[asset_id]
+        except KeyError:
+            raise UnknownModel(f"unknown asset {asset_id!r}; known: "
+                               f"{', '.join(sorted(self.assets))}",
+                               details={"known": sorted(self.assets)}) from None
+
+    def unknown(self, model_id: str) -> UnknownModel:
+        known = self.known_ids()
+        return UnknownModel(f"unknown model {model_id!r}; known models: {', '.join(known)}",
+                            details={"known": known, "model": model_id})
+
+
+def strip_prefix(model_id: str) -> str:
+    """``in-memory::kokoro`` → ``kokoro``; surrounding whitespace is ignored."""
+    name = model_id.strip()
+    return name[len(ID_PREFIX):] if name.startswith(ID_PREFIX) else name
+
+
+def _file_specs(raw: Iterable[Mapping[str, Any]] | None) -> tuple[FileSpec, ...] | None:
+    if raw is None:
+        return None
+    return tuple(FileSpec(path=f["path"], size=int(f["size"]), sha256=str(f["sha256"]).lower())
+                 for f in raw)
+
+
+def parse_catalog(data: Mapping[str, Any]) -> Catalog:
+    """Build a :class:`Catalog` from the JSON structure of ``catalog.json``."""
+    assets = {
+        asset_id: AssetSpec(id=asset_id, files=_file_specs(raw.get("files")),
+                            sources=tuple(raw.get("sources", ())),
+                            description=raw.get("description", ""),
+                            license=raw.get("license", ""))
+        for asset_id, raw in data.get("assets", {}).items()
+    }
+    models = []
+    for raw in data["models"]:
+        spec = ModelSpec(
+            id=raw["id"], kind=raw["kind"], loader=raw["loader"],
+            assets=tuple(raw.get("assets", ())), aliases=tuple(raw.get("aliases", ())),
+            description=raw.get("description", ""), default=bool(raw.get("default", False)),
+            languages=tuple(raw.get("languages", ())), requires=tuple(raw.get("requires", ())),
+            variants=tuple((k, tuple(v)) for k, v in raw.get("variants", {}).items()),
+            variant_setting=raw.get("variant_setting"))
+        unknown_assets = [a for a in spec.all_asset_ids() if a not in assets]
+        if unknown_assets:
+            raise ValueError(f"model {spec.id!r} names unknown assets {unknown_assets}")
+        models.append(spec)
+    defaults = {k: tuple(v) for k, v in data.get("defaults", {}).items()}
+    return Catalog(models=tuple(models), assets=assets, defaults=defaults)
+
+
+@lru_cache(maxsize=1)
+def default_catalog() -> Catalog:
+    """The catalog shipped with the package (``atelico/models/catalog.json``)."""
+    text = resources.files("atelico.models").joinpath("catalog.json").read_text("utf-8")
+    return parse_catalog(json.loads(text))
