@@ -46,6 +46,7 @@ STAMP_NAME = ".atelico-verified.json"
 #: For hub-only assets: the files and hashes pinned when they were downloaded.
 MANIFEST_NAME = ".atelico-manifest.json"
 _CHUNK_BYTES = 1 << 20
+_BAR_MIN_BYTES = 8 << 20  # no progress bar for files smaller than this
 _HUB_PROBE_TIMEOUT_S = 3.0
 _NPM_TIMEOUT_S = 120.0
 
@@ -201,7 +202,7 @@ def _check_cached(asset: AssetSpec, files: Sequence[FileSpec], settings: Setting
         if _stamp_matches(stamp.get(spec.path), path, spec):
             continue
         actual_size = path.stat().st_size
-        actual = sha256_file(path, progress=progress and actual_size > 8 * _CHUNK_BYTES,
+        actual = sha256_file(path, progress=progress and actual_size > _BAR_MIN_BYTES,
                              label=f"verify {asset.id}/{spec.path}")
         if actual != spec.sha256 or actual_size != spec.size:
             stamp.pop(spec.path, None)
@@ -325,7 +326,8 @@ def _from_packages(asset: AssetSpec, source: Mapping[str, Any], missing: Sequenc
                                      f"expected {spec.size} (wrong package version?)")
         plan.append((spec, paths))
     for spec, paths in plan:
-        with _writer(asset.id, root, spec, progress, f"assemble {asset.id}/{spec.path}") as w:
+        with _writer(asset.id, root, spec, progress and spec.size > _BAR_MIN_BYTES,
+                     f"assemble {asset.id}/{spec.path}") as w:
             for part in paths:
                 with open(part, "rb") as fh:
                     w.copy_from(fh)
@@ -397,7 +399,7 @@ def _from_npm(asset: AssetSpec, source: Mapping[str, Any], missing: Sequence[Fil
                 if src is None:
                     continue
                 spec = wanted[rel]
-                with src, _writer(asset.id, root, spec, progress and spec.size > 8 * _CHUNK_BYTES,
+                with src, _writer(asset.id, root, spec, progress and spec.size > _BAR_MIN_BYTES,
                                   f"extract {asset.id}/{rel}") as w:
                     w.copy_from(src)
                     sha = w.commit(source=f"{tgz}:{name}")
