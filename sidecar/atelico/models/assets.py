@@ -757,3 +757,36 @@ def remove_asset(asset_id: str, settings: Settings) -> bool:
             shutil.rmtree(root)
             return True
     return False
+
+
+def asset_obtainable_locally(asset_id: str, settings: Settings, *,
+                             catalog: Catalog | None = None) -> bool:
+    """True if the asset is cached, or can be assembled with no network (packages, tarball).
+
+    Cheap: looks at file sizes and installed distributions, never hashes or runs npm.
+    """
+    asset = (catalog or default_catalog()).asset(asset_id)
+    if asset_present(asset_id, settings, catalog=catalog):
+        return True
+    if asset.files is None:
+        return False
+    for source in asset.sources:
+        kind = source.get("type")
+        if kind == "packages":
+            assemble = source.get("assemble", {})
+            try:
+                if all(spec.path in assemble for spec in asset.files) and all(
+                        _distribution_file(dist, rel)
+                        for spec in asset.files for dist, rel in assemble[spec.path]):
+                    return True
+            except _SourceUnavailable:
+                continue
+        elif kind == "npm":
+            env_name = source.get("env")
+            if env_name and os.environ.get(env_name) and Path(os.environ[env_name]).is_file():
+                return True
+            package, version = source["package"], source["version"]
+            tgz = f"{package.lstrip('@').replace('/', '-')}-{version}.tgz"
+            if (settings.models.cache_dir / "downloads" / tgz).is_file():
+                return True
+    return False
