@@ -622,10 +622,12 @@ def _not_installed(asset: AssetSpec, settings: Settings, missing: Sequence[str],
     ways.append(f"put the files in {root}")
     where = ("offline" if not _network_allowed(settings) or not hubs
              else "the hub was not reachable")
-    message = (f"asset {asset.id!r} is not installed ({len(missing)} file(s) missing, e.g. "
-               f"{', '.join(missing[:3]) or 'everything'}). {where}: {', or '.join(ways)}"
-               + (f" (files from {hubs[0]})" if hubs else "") + ". Tried: "
-               + "; ".join(attempts))
+    if hubs:
+        ways[-1] += f" (from {hubs[0]}, fetched on a connected machine)"
+    what = (f"{len(missing)} file(s) missing: {', '.join(missing[:3])}"
+            f"{', ...' if len(missing) > 3 else ''}" if missing else "nothing downloaded yet")
+    message = (f"asset {asset.id!r} is not installed ({what}). {where}: {', or '.join(ways)}."
+               f" Tried: {'; '.join(attempts)}")
     return ModelNotInstalled(message, details={
         "asset": asset.id, "dir": str(root), "missing": list(missing), "pip": pip,
         "hub": hubs, "attempts": attempts})
