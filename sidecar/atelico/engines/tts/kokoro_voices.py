@@ -1,0 +1,175 @@
+"""Kokoro voice tensors: the 54 built-in voices, cloned ones, blends like ``af_bella(2)+af_sky``."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import tempfile
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from atelico.engines.base import VoiceInfo
+from atelico.errors import VoiceError
+
+from .g2p import LANGUAGES
+
+log = logging.getLogger(__name__)
+
+#: Rows of a voice tensor: one 256-d style per phoneme-sequence length (1..510).
+VOICE_ROWS = 510
+STYLE_DIM = 256
+DEFAULT_VOICE = "af_heart"
+#: A voice id: letters, digits, ``_`` and ``-`` (so never a path).
+VOICE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,63}$")
+_PART = re.compile(r"^\s*([^()\s]+)\s*(?:\(\s*([0-9]*\.?[0-9]+)\s*\))?\s*$")
+_GENDERS = {"f": "female", "m": "male"}
+
+
+def load_voice_file(path: Path) -> np.ndarray:
+    """Read a voice as float32 ``[510, 256]`` from ``.bin`` (raw float32), ``.npy``, ``.safetensors``.
+
+    Raises:
+        ValueError: the file does not hold 510 x 256 floats.
+    """
+    suffix = path.suffix.lower()
+    if suffix == ".bin":
+        data = np.fromfile(path, dtype="<f4")
+    elif suffix == ".npy":
+        data = np.load(path, allow_pickle=False)
+    elif suffix == ".safetensors":
+        from safetensors.numpy import load_file
+
+        tensors = load_file(str(path))
+        if not tensors:
+            raise ValueError(f"{path} holds no tensor")
+        data = tensors.get("voice", next(iter(tensors.values())))
+    else:
+        raise ValueError(f"unsupported voice file type: {path.name}")
+    data = np.asarray(data, dtype=np.float32)
+    if data.size != VOICE_ROWS * STYLE_DIM:
+        raise ValueError(f"{path} has {data.size} values, expected {VOICE_ROWS}x{STYLE_DIM}")
+    return data.reshape(VOICE_ROWS, STYLE_DIM)
+
+
+def save_voice_file(path: Path, voice: np.ndarray) -> Path:
+    """Write a voice as raw float32 ``[510, 1, 256]`` atomically (temp file + ``os.replace``)."""
+    data = np.ascontiguousarray(np.asarray(voice, dtype="<f4").reshape(VOICE_ROWS, 1, STYLE_DIM))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data.tobytes())
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def voice_info(voice_id: str, custom: bool = False) -> VoiceInfo:
+    """Describe a voice from its id ``<lang><gender>_<name>`` (unknown prefix: en-US)."""
+    prefix, _, name = voice_id.partition("_")
+    if len(prefix) == 2 and prefix[0] in LANGUAGES and prefix[1] in _GENDERS and name:
+        return VoiceInfo(id=voice_id, language=LANGUAGES[prefix[0]],
+                         gender=_GENDERS[prefix[1]], name=name, custom=custom)
+    return VoiceInfo(id=voice_id, language="en-US", gender=None, name=voice_id, custom=custom)
+
+
+class VoiceBank:
+    """Holds voice tensors by id and resolves voice specs, blends included.
+
+    Built-in voices come from ``builtin_dir`` (``<id>.bin``, or a ``voices/`` folder in it);
+    custom voices from ``custom_dir`` (``<id>.bin|.npy|.safetensors``), rescanned on demand.
+    A custom voice may not shadow a built-in one.
+    """
+
+    def __init__(self, builtin_dir: Path, custom_dir: Path | None = None) -> None:
+        self._lock = threading.Lock()
+        self._custom_dir = custom_dir
+        folder = builtin_dir / "voices" if (builtin_dir / "voices").is_dir() else builtin_dir
+        self._builtin: dict[str, np.ndarray] = {}
+        for path in sorted(folder.glob("*.bin")):
+            self._builtin[path.stem] = load_voice_file(path)
+        if not self._builtin:
+            raise FileNotFoundError(f"no Kokoro voices (*.bin) in {folder}")
+        self._custom: dict[str, np.ndarray] = {}
+        self.rescan()
+
+    def rescan(self) -> list[str]:
+        """Reload the custom voices folder; returns the custom voice ids found."""
+        found: dict[str, np.ndarray] = {}
+        if self._custom_dir is not None and self._custom_dir.is_dir():
+            for path in sorted(self._custom_dir.iterdir()):
+                if path.suffix.lower() not in (".bin", ".npy", ".safetensors"):
+                    continue
+                voice_id = path.stem
+                if not VOICE_ID.match(voice_id) or voice_id in self._builtin:
+                    log.warning("ignoring custom Kokoro voice %s (invalid or built-in name)", path)
+                    continue
+                try:
+                    found[voice_id] = load_voice_file(path)
+                except (OSError, ValueError) as exc:
+                    log.warning("ignoring custom Kokoro voice %s: %s", path, exc)
+        with self._lock:
+            self._custom = found
+        return sorted(found)
+
+    def infos(self) -> list[VoiceInfo]:
+        with self._lock:
+            custom = sorted(self._custom)
+        return ([voice_info(v) for v in sorted(self._builtin)]
+                + [voice_info(v, custom=True) for v in custom])
+
+    def ids(self) -> list[str]:
+        with self._lock:
+            return sorted(self._builtin) + sorted(self._custom)
+
+    def get(self, voice_id: str) -> np.ndarray | None:
+        with self._lock:
+            return self._builtin.get(voice_id, self._custom.get(voice_id))
+
+    def resolve(self, spec: str) -> tuple[np.ndarray, str]:
+        """Turn ``af_heart`` or ``af_bella(2)+af_sky(1)`` into a ``[510, 256]`` tensor.
+
+        Returns:
+            The (weighted-average) tensor and the Kokoro language code of the first voice.
+
+        Raises:
+            VoiceError: ``voice.invalid`` for a malformed spec or a path-like name,
+                ``voice.unknown`` (with ``details.known``) for a voice that does not exist.
+        """
+        if not isinstance(spec, str) or not spec.strip():
+            raise VoiceError("voice must be a non-empty string", code="voice.invalid",
+                             http_status=400, details={"voice": spec})
+        parts: list[tuple[str, float]] = []
+        for raw in spec.split("+"):
+            match = _PART.match(raw)
+            if not match or not VOICE_ID.match(match.group(1)):
+                raise VoiceError(f"invalid voice name {raw.strip()!r}: use letters, digits, "
+                                 "'_' and '-', optionally weighted like af_bella(2)+af_sky(1)",
+                                 code="voice.invalid", http_status=400, details={"voice": spec})
+            weight = float(match.group(2)) if match.group(2) else 1.0
+            if weight <= 0:
+                raise VoiceError(f"voice weight must be positive in {raw.strip()!r}",
+                                 code="voice.invalid", http_status=400, details={"voice": spec})
+            parts.append((match.group(1), weight))
+        tensors = []
+        for name, _ in parts:
+            tensor = self.get(name)
+            if tensor is None:
+                raise VoiceError(f"unknown Kokoro voice {name!r}",
+                                 details={"voice": name, "known": self.ids()})
+            tensors.append(tensor)
+        weights = np.array([w for _, w in parts], dtype=np.float32)
+        blend = np.tensordot(weights / weights.sum(), np.stack(tensors), axes=1)
+        return blend.astype(np.float32), _code_of(parts[0][0])
+
+
+def _code_of(voice_id: str) -> str:
+    first = voice_id[:1]
+    return first if first in LANGUAGES and voice_id[2:3] == "_" else "a"
