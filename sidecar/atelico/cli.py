@@ -1,0 +1,342 @@
+"""The ``atelico`` command: serve, models, voices, speak, transcribe, face."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import socket
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+from atelico import __version__
+from atelico.config import Settings, load_settings
+from atelico.errors import AtelicoError
+
+log = logging.getLogger("atelico")
+READY_PREFIX = "ATELICO_READY"
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    server = {"host": getattr(args, "host", None), "port": getattr(args, "port", None),
+              "token": getattr(args, "token", None), "api_key": getattr(args, "api_key", None)}
+    models = {"device": getattr(args, "device", None), "threads": getattr(args, "threads", None),
+              "cache_dir": getattr(args, "cache_dir", None)}
+    preload = getattr(args, "preload", None)
+    if preload is not None:
+        models["preload"] = [p for p in preload.split(",") if p] if preload else []
+    if getattr(args, "offline", False):
+        models["offline"] = True
+    return load_settings({"server": server, "models": models})
+
+
+def _setup_logging(level: str) -> None:
+    logging.basicConfig(level=getattr(logging, level.upper(), logging.INFO), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+# ---------------------------------------------------------------------- serve
+def cmd_serve(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    _setup_logging(settings.server.log_level)
+    from atelico.server.security import check_bind
+
+    check_bind(settings)
+    sock = socket.socket(socket.AF_INET6 if ":" in settings.server.host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((settings.server.host, settings.server.port))
+    except OSError as exc:
+        print(f"atelico: cannot listen on {settings.server.host}:{settings.server.port}: {exc.strerror}"
+              " (is another sidecar running? use --port 0 for a free port)", file=sys.stderr)
+        return 3
+    sock.listen(128)
+    port = sock.getsockname()[1]
+    if args.exit_with_parent:
+        _watch_parent(os.getppid())
+    asyncio.run(_serve(settings, sock, port))
+    return 0
+
+
+async def _serve(settings: Settings, sock: socket.socket, port: int) -> None:
+    import uvicorn
+
+    from atelico.server.app import create_app
+
+    app = create_app(settings)
+    config = uvicorn.Config(app, log_level=settings.server.log_level.lower(), access_log=False,
+                            ws_max_size=2 * settings.limits.max_frame_bytes, ws_ping_interval=20.0,
+                            ws_ping_timeout=60.0, timeout_graceful_shutdown=3, lifespan="on")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started:
+        if task.done():
+            await task
+            return
+        await asyncio.sleep(0.02)
+    host = settings.server.host
+    print(f"{READY_PREFIX} port={port}", flush=True)
+    print(f"atelico {__version__}: listening on http://{host}:{port} (WebSocket ws://{host}:{port}/v1/ws,"
+          f" demo http://{host}:{port}/demo)", file=sys.stderr, flush=True)
+    await task
+
+
+def _watch_parent(parent_pid: int) -> None:
+    """Exit when the launching process dies, so an engine crash never leaves an orphan."""
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent_pid:
+                log.warning("parent process %s is gone: shutting down", parent_pid)
+                os._exit(0)
+
+    threading.Thread(target=watch, name="atelico-parent-watch", daemon=True).start()
+
+
+# ---------------------------------------------------------------------- models and voices
+def cmd_models(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    from atelico.models import registry as reg_mod
+
+    registry = reg_mod.ModelRegistry(settings)
+    if args.action == "list":
+        rows = registry.list_models()
+        if args.json:
+            print(json.dumps(rows, indent=1))
+            return 0
+        print(f"{'id':26} {'kind':5} {'installed':9} aliases")
+        for m in rows:
+            print(f"{m['id']:26} {m['kind']:5} {'yes' if m['installed'] else 'no':9} {', '.join(m['aliases'])}")
+        return 0
+    if args.action == "pull":
+        from atelico.models import registry as _r  # noqa: F401
+
+        from atelico.models.assets import ensure_asset
+
+        targets = args.ids or list(settings.models.preload) + ["whisper", "face"]
+        for model_id in targets:
+            spec = registry.resolve(model_id)
+            for asset_id in registry._asset_ids(spec):  # noqa: SLF001 - same package family
+                path = ensure_asset(asset_id, settings, progress=True)
+                print(f"{spec.id}: {asset_id} ready at {path}")
+        return 0
+    if args.action == "verify":
+        from atelico.models.assets import verify_asset
+
+        failures = 0
+        for asset in registry.catalog.assets:
+            try:
+                results = verify_asset(asset.id, settings, catalog=registry.catalog)
+            except AtelicoError as exc:
+                print(f"{asset.id}: {exc.message}")
+                failures += 1
+                continue
+            for r in results if isinstance(results, list) else [results]:
+                d = r.to_dict() if hasattr(r, "to_dict") else dict(r)
+                status = d.get("status", "?")
+                if status not in ("ok", "missing"):
+                    failures += 1
+                if status != "missing" or args.verbose:
+                    print(f"{asset.id}/{d.get('path', '')}: {status}")
+        print("all installed files match their sha256" if not failures else f"{failures} problem(s)")
+        return 1 if failures else 0
+    return 2
+
+
+def cmd_voices(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    from atelico.models.registry import ModelRegistry
+    from atelico.service import Service
+
+    registry = ModelRegistry(settings)
+    if args.action == "clone":
+        return _clone(args, settings, registry)
+    service = Service(settings, registry)
+    try:
+        for v in service.voices(args.model):
+            tag = " (custom)" if v["custom"] else ""
+            print(f"{v['id']:18} {v['language']:6} {v['gender'] or '':7} {v['model']}{tag}")
+    finally:
+        service.close()
+        registry.close()
+    return 0
+
+
+def _clone(args: argparse.Namespace, settings: Settings, registry: Any) -> int:
+    from atelico.audio.codecs import decode_file
+
+    audio, rate = decode_file(Path(args.input).read_bytes())
+    if args.engine == "pocket":
+        from atelico.engines.tts import pocket
+
+        path = pocket.create_voice_pack(audio, rate, voice_id=args.name, max_seconds=args.max_seconds,
+                                        settings=settings)
+    else:
+        from atelico.engines.tts import clone
+
+        with registry.acquire("kokoro") as engine:
+            path = clone.clone_voice(engine, audio, rate, voice_id=args.name, settings=settings,
+                                     generations=args.generations, progress=True)
+    print(f"voice '{args.name}' written to {path}")
+    return 0
+
+
+# ---------------------------------------------------------------------- speak / transcribe / face
+def cmd_speak(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    from atelico.audio import codecs
+    from atelico.models.registry import ModelRegistry
+    from atelico.service import Service
+
+    registry = ModelRegistry(settings)
+    service = Service(settings, registry)
+    try:
+        result = service.synthesize(model=args.model, text=args.text, voice=args.voice, speed=args.speed)
+        out = Path(args.output)
+        fmt = args.format or (out.suffix.lstrip(".") if out.suffix.lstrip(".") in codecs.ENCODINGS else "wav")
+        out.write_bytes(codecs.encode(result.audio, result.sample_rate_hz, fmt))
+        print(f"{out}: {result.duration_s:.2f} s of {fmt} ({result.model}, voice {result.voice})")
+    finally:
+        service.close()
+        registry.close()
+    return 0
+
+
+def cmd_transcribe(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    from atelico.audio.codecs import decode_file
+    from atelico.engines.stt import formats
+    from atelico.models.registry import ModelRegistry
+    from atelico.service import Service
+
+    registry = ModelRegistry(settings)
+    service = Service(settings, registry)
+    try:
+        audio, rate = decode_file(Path(args.file).read_bytes(), max_duration_s=settings.limits.max_audio_s)
+        grans = ["segment", "word"] if args.words else ["segment"]
+        t = service.transcribe(audio, rate, model=args.model, language=args.language,
+                               task="translate" if args.translate else "transcribe", words=args.words)
+        body, _ = formats.format_transcription(t.segments, t.info, args.format, grans,
+                                               task="translate" if args.translate else "transcribe")
+        print(json.dumps(body, indent=1, ensure_ascii=False) if isinstance(body, dict) else body)
+        print(f"[{t.info.model_id}, {t.info.language}, {t.info.duration_s:.1f} s]", file=sys.stderr)
+    finally:
+        service.close()
+        registry.close()
+    return 0
+
+
+def cmd_face(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    from atelico.audio.codecs import decode_file
+    from atelico.engines.face import model as face_model
+    from atelico.models.registry import ModelRegistry
+    from atelico.service import Service
+
+    registry = ModelRegistry(settings)
+    service = Service(settings, registry)
+    try:
+        audio, rate = decode_file(Path(args.file).read_bytes(), max_duration_s=settings.limits.max_audio_s)
+        weights = service.face(audio, rate, character=args.character, text=args.text)
+        Path(args.output).write_text(json.dumps(face_model.face_to_json(weights, 30)))
+        print(f"{args.output}: {weights.shape[0]} frames at 30 fps ({args.character})")
+        if args.plot:
+            face_model.plot_face_curves(weights, audio, rate, args.plot)
+            print(f"{args.plot}: curves over the waveform")
+    finally:
+        service.close()
+        registry.close()
+    return 0
+
+
+# ---------------------------------------------------------------------- parser
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="atelico", description="On-device audio runtime for games.")
+    p.add_argument("--version", action="version", version=f"atelico {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def common(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--device", choices=("auto", "cpu", "cuda"), help="compute device")
+        sp.add_argument("--threads", type=int, help="intra-op threads per model (0 = all cores)")
+        sp.add_argument("--cache-dir", help="asset cache root (default ~/.cache/atelico)")
+        sp.add_argument("--offline", action="store_true", help="never contact the Hugging Face hub")
+
+    s = sub.add_parser("serve", help="run the sidecar (HTTP + WebSocket on one port)")
+    s.add_argument("--host", help="bind address (default 127.0.0.1)")
+    s.add_argument("--port", type=int, help="port (default 11434; 0 picks a free one and prints it)")
+    s.add_argument("--token", help="per-launch token clients must present (or ATELICO_TOKEN)")
+    s.add_argument("--api-key", help="key required for a non-loopback bind")
+    s.add_argument("--preload", help="comma-separated model ids to load at start ('' for none)")
+    s.add_argument("--exit-with-parent", action="store_true", help="exit when the launching process dies")
+    common(s)
+    s.set_defaults(fn=cmd_serve)
+
+    m = sub.add_parser("models", help="list, pull or verify models")
+    m.add_argument("action", choices=("list", "pull", "verify"))
+    m.add_argument("ids", nargs="*", help="model ids (pull)")
+    m.add_argument("--json", action="store_true")
+    m.add_argument("-v", "--verbose", action="store_true")
+    common(m)
+    m.set_defaults(fn=cmd_models)
+
+    v = sub.add_parser("voices", help="list voices, or clone one from a clip")
+    v.add_argument("action", nargs="?", default="list", choices=("list", "clone"))
+    v.add_argument("--model", help="tts model id (default: all installed)")
+    v.add_argument("--engine", choices=("kokoro", "pocket"), default="pocket", help="clone: engine")
+    v.add_argument("--input", help="clone: reference clip")
+    v.add_argument("--name", help="clone: new voice id")
+    v.add_argument("--max-seconds", type=float, default=30.0, help="clone: trim the reference")
+    v.add_argument("--generations", type=int, default=10, help="clone (kokoro): generations")
+    common(v)
+    v.set_defaults(fn=cmd_voices)
+
+    sp = sub.add_parser("speak", help="synthesize text to an audio file")
+    sp.add_argument("text")
+    sp.add_argument("-o", "--output", default="out.wav")
+    sp.add_argument("--voice")
+    sp.add_argument("--model", default="tts")
+    sp.add_argument("--speed", type=float, default=1.0)
+    sp.add_argument("--format", help="wav, mp3, opus, aac, flac or pcm (default: from the file name)")
+    common(sp)
+    sp.set_defaults(fn=cmd_speak)
+
+    t = sub.add_parser("transcribe", help="transcribe an audio file")
+    t.add_argument("file")
+    t.add_argument("--model", default="whisper")
+    t.add_argument("--language")
+    t.add_argument("--format", default="text", choices=("json", "text", "srt", "vtt", "verbose_json"))
+    t.add_argument("--words", action="store_true", help="word timestamps")
+    t.add_argument("--translate", action="store_true", help="translate to English")
+    common(t)
+    t.set_defaults(fn=cmd_transcribe)
+
+    f = sub.add_parser("face", help="ARKit-52 face animation from an audio file")
+    f.add_argument("file")
+    f.add_argument("-o", "--output", default="face.json")
+    f.add_argument("--character", default="claire")
+    f.add_argument("--text", help="transcript (improves timing)")
+    f.add_argument("--plot", help="also write a PNG of the main curves over the waveform")
+    common(f)
+    f.set_defaults(fn=cmd_face)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.fn(args) or 0)
+    except AtelicoError as exc:
+        print(f"atelico: error [{exc.code}]: {exc.message}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,148 @@
+"""The one ASGI app: HTTP routes and the WebSocket on the same port, behind the security checks."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from pathlib import Path
+from typing import Any, AsyncIterator
+
+from fastapi import FastAPI, Request, WebSocket
+from fastapi.exceptions import RequestValidationError
+from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.responses import Response
+
+from atelico import __version__
+from atelico.config import Settings
+from atelico.errors import AtelicoError, AuthError, RequestError
+from atelico.models.registry import ModelRegistry
+from atelico.server import security
+from atelico.server.http import error_response, router
+from atelico.server.ws import serve_ws
+from atelico.service import Service
+
+log = logging.getLogger(__name__)
+STATIC_DIR = Path(__file__).resolve().parent.parent / "web"
+OPEN_PATHS = ("/health", "/demo", "/static/", "/favicon.ico")
+
+
+class Guard(BaseHTTPMiddleware):
+    """Host/Origin/token checks on every HTTP request (health and the demo's files excepted
+    from the token, never from the Host/Origin checks)."""
+
+    async def dispatch(self, request: Request, call_next: Any) -> Response:
+        settings: Settings = request.app.state.settings
+        try:
+            security.check_host(request.headers, settings)
+            security.check_origin(request.headers, settings)
+            path = request.url.path
+            if not any(path == p or path.startswith(p.rstrip("/") + "/") or
+                       (p.endswith("/") and path.startswith(p)) for p in OPEN_PATHS):
+                security.check_token(security.presented_token(request.headers), settings)
+        except AuthError as exc:
+            return error_response(exc)
+        return await call_next(request)
+
+
+def create_app(settings: Settings, registry: ModelRegistry | None = None) -> FastAPI:
+    """Build the app. ``registry`` may be injected (tests use fake engines)."""
+    registry = registry or ModelRegistry(settings)
+    service = Service(settings, registry)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        registry.start()
+        app.state.preload_task = asyncio.create_task(_preload(app))
+        try:
+            yield
+        finally:
+            app.state.preload_task.cancel()
+            service.close()
+            registry.close()
+
+    app = FastAPI(title="Atelico sidecar", version=__version__, lifespan=lifespan,
+                  docs_url="/docs", redoc_url=None)
+    app.state.settings = settings
+    app.state.service = service
+    app.state.readiness = "loading"
+    app.state.preload_errors = []
+    app.state.connections = 0
+    app.add_middleware(Guard)
+
+    @app.exception_handler(AtelicoError)
+    async def _atelico_error(request: Request, exc: AtelicoError) -> Response:
+        if exc.http_status >= 500:
+            service.record_error(exc, request.url.path)
+        return error_response(exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
+        return error_response(RequestError(str(exc.errors())[:500], code="request.invalid"))
+
+    @app.exception_handler(Exception)
+    async def _crash(request: Request, exc: Exception) -> Response:
+        from atelico.service import engine_error
+
+        err = engine_error(exc)
+        service.record_error(err, request.url.path)
+        return error_response(err)
+
+    app.include_router(router)
+
+    @app.websocket("/v1/ws")
+    async def websocket(ws: WebSocket) -> None:
+        try:
+            security.check_host(ws.headers, settings)
+            security.check_origin(ws.headers, settings)
+            presented = security.presented_token(ws.headers, ws.query_params)
+            if presented is not None:
+                security.check_token(presented, settings)
+        except AuthError as exc:
+            log.warning("websocket refused: %s", exc.code)
+            await ws.close(code=1008, reason=exc.code)
+            return
+        if app.state.connections >= settings.limits.max_connections:
+            await ws.close(code=1013, reason="limits.too_many_connections")
+            return
+        app.state.connections += 1
+        try:
+            await serve_ws(ws, service)
+        finally:
+            app.state.connections -= 1
+
+    _mount_web(app)
+    return app
+
+
+def _mount_web(app: FastAPI) -> None:
+    if not STATIC_DIR.is_dir():
+        return
+    from fastapi.responses import FileResponse, RedirectResponse
+    from fastapi.staticfiles import StaticFiles
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.get("/demo")
+    async def demo() -> Response:
+        return FileResponse(STATIC_DIR / "index.html", media_type="text/html")
+
+    @app.get("/")
+    async def root() -> Response:
+        return RedirectResponse("/demo")
+
+
+async def _preload(app: FastAPI) -> None:
+    """Load the configured models in the background; /health/ready reports the outcome."""
+    service: Service = app.state.service
+    loop = asyncio.get_running_loop()
+    try:
+        failures = await loop.run_in_executor(None, service.registry.preload,
+                                              list(service.settings.models.preload))
+    except AtelicoError as exc:  # e.g. an unknown id in the preload list
+        failures = {"preload": exc}
+    app.state.preload_errors = [{"model": mid, **exc.to_dict()} for mid, exc in failures.items()]
+    app.state.readiness = "error" if failures else "ready"
+    if failures:
+        for item in app.state.preload_errors:
+            log.error("preloading %s failed: %s", item["model"], item["message"])

@@ -1,0 +1,371 @@
+"""OpenAI-compatible HTTP routes (speech, transcriptions, translations, face, models, health)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import os
+import threading
+import time
+from typing import Any, AsyncIterator
+
+import numpy as np
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
+
+from atelico import __version__
+from atelico.audio import codecs
+from atelico.audio.wav import encode_wav, wav_header
+from atelico.audio.pcm import float32_to_bytes
+from atelico.engines.base import ARKIT_BLENDSHAPES
+from atelico.errors import AtelicoError, InputTooLong, RequestError
+from atelico.protocol.fields import Fields
+from atelico.protocol.tts import MAX_SPEED, MIN_SPEED
+from atelico.service import Service, TtsPiece
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+
+
+def service_of(request: Request) -> Service:
+    return request.app.state.service
+
+
+def error_response(exc: AtelicoError) -> JSONResponse:
+    body = exc.to_dict()
+    body["type"] = "invalid_request_error" if exc.http_status < 500 else "server_error"
+    return JSONResponse({"error": body}, status_code=exc.http_status)
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """Read a request body, refusing more than ``limit`` bytes (413) without buffering it all."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise RequestError(f"request body of {declared} bytes exceeds the limit of {limit}",
+                           code="request.too_large", http_status=413, details={"max_bytes": limit})
+    parts: list[bytes] = []
+    size = 0
+    async for block in request.stream():
+        size += len(block)
+        if size > limit:
+            raise RequestError(f"request body exceeds the limit of {limit} bytes",
+                               code="request.too_large", http_status=413, details={"max_bytes": limit})
+        parts.append(block)
+    return b"".join(parts)
+
+
+async def read_json(request: Request) -> dict[str, Any]:
+    raw = await read_body(request, 4 * 2**20)
+    try:
+        body = json.loads(raw or b"null")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise RequestError(f"body is not valid JSON: {exc}", code="request.invalid_json") from exc
+    if not isinstance(body, dict):
+        raise RequestError("body must be a JSON object", code="request.invalid_json")
+    return body
+
+
+async def read_form(request: Request) -> tuple[dict[str, Any], bytes | None, str | None]:
+    """Parse a multipart upload within the size limit: (fields, file bytes, file name)."""
+    svc = service_of(request)
+    limit = svc.settings.limits.max_upload_bytes
+    ctype = request.headers.get("content-type", "")
+    if not ctype.startswith("multipart/form-data"):
+        raise RequestError("send the audio as multipart/form-data with a 'file' field",
+                           code="request.invalid_content_type")
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit + 65536:
+        raise RequestError(f"upload of {declared} bytes exceeds the limit of {limit}",
+                           code="request.too_large", http_status=413, details={"max_bytes": limit})
+    try:
+        form = await request.form(max_files=1, max_fields=32, max_part_size=limit)
+    except AtelicoError:
+        raise
+    except Exception as exc:
+        raise RequestError(f"could not read the multipart form: {exc}", code="request.invalid_form",
+                           http_status=413 if "size" in str(exc).lower() else 400) from exc
+    fields: dict[str, Any] = {}
+    data: bytes | None = None
+    name: str | None = None
+    try:
+        for key, value in form.multi_items():
+            if hasattr(value, "read"):
+                if key != "file":
+                    continue
+                data = await value.read(limit + 1)
+                if len(data) > limit:
+                    raise RequestError(f"upload exceeds the limit of {limit} bytes",
+                                       code="request.too_large", http_status=413)
+                name = value.filename
+            elif key.endswith("[]"):
+                fields.setdefault(key[:-2], []).append(value)
+            elif key in fields and isinstance(fields[key], list):
+                fields[key].append(value)
+            else:
+                fields[key] = value
+    finally:
+        await form.close()
+    return fields, data, name
+
+
+# ---------------------------------------------------------------------- health and models
+@router.get("/health")
+async def health() -> dict[str, Any]:
+    return {"status": "ok", "version": __version__}
+
+
+@router.get("/health/ready")
+async def ready(request: Request) -> JSONResponse:
+    state = request.app.state
+    body = {"status": state.readiness, "models": state.service.registry.loaded_ids(),
+            "errors": state.preload_errors}
+    return JSONResponse(body, status_code=200 if state.readiness == "ready" else 503)
+
+
+@router.get("/v1/models")
+async def models(request: Request) -> dict[str, Any]:
+    svc = service_of(request)
+    created = int(svc.started_at)
+    data = [{"id": m["id"], "object": "model", "created": created, "owned_by": "atelico", **m}
+            for m in svc.registry.list_models()]
+    return {"object": "list", "data": data}
+
+
+@router.get("/v1/voices")
+async def voices(request: Request) -> dict[str, Any]:
+    svc = service_of(request)
+    model = request.query_params.get("model")
+    return {"object": "list", "data": await svc.run(svc.voices, model)}
+
+
+@router.get("/v1/status")
+async def status(request: Request) -> dict[str, Any]:
+    svc = service_of(request)
+    return {"version": __version__, "uptime_s": round(time.time() - svc.started_at, 1),
+            "rss_mb": _rss_mb(), "queue_depth": svc.queue_depth, "requests_total": svc.requests_total,
+            "loaded_models": svc.registry.loaded_ids(), "recent_errors": list(svc.recent_errors),
+            "connections": request.app.state.connections}
+
+
+def _rss_mb() -> float:
+    try:
+        with open(f"/proc/{os.getpid()}/status") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    import resource
+
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+# ---------------------------------------------------------------------- speech
+@router.post("/v1/audio/speech")
+async def speech(request: Request) -> Response:
+    svc = service_of(request)
+    body = await read_json(request)
+    f = Fields(body)
+    model = f.str("model", required=True, missing_code="request.missing_model", max_len=128) or ""
+    text = f.str("input", required=True, missing_code="request.missing_input") or ""
+    if not text.strip():
+        raise RequestError("field 'input' is empty", code="request.missing_input", details={"field": "input"})
+    if len(text) > svc.settings.limits.max_input_chars:
+        raise InputTooLong(f"input is {len(text)} characters; the limit is "
+                           f"{svc.settings.limits.max_input_chars}", details={"field": "input"})
+    voice = f.str("voice", None, max_len=256)
+    speed = f.float("speed", 1.0, lo=MIN_SPEED, hi=MAX_SPEED)
+    fmt = f.str("response_format", "wav", choices=tuple(codecs.ENCODINGS)) or "wav"
+    stream = f.bool("stream", False)
+    stream_format = f.str("stream_format", None, choices=("sse", "audio"))
+    language = f.str("language", None, max_len=16)
+    model_id = svc.check_kind(model, "tts")
+    cancel = threading.Event()
+
+    def gen(ev: threading.Event):
+        return svc.tts_pieces(model=model_id, text=text, voice=voice, speed=speed, language=language,
+                              character=None, cancel=ev)
+
+    if stream or stream_format is not None:
+        pieces = svc.stream(gen, cancel)
+        first = await _first(pieces)  # errors (unknown voice …) become a 4xx before any byte
+        if stream_format == "audio" or (stream_format is None and not stream):
+            if fmt not in ("pcm", "wav", "mp3", "aac"):
+                raise RequestError(f"response_format {fmt!r} cannot be streamed as raw audio; "
+                                   "use pcm, wav, mp3 or aac", code="request.invalid",
+                                   details={"field": "response_format"})
+            return StreamingResponse(_raw_audio(first, pieces, fmt), media_type=codecs.media_type(fmt),
+                                     headers={"X-Atelico-Model": model_id})
+        events = _openai_sse(first, pieces, fmt) if stream_format == "sse" and not stream \
+            else _reference_sse(first, pieces, svc)
+        return StreamingResponse(events, media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-cache", "X-Atelico-Model": model_id})
+
+    result = await svc.run(svc.synthesize, model=model_id, text=text, voice=voice, speed=speed,
+                           language=language, cancel=cancel)
+    audio_bytes = await svc.run(codecs.encode, result.audio, result.sample_rate_hz, fmt)
+    media = codecs.media_type(fmt) if fmt != "pcm" else f"audio/L16; rate={result.sample_rate_hz}; channels=1"
+    return Response(audio_bytes, media_type=media, headers={
+        "X-Atelico-Model": result.model, "X-Atelico-Voice": result.voice,
+        "X-Atelico-Duration": f"{result.duration_s:.3f}", "X-Atelico-Sample-Rate": str(result.sample_rate_hz)})
+
+
+async def _first(pieces: AsyncIterator[TtsPiece]) -> TtsPiece | None:
+    try:
+        return await pieces.__anext__()
+    except StopAsyncIteration:
+        return None
+
+
+async def _chain(first: TtsPiece | None, rest: AsyncIterator[TtsPiece]) -> AsyncIterator[TtsPiece]:
+    if first is not None:
+        yield first
+        async for p in rest:
+            yield p
+
+
+def _sse(data: dict[str, Any], event: str | None = None) -> bytes:
+    head = f"event: {event}\n" if event else ""
+    return f"{head}data: {json.dumps(data, separators=(',', ':'))}\n\n".encode()
+
+
+async def _reference_sse(first: TtsPiece | None, rest: AsyncIterator[TtsPiece], svc: Service) -> AsyncIterator[bytes]:
+    """The reference's stream: one ``AudioSpeechChunk`` per clause, then a ``done`` event."""
+    seq = 0
+    total = 0.0
+    try:
+        async for p in _chain(first, rest):
+            wav = encode_wav(p.audio, p.sample_rate_hz)
+            total += p.duration_s
+            yield _sse({"sequence": seq, "audio": base64.b64encode(wav).decode(),
+                        "duration_seconds": round(p.duration_s, 4), "text": p.text,
+                        "sample_rate": p.sample_rate_hz, "words": p.words})
+            seq += 1
+        yield _sse({"chunks": seq, "duration_seconds": round(total, 4)}, event="done")
+    except AtelicoError as exc:
+        svc.record_error(exc, "speech.stream")
+        yield _sse({"error": exc.to_dict()}, event="error")
+    except Exception as exc:  # an engine crash mid-stream still ends the stream clearly
+        from atelico.service import engine_error
+
+        yield _sse({"error": engine_error(exc).to_dict()}, event="error")
+
+
+async def _openai_sse(first: TtsPiece | None, rest: AsyncIterator[TtsPiece], fmt: str) -> AsyncIterator[bytes]:
+    """OpenAI's ``stream_format: sse``: ``speech.audio.delta`` events then ``speech.audio.done``."""
+    try:
+        async for p in _chain(first, rest):
+            data = float32_to_bytes(p.audio) if fmt in ("pcm", "wav") else codecs.encode(p.audio, p.sample_rate_hz, fmt)
+            yield _sse({"type": "speech.audio.delta", "audio": base64.b64encode(data).decode()})
+        yield _sse({"type": "speech.audio.done", "usage": {"input_tokens": 0, "output_tokens": 0, "total_tokens": 0}})
+    except Exception as exc:
+        from atelico.service import engine_error
+
+        yield _sse({"type": "error", "error": engine_error(exc).to_dict()})
+
+
+async def _raw_audio(first: TtsPiece | None, rest: AsyncIterator[TtsPiece], fmt: str) -> AsyncIterator[bytes]:
+    """Chunked raw audio: PCM, WAV with open-ended sizes, or concatenable MP3/AAC frames."""
+    header_sent = False
+    async for p in _chain(first, rest):
+        if fmt == "wav" and not header_sent:
+            header_sent = True
+            yield wav_header(p.sample_rate_hz)
+        if fmt in ("pcm", "wav"):
+            yield float32_to_bytes(p.audio)
+        else:
+            yield codecs.encode(p.audio, p.sample_rate_hz, fmt)
+
+
+# ---------------------------------------------------------------------- transcription
+async def _transcription(request: Request, task: str) -> Response:
+    svc = service_of(request)
+    fields, data, _ = await read_form(request)
+    f = Fields(fields)
+    model = f.str("model", required=True, missing_code="request.missing_model", max_len=128) or ""
+    if data is None:
+        raise RequestError("the form needs a 'file' field with the audio", code="request.missing_file",
+                           details={"field": "file"})
+    fmt = f.str("response_format", "json", choices=("json", "text", "srt", "vtt", "verbose_json")) or "json"
+    language = f.str("language", None, max_len=16) or None
+    prompt = f.str("prompt", None, max_len=4000)
+    temperature = _form_float(fields, "temperature", 0.0, 0.0, 1.0)
+    grans = f.str_list("timestamp_granularities")
+    for g in grans:
+        if g not in ("segment", "word"):
+            raise RequestError(f"timestamp_granularities[] accepts segment and word, got {g!r}",
+                               code="request.invalid", details={"field": "timestamp_granularities"})
+    svc.check_kind(model, "stt")
+    words = "word" in grans
+    max_s = svc.settings.limits.max_audio_s
+
+    def work():
+        audio, rate = codecs.decode_file(data, max_duration_s=max_s)
+        return svc.transcribe(audio, rate, model=model, language=language, task=task, prompt=prompt,
+                              temperature=temperature, words=words)
+
+    transcript = await svc.run(work)
+    return _format_transcript(transcript, fmt, grans, task)
+
+
+def _form_float(fields: dict[str, Any], name: str, default: float, lo: float, hi: float) -> float:
+    raw = fields.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        raise RequestError(f"field '{name}' must be a number", code="request.invalid",
+                           details={"field": name}) from None
+    return Fields({name: value}).float(name, default, lo=lo, hi=hi)
+
+
+def _format_transcript(t: Any, fmt: str, grans: list[str], task: str) -> Response:
+    from atelico.engines.stt import formats
+
+    body, media = formats.format_transcription(t.segments, t.info, fmt, grans, task=task)
+    headers = {"X-Atelico-Model": t.info.model_id}
+    if isinstance(body, (dict, list)):
+        return JSONResponse(body, headers=headers)
+    return PlainTextResponse(body, media_type=media, headers=headers)
+
+
+@router.post("/v1/audio/transcriptions")
+async def transcriptions(request: Request) -> Response:
+    return await _transcription(request, "transcribe")
+
+
+@router.post("/v1/audio/translations")
+async def translations(request: Request) -> Response:
+    return await _transcription(request, "translate")
+
+
+# ---------------------------------------------------------------------- face
+@router.post("/v1/audio/face")
+async def face(request: Request) -> Response:
+    svc = service_of(request)
+    fields, data, _ = await read_form(request)
+    f = Fields(fields)
+    if data is None:
+        raise RequestError("the form needs a 'file' field with the audio", code="request.missing_file",
+                           details={"field": "file"})
+    character = f.str("character", "claire", max_len=64) or "claire"
+    text = f.str("text", None, max_len=20_000)
+    model = f.str("model", "face", max_len=128) or "face"
+    fmt = f.str("response_format", "json", choices=("json", "f32")) or "json"
+    svc.check_kind(model, "face")
+    max_s = svc.settings.limits.max_audio_s
+
+    def work():
+        audio, rate = codecs.decode_file(data, max_duration_s=max_s)
+        return svc.face(audio, rate, character=character, text=text, model=model), len(audio) / rate
+
+    weights, duration = await svc.run(work)
+    if fmt == "f32":
+        return Response(np.ascontiguousarray(weights, "<f4").tobytes(), media_type="application/octet-stream",
+                        headers={"X-Atelico-Fps": "30", "X-Atelico-Frames": str(weights.shape[0]),
+                                 "X-Atelico-Channels": "52"})
+    return JSONResponse({"fps": 30, "frame_count": int(weights.shape[0]), "duration": round(duration, 4),
+                         "character": character, "names": list(ARKIT_BLENDSHAPES),
+                         "frames": np.round(weights.astype(np.float64), 4).tolist()})
