@@ -264,3 +264,27 @@ def test_list_models_shows_loaded_state(settings: Settings) -> None:
     assert listed["fake-tts"]["loaded"] is True and listed["fake-stt"]["loaded"] is False
     assert listed["fake-tts"]["aliases"] == ["tts", "ft"]
     assert listed["fake-tts"]["installed"] is True
+
+
+@pytest.mark.slow
+def test_real_engines_load_through_the_registry(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """`whisper` and `tts` load the real engines from a fresh cache, each exactly once."""
+    from atelico.engines.base import SpeechToText, TextToSpeech
+
+    tgz = Path.home() / ".cache" / "atelico" / "downloads" / "kokoro-js-1.2.1.tgz"
+    if tgz.is_file():
+        monkeypatch.setenv("ATELICO_KOKORO_JS_TGZ", str(tgz))
+    settings = make_settings(tmp_path / "cache", threads=1)
+    registry = ModelRegistry(settings)
+    with registry.acquire("in-memory::whisper") as stt:
+        assert isinstance(stt, SpeechToText)
+        assert stt.model_id == "whisper-base"  # the concrete model that serves `whisper`
+    with registry.acquire("tts") as tts, registry.acquire("kokoro-82m") as same:
+        assert isinstance(tts, TextToSpeech) and same is tts
+        assert tts.model_id == "kokoro"
+        assert len(tts.voices()) >= 54
+    assert registry.loaded_ids() == ["kokoro", "whisper-base"]
+    assert registry.installed("whisper") and registry.installed("tts")
+    registry.close()
+    assert registry.loaded_ids() == []

@@ -141,7 +141,7 @@ class ModelRegistry:
         variant = None
         if spec.variant_setting:
             variant = getattr(self.settings.models, spec.variant_setting, None)
-        return spec.assets_for(None if variant is None else str(variant))
+        return spec.assets_for(None if variant is None else str(variant).strip().lower())
 
     def list_models(self) -> list[dict[str, Any]]:
         """Every catalog model: id, kind, installed, loaded, aliases, default, description.
