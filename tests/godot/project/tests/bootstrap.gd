@@ -1,0 +1,73 @@
+## Loads every script of the pack, reports failures, then runs the test suites.
+##
+## The web runtime is a release build: script errors are not printed and assert() is a
+## no-op, so every outcome is reported as an ATELICO_EVENT line (forwarded by the page).
+extends Node
+
+const EVENT_PREFIX: String = "ATELICO_EVENT "
+
+
+func _ready() -> void:
+	_run.call_deferred()
+
+
+func emit_event(fields: Dictionary) -> void:
+	print(EVENT_PREFIX + JSON.stringify(fields))
+
+
+func _run() -> void:
+	var manifest: Dictionary = JSON.parse_string(
+		FileAccess.get_file_as_string("res://manifest.json")
+	)
+	var suites: Array[String] = []
+	var all_loaded := true
+	for path: String in manifest["scripts"]:
+		var script: Script = load(path)
+		if script == null or not script.can_instantiate():
+			all_loaded = false
+			emit_event({"event": "load_failed", "path": path, "message": "load() failed"})
+			continue
+		emit_event({"event": "loaded", "path": path})
+		if path.get_file().begins_with("test_"):
+			suites.append(path)
+	var wanted: Array = manifest.get("suites", [])
+	var name_filter: String = manifest.get("filter", "")
+	var passed := 0
+	var failed := 0
+	for path in suites:
+		var suite_name := path.get_file().get_basename()
+		if not wanted.is_empty() and not wanted.has(suite_name):
+			continue
+		var script: Script = load(path)
+		var suite: AtelicoTestCase = script.new()
+		suite.root = self
+		suite.manifest = manifest
+		if not await suite.before_all():
+			failed += 1
+			emit_event(
+				{"event": "fail", "name": suite_name + ".before_all", "message": suite.report()}
+			)
+			continue
+		for method in script.get_script_method_list():
+			var method_name: String = method["name"]
+			if not method_name.begins_with("test_"):
+				continue
+			var full := "%s.%s" % [suite_name, method_name]
+			if not name_filter.is_empty() and not full.contains(name_filter):
+				continue
+			emit_event({"event": "start", "name": full})
+			suite.begin()
+			var t0 := Time.get_ticks_msec()
+			await suite.call(method_name)
+			await suite.after_each()
+			var ms := Time.get_ticks_msec() - t0
+			if suite.ok():
+				passed += 1
+				emit_event({"event": "pass", "name": full, "ms": ms})
+			else:
+				failed += 1
+				emit_event({"event": "fail", "name": full, "message": suite.report(), "ms": ms})
+		await suite.after_all()
+	emit_event({"event": "done", "passed": passed, "failed": failed, "all_loaded": all_loaded})
+	await get_tree().create_timer(0.5).timeout
+	get_tree().quit(0 if failed == 0 and all_loaded else 1)
