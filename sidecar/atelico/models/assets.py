@@ -16,7 +16,6 @@ ever renames a file into the cache before it has been hashed.
 from __future__ import annotations
 
 import contextlib
-import fnmatch
 import hashlib
 import importlib.metadata
 import json
@@ -209,8 +208,8 @@ def _check_cached(asset: AssetSpec, files: Sequence[FileSpec], settings: Setting
             _write_json_atomic(root / STAMP_NAME, stamp)
             raise _integrity_error(
                 asset.id, path, spec, actual_size, actual,
-                hint=f"refusing to load it: delete it or run `atelico models pull --force` "
-                     f"to fetch it again")
+                hint="refusing to load it: delete it or run `atelico models pull --force` "
+                     "to fetch it again")
         stamp[spec.path] = _stamp_entry(path, actual)
         changed = True
     if changed:
@@ -467,7 +466,8 @@ def _from_hub_pinned(asset: AssetSpec, source: Mapping[str, Any], missing: Seque
         for spec in missing:
             try:
                 downloaded = Path(hf_hub_download(repo, prefix + spec.path, revision=revision,
-                                                  local_dir=tmp, etag_timeout=10))
+                                                  local_dir=tmp, etag_timeout=10,
+                                                  endpoint=_hub_endpoint()))
             except Exception as exc:  # huggingface_hub raises many kinds; report, try next
                 raise _SourceUnavailable(f"hub {repo}: {type(exc).__name__}: {exc}") from None
             with open(downloaded, "rb") as fh, _writer(asset.id, root, spec, False,
@@ -489,7 +489,8 @@ def _hub_sha256s(repo: str, revision: str, paths: Iterable[str]) -> dict[str, st
     from huggingface_hub import HfApi
 
     out: dict[str, str] = {}
-    for info in HfApi().get_paths_info(repo, list(paths), revision=revision):
+    for info in HfApi(endpoint=_hub_endpoint()).get_paths_info(repo, list(paths),
+                                                               revision=revision):
         lfs = getattr(info, "lfs", None)
         if lfs is not None and getattr(lfs, "sha256", None):
             out[info.path] = lfs.sha256
@@ -514,7 +515,8 @@ def _from_hub_snapshot(asset: AssetSpec, source: Mapping[str, Any], settings: Se
             download = staging / f".download-{len(entries)}"
             try:
                 snapshot_download(repo, revision=revision, allow_patterns=patterns,
-                                  local_dir=download, etag_timeout=10)
+                                  local_dir=download, etag_timeout=10,
+                                  endpoint=_hub_endpoint())
             except Exception as exc:
                 raise _SourceUnavailable(f"hub {repo}: {type(exc).__name__}: {exc}") from None
             files = [p for p in download.rglob("*")
@@ -523,7 +525,10 @@ def _from_hub_snapshot(asset: AssetSpec, source: Mapping[str, Any], settings: Se
                 raise _SourceUnavailable(f"hub {repo}@{revision} has no files matching "
                                          f"{patterns}")
             rels = [p.relative_to(download).as_posix() for p in files]
-            pins = _hub_sha256s(repo, revision, rels)
+            try:
+                pins = _hub_sha256s(repo, revision, rels)
+            except Exception as exc:
+                raise _SourceUnavailable(f"hub {repo}: cannot read file hashes: {exc}") from None
             for path, rel in zip(files, rels):
                 sha = sha256_file(path)
                 if rel in pins and pins[rel] != sha:

@@ -36,7 +36,7 @@ def pull(model_id: str, settings: Settings, *, force: bool = False, progress: bo
     registry = ModelRegistry(settings, catalog=catalog)
     spec = registry.resolve(model_id)
     out: dict[str, Path] = {}
-    for asset_id in registry._asset_ids(spec):  # noqa: SLF001 - same package
+    for asset_id in registry.asset_ids(spec):
         if force:
             remove_asset(asset_id, settings)
         out[asset_id] = ensure_asset(asset_id, settings, progress=progress,

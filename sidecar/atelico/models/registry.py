@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 from atelico.config import Settings
 from atelico.errors import AtelicoError, ModelError, ModelLoadFailed, ModelNotInstalled
 from atelico.models.assets import asset_obtainable_locally, asset_present, ensure_asset
-from atelico.models.catalog import Catalog, ModelSpec, default_catalog, strip_prefix
+from atelico.models.catalog import Catalog, ModelSpec, default_catalog
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +136,11 @@ class ModelRegistry:
             return False
         return all(asset_obtainable_locally(a, self.settings, catalog=self.catalog)
                    for a in self._asset_ids(spec))
+
+    def asset_ids(self, model_id: str | ModelSpec) -> tuple[str, ...]:
+        """The asset ids a model needs under the current settings (e.g. Kokoro's variant)."""
+        spec = model_id if isinstance(model_id, ModelSpec) else self.resolve(model_id)
+        return self._asset_ids(spec)
 
     def _asset_ids(self, spec: ModelSpec) -> tuple[str, ...]:
         variant = None
