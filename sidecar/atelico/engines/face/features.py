@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 WINDOW_S = 0.040  # analysis window
-LEAD_S = 0.015  # windows are centred this far after the frame instant (offsets smoothing lag)
+LEAD_S = 0.030  # windows are centred this far after the frame instant (offsets smoothing lag)
 _BLOCK = 1024
 _F0_MIN_HZ, _F0_MAX_HZ = 70.0, 400.0
 _VOICED_MIN = 0.6  # normalised autocorrelation peak above which a frame is voiced

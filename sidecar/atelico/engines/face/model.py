@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Literal, Sequence
 import numpy as np
 
 from atelico.engines.base import (ARKIT_BLENDSHAPES, FACE_FPS, FACE_SAMPLE_RATE_HZ, FaceFrames,
-                                  PhonemeTiming)
+                                  PhonemeTiming, SpeechChunk)
 from atelico.engines.face import articulation, features, rig
 from atelico.engines.face.articulation import P, PARAMS
 from atelico.engines.face.character import BUILTIN_DIR, Character, load_characters
@@ -129,6 +129,8 @@ class FaceTrack:
             attack[P[sharp]] *= 0.5
             release[P[sharp]] *= 0.6
         self._params = _Smoother(len(PARAMS), attack, release, fps)
+        # sound-derived curves are noisier than phone-derived ones: one more gentle pass
+        self._cue_params = _Smoother(len(PARAMS), 0.045, 0.07, fps)
         self._brows = _Smoother(2, np.array([0.08, 0.12]), np.array([0.35, 0.3]), fps)
         self._cues = features.CueState()
         self._blinks = rig.EventSchedule(character.seed, 60.0 / character.blink.per_minute
@@ -197,7 +199,7 @@ class FaceTrack:
             params *= hold[:, None]
             floors = articulation.closure_floors(segments, times_s) * hold[:, None]
         else:
-            params = features.audio_params(feats, cues, len(PARAMS), P)
+            params = self._cue_params(features.audio_params(feats, cues, len(PARAMS), P))
         amp = ch.amplitude
         gains = np.ones(len(PARAMS))
         gains[P["jaw"]] = amp.jaw
@@ -225,7 +227,8 @@ class FaceStream:
 
     ``push`` returns the frames that became computable (or ``None``), ``finish`` the rest up to
     ``ceil(duration * fps)``. Concatenated, they equal ``FaceEngine.run(..., mode="audio")``
-    over the same audio. Frames lag the audio by ~35 ms (half a window plus the look-ahead).
+    over the same audio. A frame is ready once 50 ms of audio past its instant has arrived
+    (half the analysis window plus the look-ahead that offsets the smoothing lag).
     """
 
     def __init__(self, character: Character, sample_rate_hz: int, fps: int = FACE_FPS) -> None:
@@ -274,6 +277,31 @@ class FaceStream:
             self._buffer = self._buffer[drop:]
             self._buffer_start += drop
         return frames
+
+
+class TtsFace:
+    """Face frames for the chunks of one synthesized utterance, in the order they are made.
+
+    ``push(chunk)`` returns ``(start_frame, weights)`` for a :class:`SpeechChunk` (its
+    phonemes drive the mouth); chunks are laid end to end, so frame ``k`` shows time
+    ``k / fps`` of the whole utterance and the frames of all chunks tile it exactly.
+    """
+
+    def __init__(self, track: FaceTrack, sample_rate_hz: int) -> None:
+        self.track = track
+        self.sample_rate_hz = _check_rate(sample_rate_hz)
+        self._offset_samples = 0
+
+    def push(self, chunk: SpeechChunk) -> tuple[int, np.ndarray]:
+        start_s = self._offset_samples / chunk.sample_rate_hz
+        frames = self.track.frames_for_chunk(chunk.audio, chunk.sample_rate_hz,
+                                             chunk.phonemes, start_s)
+        self._offset_samples += len(chunk.audio)
+        return frames.start_frame, frames.weights
+
+    def finish(self) -> tuple[int, np.ndarray] | None:
+        """Nothing is left over (chunks tile the frames); kept for symmetry with streams."""
+        return None
 
 
 class FaceEngine:
@@ -361,6 +389,11 @@ class FaceEngine:
                sample_rate_hz: int = FACE_SAMPLE_RATE_HZ) -> FaceStream:
         """A live face stream over audio arriving in pieces (audio cues only)."""
         return FaceStream(self.character(character), sample_rate_hz)
+
+    def tts_face(self, character: str | None = None,
+                 sample_rate_hz: int = 24_000) -> TtsFace:
+        """A :class:`TtsFace` for one utterance of TTS chunks."""
+        return TtsFace(self.track(character), sample_rate_hz)
 
     def frames_for_chunk(self, audio: np.ndarray, sample_rate_hz: int,
                          phonemes: Sequence[PhonemeTiming] | None, start_s: float,

@@ -134,4 +134,4 @@ class PhoneDecoder:
             _decode(self._phones, data)
             return [PhonemeTiming(seg.word, seg.start_frame * _FRAME_S,
                                   (seg.end_frame + 1) * _FRAME_S)
-                    for seg in self._phones.seg()]
+                    for seg in (self._phones.seg() or ())]
