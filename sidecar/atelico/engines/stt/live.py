@@ -1,0 +1,447 @@
+"""Live transcription: streaming VAD cuts utterances, partials while speaking, one final each."""
+
+from __future__ import annotations
+
+import collections
+import inspect
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Callable, Literal
+
+import numpy as np
+
+from atelico.engines.base import STT_SAMPLE_RATE_HZ, LiveResult, SpeechToText, WordTiming
+from atelico.errors import AudioError, RequestError
+
+log = logging.getLogger(__name__)
+
+WINDOW_SAMPLES = 512  # Silero's window at 16 kHz: 32 ms
+_CONTEXT_SAMPLES = 64  # Silero v6 sees the last 64 samples of the previous window
+VadKind = Literal["silero", "energy"]
+
+
+@dataclass(frozen=True)
+class LiveWarning:
+    """Compute fell behind real time and audio was dropped to catch up (``stt.behind``)."""
+
+    code: str
+    message: str
+    dropped_s: float
+    start_s: float  # stream time where dropping began
+    end_s: float  # stream time where it ended
+
+
+@lru_cache(maxsize=4)
+def _silero_session(path: str) -> Any:
+    import onnxruntime
+
+    opts = onnxruntime.SessionOptions()
+    opts.inter_op_num_threads = 1
+    opts.intra_op_num_threads = 1
+    opts.log_severity_level = 4
+    return onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"],
+                                        sess_options=opts)
+
+
+class SileroVad:
+    """Streaming Silero VAD v6 (ONNX): speech probability per 512-sample window, with state.
+
+    One instance per stream (it carries the LSTM state and the 64-sample context); the ONNX
+    session itself is shared.
+    """
+
+    def __init__(self, model_path: Path | None = None) -> None:
+        if model_path is None:
+            from atelico.engines.stt.whisper import silero_vad_path
+
+            model_path = silero_vad_path()
+        self._session = _silero_session(str(model_path))
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the stream (after a gap in the audio)."""
+        self._h = np.zeros((1, 1, 128), np.float32)
+        self._c = np.zeros((1, 1, 128), np.float32)
+        self._context = np.zeros(_CONTEXT_SAMPLES, np.float32)
+
+    def __call__(self, windows: np.ndarray) -> np.ndarray:
+        """``windows``: float32 [n, 512] in stream order -> probabilities [n] in [0, 1]."""
+        if len(windows) == 0:
+            return np.zeros(0, np.float32)
+        contexts = np.concatenate([self._context[None, :], windows[:-1, -_CONTEXT_SAMPLES:]])
+        batch = np.concatenate([contexts, windows], axis=1).astype(np.float32, copy=False)
+        probs, self._h, self._c = self._session.run(
+            None, {"input": batch, "h": self._h, "c": self._c})
+        self._context = windows[-1, -_CONTEXT_SAMPLES:].copy()
+        return np.asarray(probs, np.float32).reshape(-1)
+
+
+class EnergyVad:
+    """Light energy VAD (the reference's kind): loudness above a tracked noise floor.
+
+    The floor is the quietest window of the last ``floor_window_s`` (minimum statistics:
+    even continuous speech has quiet gaps between words); a window is speech when it is
+    ``margin_db`` above that floor and above ``min_level_dbfs``. Returns pseudo
+    probabilities (a logistic of the margin) so the same thresholds apply as for Silero.
+    """
+
+    def __init__(self, margin_db: float = 10.0, min_level_dbfs: float = -50.0,
+                 floor_window_s: float = 5.0) -> None:
+        self.margin_db = margin_db
+        self.min_level_dbfs = min_level_dbfs
+        self._history = max(1, _windows(floor_window_s))
+        self.reset()
+
+    def reset(self) -> None:
+        # Start from a quiet-room floor so speech at the very start of a stream counts.
+        self._levels: collections.deque[float] = collections.deque(
+            [self.min_level_dbfs - self.margin_db], maxlen=self._history)
+
+    def __call__(self, windows: np.ndarray) -> np.ndarray:
+        rms = np.sqrt(np.mean(np.square(windows, dtype=np.float64), axis=1) + 1e-12)
+        levels = 20.0 * np.log10(rms)
+        probs = np.empty(len(levels), np.float32)
+        for i, level in enumerate(levels):
+            self._levels.append(float(level))
+            threshold = max(min(self._levels) + self.margin_db, self.min_level_dbfs)
+            probs[i] = 1.0 / (1.0 + np.exp(-(level - threshold) / 2.0))
+        return probs
+
+
+class LiveTranscriber:
+    """Incremental transcription of one live stream (satisfies ``base.LiveTranscriber``).
+
+    Responsibilities:
+      - cut the 16 kHz mono stream into utterances with a streaming VAD (Silero or energy),
+        keeping ``pre_roll_s`` of audio before the detected onset so first words survive;
+      - emit partials (greedy, beam 1) while an utterance grows, at most every
+        ``partial_interval_s`` of new audio (and never more often than compute allows);
+      - emit exactly one final per utterance (beam search, word times) once trailing
+        silence reaches ``min_silence_s`` or the utterance reaches ``max_utterance_s``
+        (then cut at its quietest recent window);
+      - keep lag bounded: compute time is charged against audio time; when behind, partials
+        are skipped first, and beyond ``max_lag_s`` incoming audio is dropped (reported in
+        :attr:`warnings`) until the backlog is halved.
+
+    Segment ids start at 0 and increase by one per final; times are seconds since the
+    stream started (dropped audio still advances the clock).
+    """
+
+    def __init__(self, engine: SpeechToText, *, language: str | None = None,
+                 vad: VadKind = "silero", partials: bool = True, max_lag_s: float = 4.0,
+                 min_silence_s: float = 0.6, pre_roll_s: float = 0.3,
+                 min_speech_s: float = 0.25, max_utterance_s: float = 25.0,
+                 partial_interval_s: float = 1.0, threshold: float = 0.5,
+                 final_beam_size: int = 5, lock_language: bool = True,
+                 clock: Callable[[], float] = time.perf_counter,
+                 cancel: threading.Event | None = None) -> None:
+        """Args are in seconds; ``clock`` measures compute time (tests inject a fake one).
+
+        Raises:
+            RequestError: an unknown ``vad`` or out-of-range timing option.
+        """
+        if vad == "silero":
+            self._vad: SileroVad | EnergyVad = SileroVad()
+        elif vad == "energy":
+            self._vad = EnergyVad()
+        else:
+            raise RequestError(f"vad must be 'silero' or 'energy', not {vad!r}",
+                               details={"field": "vad"})
+        if max_lag_s <= 0 or min_silence_s <= 0 or max_utterance_s < 2.0:
+            raise RequestError("max_lag_s and min_silence_s must be > 0 and max_utterance_s "
+                               ">= 2", details={"field": "live"})
+        self.engine = engine
+        check = getattr(engine, "check_request", None)
+        self.language = check(language, "transcribe") if callable(check) else language
+        self.partials = partials
+        self.lock_language = lock_language
+        self._detected_language: str | None = None
+        self.max_lag_s = max_lag_s
+        self._threshold = threshold
+        self._neg_threshold = max(threshold - 0.15, 0.01)
+        self._min_silence_windows = _windows(min_silence_s)
+        self._pre_roll_windows = _windows(pre_roll_s)
+        self._min_speech_windows = max(1, _windows(min_speech_s))
+        self._max_utterance_windows = _windows(max_utterance_s)
+        self._partial_interval_samples = int(partial_interval_s * STT_SAMPLE_RATE_HZ)
+        self._final_beam_size = final_beam_size
+        self._clock = clock
+        self._cancel = cancel
+        self._extra_kwargs = _supported_kwargs(engine)
+
+        self._pending = np.zeros(0, np.float32)
+        self._samples_seen = 0  # stream clock, in samples (includes dropped audio)
+        self._preroll: collections.deque[np.ndarray] = collections.deque(
+            maxlen=max(self._pre_roll_windows, 1))
+        self._utt: list[np.ndarray] = []
+        self._utt_probs: list[float] = []
+        self._utt_start = 0  # sample index of the utterance's first (pre-roll) window
+        self._utt_speech_windows = 0
+        self._silence_run = 0
+        self._partial_sent = False
+        self._partial_at_windows = 0
+        self._last_partial_cost_s = 0.0
+        self._next_segment_id = 0
+        self._debt_s = 0.0
+        self._dropping_since: int | None = None
+        self._dropped_samples = 0
+        self.warnings: list[LiveWarning] = []
+        self.max_debt_s = 0.0  # the largest backlog seen (for tests and metrics)
+        self.finished = False
+
+    # -- public API -------------------------------------------------------------------------
+
+    @property
+    def duration_s(self) -> float:
+        """Seconds of audio received so far (dropped audio included)."""
+        return (self._samples_seen + len(self._pending)) / STT_SAMPLE_RATE_HZ
+
+    @property
+    def lag_s(self) -> float:
+        """How far compute is behind real time, seconds (0 when keeping up)."""
+        return self._debt_s
+
+    def pop_warnings(self) -> list[LiveWarning]:
+        """Return and clear the warnings gathered since the last call."""
+        out, self.warnings = self.warnings, []
+        return out
+
+    def push(self, audio: np.ndarray) -> list[LiveResult]:
+        """Feed mono float32 16 kHz samples (any length); return new partials/finals in order.
+
+        Raises:
+            AudioError: not 1-D or not finite.
+            RequestError: called after :meth:`finish`.
+        """
+        if self.finished:
+            raise RequestError("this live transcription has finished", details={"field": "audio"})
+        samples = np.asarray(audio)
+        if samples.ndim != 1:
+            raise AudioError(f"expected mono 1-D audio, got shape {samples.shape}")
+        samples = samples.astype(np.float32, copy=False)
+        if not np.isfinite(samples).all():
+            raise AudioError("the audio holds NaN or infinite samples")
+        if samples.size == 0:
+            return []
+        started = self._clock()
+        audio_s = len(samples) / STT_SAMPLE_RATE_HZ
+        results: list[LiveResult] = []
+        if self._dropping_since is None and self._debt_s > self.max_lag_s:
+            results += self._start_dropping()
+        if self._dropping_since is not None:
+            self._dropped_samples += len(samples)
+            self._samples_seen += len(samples)
+            self._charge(started, audio_s)
+            if self._debt_s <= self.max_lag_s / 2:
+                self._stop_dropping()
+            return results
+        self._pending = np.concatenate([self._pending, samples])
+        n_windows = len(self._pending) // WINDOW_SAMPLES
+        if n_windows:
+            windows = self._pending[:n_windows * WINDOW_SAMPLES].reshape(n_windows, WINDOW_SAMPLES)
+            self._pending = self._pending[n_windows * WINDOW_SAMPLES:].copy()
+            probs = self._vad(windows)
+            for window, prob in zip(windows, probs):
+                results += self._step(window, float(prob))
+        if self._partial_due():
+            results += self._partial()
+        self._charge(started, audio_s)
+        return results
+
+    def finish(self) -> list[LiveResult]:
+        """Flush: finalize the utterance in progress (if any) and close the stream."""
+        if self.finished:
+            return []
+        results: list[LiveResult] = []
+        if self._dropping_since is not None:
+            self._stop_dropping()
+        if len(self._pending):
+            tail = np.zeros(WINDOW_SAMPLES, np.float32)
+            tail[:len(self._pending)] = self._pending
+            n = len(self._pending)
+            self._pending = np.zeros(0, np.float32)
+            prob = float(self._vad(tail[None, :])[0])
+            results += self._step(tail, prob)
+            self._samples_seen += n - WINDOW_SAMPLES  # only the real samples count as time
+        if self._utt:
+            results += self._finalize(len(self._utt))
+        self.finished = True
+        return results
+
+    # -- utterance state machine ----------------------------------------------------------------
+
+    def _step(self, window: np.ndarray, prob: float) -> list[LiveResult]:
+        start = self._samples_seen
+        self._samples_seen += WINDOW_SAMPLES
+        if not self._utt:
+            if prob >= self._threshold:
+                self._utt = [*self._preroll, window]
+                self._utt_probs = [0.0] * len(self._preroll) + [prob]
+                self._utt_start = start - len(self._preroll) * WINDOW_SAMPLES
+                self._utt_speech_windows = 1
+                self._silence_run = 0
+                self._partial_sent = False
+                self._partial_at_windows = 0
+                self._preroll.clear()
+            elif self._pre_roll_windows:
+                self._preroll.append(window)
+            return []
+        self._utt.append(window)
+        self._utt_probs.append(prob)
+        if prob >= self._threshold:
+            self._utt_speech_windows += 1
+            self._silence_run = 0
+        elif prob < self._neg_threshold:
+            self._silence_run += 1
+        if self._silence_run >= self._min_silence_windows:
+            return self._finalize(len(self._utt) - self._silence_run + _windows(0.2))
+        if len(self._utt) >= self._max_utterance_windows:
+            return self._finalize(self._quiet_cut())
+        return []
+
+    def _quiet_cut(self) -> int:
+        """Where to cut an over-long utterance: after its quietest window of the last 40%."""
+        probs = np.asarray(self._utt_probs)
+        energy = np.array([float(np.mean(w * w)) for w in self._utt])
+        lo = int(len(probs) * 0.6)
+        score = probs[lo:] + energy[lo:] / (energy.max() + 1e-12)
+        return lo + int(np.argmin(score)) + 1
+
+    def _finalize(self, keep_windows: int) -> list[LiveResult]:
+        """Close the utterance with its first ``keep_windows`` windows; carry the rest on."""
+        keep_windows = max(1, min(keep_windows, len(self._utt)))
+        head, rest = self._utt[:keep_windows], self._utt[keep_windows:]
+        rest_probs = self._utt_probs[keep_windows:]
+        speech_windows = sum(p >= self._threshold for p in self._utt_probs[:keep_windows])
+        start_sample = self._utt_start
+        partial_sent = self._partial_sent
+        results: list[LiveResult] = []
+        self._utt, self._utt_probs = [], []
+        self._partial_sent = False
+        self._silence_run = 0
+        if speech_windows >= self._min_speech_windows or partial_sent:
+            results += self._final(np.concatenate(head), start_sample, partial_sent)
+        if rest and any(p >= self._threshold for p in rest_probs):  # a cut mid-speech
+            self._utt, self._utt_probs = rest, rest_probs
+            self._utt_start = start_sample + keep_windows * WINDOW_SAMPLES
+            self._utt_speech_windows = sum(p >= self._threshold for p in rest_probs)
+            self._partial_at_windows = 0
+        else:
+            self._preroll.clear()
+            for window in rest[-self._pre_roll_windows:] if self._pre_roll_windows else ():
+                self._preroll.append(window)
+        return results
+
+    def _final(self, audio: np.ndarray, start_sample: int, partial_sent: bool) -> list[LiveResult]:
+        text, words = self._run(audio, beam_size=self._final_beam_size, words=True)
+        if not text and not partial_sent:
+            return []  # nothing said (noise): no segment id is used
+        offset_s = start_sample / STT_SAMPLE_RATE_HZ
+        words = tuple(WordTiming(w.word, w.start_s + offset_s, w.end_s + offset_s, w.probability)
+                      for w in words)
+        start_s = words[0].start_s if words else offset_s
+        end_s = words[-1].end_s if words else offset_s + len(audio) / STT_SAMPLE_RATE_HZ
+        result = LiveResult(segment_id=self._next_segment_id, text=text, start_s=start_s,
+                            end_s=end_s, is_final=True, words=words)
+        self._next_segment_id += 1
+        return [result]
+
+    # -- partials -----------------------------------------------------------------------------
+
+    def _partial_due(self) -> bool:
+        if not (self.partials and self._utt) or self._utt_speech_windows < self._min_speech_windows:
+            return False
+        if self._debt_s > min(0.5, self.max_lag_s / 4):
+            return False  # behind real time: partials are the first thing to go
+        new_samples = (len(self._utt) - self._partial_at_windows) * WINDOW_SAMPLES
+        needed = max(self._partial_interval_samples,
+                     int(1.5 * self._last_partial_cost_s * STT_SAMPLE_RATE_HZ))
+        return new_samples >= needed
+
+    def _partial(self) -> list[LiveResult]:
+        started = self._clock()
+        text, _ = self._run(np.concatenate(self._utt), beam_size=1, words=False)
+        self._last_partial_cost_s = self._clock() - started
+        self._partial_at_windows = len(self._utt)
+        if not text:
+            return []
+        self._partial_sent = True
+        start_s = self._utt_start / STT_SAMPLE_RATE_HZ
+        return [LiveResult(segment_id=self._next_segment_id, text=text, start_s=start_s,
+                           end_s=start_s + len(self._utt) * WINDOW_SAMPLES / STT_SAMPLE_RATE_HZ,
+                           is_final=False)]
+
+    # -- engine, lag ------------------------------------------------------------------------------
+
+    def _run(self, audio: np.ndarray, *, beam_size: int, words: bool
+             ) -> tuple[str, tuple[WordTiming, ...]]:
+        kwargs: dict[str, Any] = {}
+        if "vad_filter" in self._extra_kwargs:
+            kwargs["vad_filter"] = False  # already segmented; keeps times aligned
+        if "beam_size" in self._extra_kwargs:
+            kwargs["beam_size"] = beam_size
+        if "temperature_fallback" in self._extra_kwargs:
+            kwargs["temperature_fallback"] = beam_size > 1
+        language = self.language or self._detected_language
+        segments, info = self.engine.transcribe(audio, language=language,
+                                                word_timestamps=words, cancel=self._cancel,
+                                                **kwargs)
+        segs = list(segments)
+        if (words and segs and language is None and self.lock_language
+                and info.language_probability >= 0.8):
+            # Detecting the language costs a second encoder pass per call; a live stream
+            # rarely switches language, so the first confident final decides it.
+            self._detected_language = info.language
+        text = " ".join(t for t in (s.text.strip() for s in segs) if t)
+        all_words = tuple(w for s in segs for w in s.words)
+        return text, all_words
+
+    def _charge(self, started: float, audio_s: float) -> None:
+        """Add this push's compute time and subtract the real time its audio represents."""
+        self._debt_s = max(0.0, self._debt_s + (self._clock() - started) - audio_s)
+        self.max_debt_s = max(self.max_debt_s, self._debt_s)
+
+    def _start_dropping(self) -> list[LiveResult]:
+        log.warning("live transcription %.1f s behind real time; dropping audio", self._debt_s)
+        results: list[LiveResult] = []
+        if self._utt:
+            results += self._finalize(len(self._utt))
+        self._samples_seen += len(self._pending)
+        self._dropped_samples = len(self._pending)
+        self._pending = np.zeros(0, np.float32)
+        self._dropping_since = self._samples_seen - self._dropped_samples
+        return results
+
+    def _stop_dropping(self) -> None:
+        assert self._dropping_since is not None
+        dropped_s = self._dropped_samples / STT_SAMPLE_RATE_HZ
+        start_s = self._dropping_since / STT_SAMPLE_RATE_HZ
+        self.warnings.append(LiveWarning(
+            code="stt.behind",
+            message=f"transcription fell more than {self.max_lag_s:g} s behind real time; "
+                    f"{dropped_s:.2f} s of audio were skipped",
+            dropped_s=dropped_s, start_s=start_s, end_s=start_s + dropped_s))
+        self._dropping_since = None
+        self._dropped_samples = 0
+        self._vad.reset()
+        self._preroll.clear()
+
+
+def _windows(seconds: float) -> int:
+    return int(round(seconds * STT_SAMPLE_RATE_HZ / WINDOW_SAMPLES))
+
+
+def _supported_kwargs(engine: SpeechToText) -> frozenset[str]:
+    """Which of our optional decoding knobs ``engine.transcribe`` accepts."""
+    knobs = {"vad_filter", "beam_size", "temperature_fallback"}
+    try:
+        params = inspect.signature(engine.transcribe).parameters
+    except (TypeError, ValueError):
+        return frozenset()
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return frozenset(knobs)
+    return frozenset(knobs & params.keys())

@@ -1,0 +1,209 @@
+"""WhisperEngine: accurate offline transcription, language rules, hallucination guards, cancel."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+from atelico.engines.base import SpeechToText
+from atelico.engines.stt.whisper import (WhisperEngine, WhisperSegment, collapse_repeats,
+                                         is_hallucination, normalize_language,
+                                         resolve_compute_type)
+from atelico.errors import AudioError, LanguageError, RequestError
+from tests.engines.stt.conftest import SAMPLE_RATE_HZ, Clip
+from tests.helpers.wer import word_error_rate
+
+
+def transcribe_text(engine: WhisperEngine, audio: np.ndarray, **kwargs: object) -> str:
+    segments, _ = engine.transcribe(audio, **kwargs)  # type: ignore[arg-type]
+    return " ".join(s.text for s in segments)
+
+
+def corpus_wer(engine: WhisperEngine, clips: dict[str, Clip]) -> float:
+    """WER over all clips read one after another (0.5 s apart), transcribed in one call."""
+    gap = np.zeros(SAMPLE_RATE_HZ // 2, np.float32)
+    audio = np.concatenate([part for clip in clips.values() for part in (clip.audio, gap)])
+    reference = " ".join(clip.transcript for clip in clips.values())
+    return word_error_rate(reference, transcribe_text(engine, audio))
+
+
+@pytest.mark.slow
+def test_base_transcribes_recorded_speech_accurately(base_engine: WhisperEngine,
+                                                     clips: dict[str, Clip]) -> None:
+    """whisper-base gets 32 s of recorded speech (LibriVox, ARCTIC, pocketsphinx) nearly right."""
+    assert corpus_wer(base_engine, clips) <= 0.06
+
+
+@pytest.mark.slow
+def test_tiny_en_transcribes_recorded_speech_accurately(tiny_en_engine: WhisperEngine,
+                                                        clips: dict[str, Clip]) -> None:
+    """whisper-tiny.en gets the same recorded speech with a low word error rate too."""
+    assert corpus_wer(tiny_en_engine, clips) <= 0.10
+
+
+@pytest.mark.slow
+def test_engines_satisfy_the_protocol_and_report_their_model(base_engine: WhisperEngine,
+                                                             tiny_en_engine: WhisperEngine) -> None:
+    """Loaded through the catalog, each engine names the concrete model that serves it."""
+    assert isinstance(base_engine, SpeechToText) and isinstance(tiny_en_engine, SpeechToText)
+    assert (base_engine.model_id, base_engine.multilingual) == ("whisper-base", True)
+    assert (tiny_en_engine.model_id, tiny_en_engine.english_only) == ("whisper-tiny.en", True)
+    assert base_engine.compute_type == tiny_en_engine.compute_type == "int8"
+    assert base_engine.cpu_threads == 2
+
+
+@pytest.mark.slow
+def test_word_timestamps_are_monotonic_and_inside_the_audio(base_engine: WhisperEngine,
+                                                            clips: dict[str, Clip]) -> None:
+    """Word times never go backwards, stay within the clip and match the segment's words."""
+    clip = clips["sense_and_sensibility_01_austen_64kb-0870"]
+    segments, info = base_engine.transcribe(clip.audio, word_timestamps=True)
+    segments = list(segments)
+    words = [w for s in segments for w in s.words]
+    assert info.duration_s == pytest.approx(clip.duration_s)
+    assert word_error_rate(clip.transcript, " ".join(w.word for w in words)) <= 0.1
+    previous_end = 0.0
+    for word in words:
+        assert 0.0 <= word.start_s <= word.end_s <= clip.duration_s + 0.05
+        assert word.start_s >= previous_end - 0.01
+        previous_end = word.end_s
+    assert words[-1].end_s - words[0].start_s > 0.7 * clip.duration_s  # spread over the clip
+    for segment in segments:
+        assert isinstance(segment, WhisperSegment) and segment.tokens
+        assert segment.start_s <= segment.words[0].start_s + 0.05
+        assert segment.words[-1].end_s <= segment.end_s + 0.05
+
+
+@pytest.mark.slow
+def test_language_override_is_used_and_reported(base_engine: WhisperEngine,
+                                                clips: dict[str, Clip]) -> None:
+    """A multilingual model auto-detects English and honours an explicit (BCP-47) language."""
+    clip = clips["arctic_a0007"]
+    _, detected = base_engine.transcribe(clip.audio)
+    assert detected.language == "en" and detected.language_probability > 0.5
+    segments, forced = base_engine.transcribe(clip.audio, language="de-DE")
+    list(segments)
+    assert forced.language == "de" and forced.model_id == "whisper-base"
+
+
+@pytest.mark.slow
+def test_translate_gives_english(base_engine: WhisperEngine, clips: dict[str, Clip]) -> None:
+    """task=translate on a multilingual model yields English text (here from English speech)."""
+    clip = clips["goforward"]
+    assert word_error_rate(clip.transcript,
+                           transcribe_text(base_engine, clip.audio, task="translate")) <= 0.25
+
+
+@pytest.mark.slow
+def test_english_only_model_refuses_other_languages(tiny_en_engine: WhisperEngine,
+                                                    clips: dict[str, Clip]) -> None:
+    """tiny.en refuses French and translation clearly, before decoding anything."""
+    audio = clips["goforward"].audio
+    with pytest.raises(LanguageError) as refused:
+        tiny_en_engine.transcribe(audio, language="fr")
+    assert refused.value.code == "language.unsupported"
+    assert "English-only" in refused.value.message and refused.value.details["language"] == "fr"
+    with pytest.raises(RequestError) as translate:
+        tiny_en_engine.transcribe(audio, task="translate")
+    assert translate.value.details["field"] == "task"
+    segments, info = tiny_en_engine.transcribe(audio, language="en-GB")
+    assert info.language == "en" and list(segments)
+
+
+@pytest.mark.slow
+def test_unknown_language_and_task_are_rejected(base_engine: WhisperEngine) -> None:
+    """A made-up language code or task is a client error with a machine-readable code."""
+    audio = np.zeros(SAMPLE_RATE_HZ, np.float32)
+    with pytest.raises(LanguageError) as unknown:
+        base_engine.transcribe(audio, language="xx")
+    assert unknown.value.code == "language.unsupported" and "fr" in unknown.value.details["supported"]
+    with pytest.raises(RequestError):
+        base_engine.transcribe(audio, task="summarize")
+    with pytest.raises(RequestError):
+        base_engine.transcribe(audio, temperature=1.5)
+
+
+@pytest.mark.slow
+def test_bad_audio_is_refused(tiny_en_engine: WhisperEngine) -> None:
+    """Empty, multi-channel and NaN audio raise AudioError with distinct codes."""
+    with pytest.raises(AudioError) as empty:
+        tiny_en_engine.transcribe(np.zeros(0, np.float32))
+    assert empty.value.code == "audio.empty"
+    with pytest.raises(AudioError):
+        tiny_en_engine.transcribe(np.zeros((2, 16000), np.float32))
+    with pytest.raises(AudioError):
+        tiny_en_engine.transcribe(np.full(16000, np.nan, np.float32))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("engine_name", ["base_engine", "tiny_en_engine"])
+def test_silence_and_white_noise_give_empty_text(engine_name: str,
+                                                 request: pytest.FixtureRequest) -> None:
+    """Digital silence and 4 s of white noise produce no words, not invented ones."""
+    engine: WhisperEngine = request.getfixturevalue(engine_name)
+    rng = np.random.default_rng(7)
+    silence = np.zeros(4 * SAMPLE_RATE_HZ, np.float32)
+    noise = (0.1 * rng.standard_normal(4 * SAMPLE_RATE_HZ)).astype(np.float32)
+    for audio in (silence, noise):
+        segments, info = engine.transcribe(audio)
+        assert list(segments) == []
+        assert info.duration_s == pytest.approx(4.0)
+
+
+@pytest.mark.slow
+def test_segment_guard_drops_silence_hallucination_without_vad(tiny_en_engine: WhisperEngine) -> None:
+    """Without VAD, Whisper decodes silence as 'You' (no_speech_prob ~0.95); the guard drops it."""
+    segments, _ = tiny_en_engine.transcribe(np.zeros(3 * SAMPLE_RATE_HZ, np.float32),
+                                            vad_filter=False)
+    assert list(segments) == []
+
+
+@pytest.mark.slow
+def test_cancel_stops_between_segments(tiny_en_engine: WhisperEngine,
+                                       clips: dict[str, Clip]) -> None:
+    """Setting cancel after the first segment ends the iterator; uncancelled, more follow."""
+    gap = np.zeros(SAMPLE_RATE_HZ, np.float32)
+    audio = np.concatenate([part for clip in clips.values() for part in (clip.audio, gap)])
+    full, _ = tiny_en_engine.transcribe(audio)
+    assert len(list(full)) >= 3
+    cancel = threading.Event()
+    segments, _ = tiny_en_engine.transcribe(audio, cancel=cancel)
+    received = []
+    for segment in segments:
+        received.append(segment)
+        cancel.set()
+    assert len(received) == 1
+
+
+def test_collapse_repeats_cuts_decoding_loops_only() -> None:
+    """Five or more repeats of a phrase become one; ordinary repetition is kept."""
+    assert collapse_repeats("the the the the the the end") == "the end"
+    assert collapse_repeats("I am here I am here I am here I am here I am here ok") == "I am here ok"
+    assert collapse_repeats("no no no, not that one") == "no no no, not that one"
+    assert collapse_repeats("go forward ten meters") == "go forward ten meters"
+
+
+def test_is_hallucination() -> None:
+    """Likely-silence segments decoded with low confidence and looping text are hallucinations."""
+    assert is_hallucination(no_speech_prob=0.95, avg_logprob=-0.98, compression_ratio=0.3)
+    assert is_hallucination(no_speech_prob=0.01, avg_logprob=-0.2, compression_ratio=3.1)
+    assert not is_hallucination(no_speech_prob=0.7, avg_logprob=-0.2, compression_ratio=1.2)
+    assert not is_hallucination(no_speech_prob=0.02, avg_logprob=-0.9, compression_ratio=1.4)
+
+
+def test_normalize_language() -> None:
+    """BCP-47 tags and case are reduced to ISO 639-1; 'auto' and empty mean auto-detect."""
+    assert normalize_language("en-US") == "en"
+    assert normalize_language("PT_br") == "pt"
+    assert normalize_language("auto") is None and normalize_language("") is None
+
+
+def test_compute_type_defaults_and_fallbacks() -> None:
+    """auto is int8 on CPU; int8_float16 falls back to int8 on CPU; nonsense is refused."""
+    assert resolve_compute_type("auto", "cpu") == "int8"
+    assert resolve_compute_type("int8_float16", "cpu") == "int8"
+    assert resolve_compute_type("float32", "cpu") == "float32"
+    with pytest.raises(RequestError):
+        resolve_compute_type("int3", "cpu")
