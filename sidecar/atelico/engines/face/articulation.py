@@ -14,8 +14,8 @@ The face is driven by a few articulator parameters rather than by visemes direct
 ============  ==============================================================
 
 Each viseme gives every parameter a *target* and a *strength*. A segment's influence on a
-parameter decays exponentially with the distance (seconds) from the segment, with a time
-constant per parameter: rounding reaches furthest ahead (anticipatory rounding), the tongue
+parameter decays as ``exp(-(d / tau) ** 1.5)`` with the distance ``d`` (seconds) from the
+segment, with a time constant ``tau`` per parameter: rounding reaches furthest ahead (anticipatory rounding), the tongue
 least. At each frame a parameter is the strength-weighted mean of the targets around it, so a
 consonant that does not care about the lips (/k/, /h/, /t/) takes them from its neighbours
 ("coo" is rounded through the /k/), while one that does (/p/ seals, /s/ narrows the jaw) wins.
@@ -34,14 +34,15 @@ PARAMS: tuple[str, ...] = ("jaw", "close", "pucker", "funnel", "spread", "lowlip
 P = {name: i for i, name in enumerate(PARAMS)}
 
 # (target, strength) per parameter; a parameter a viseme does not name gets (0, _FREE).
+# Bilabials and labiodentals are near-hard constraints on the lips (strength > 1).
 _FREE = 0.06
 _TARGETS: dict[str, dict[str, tuple[float, float]]] = {
     "sil": {p: (0.0, 0.6) for p in PARAMS},
-    "PP": {"jaw": (0.10, 0.5), "close": (1.0, 1.0), "pucker": (0.0, 0.3), "funnel": (0.0, 0.6),
+    "PP": {"jaw": (0.10, 0.5), "close": (1.0, 3.0), "pucker": (0.0, 0.3), "funnel": (0.0, 0.6),
            "spread": (0.0, 0.3), "lowlip": (0.0, 0.8), "tongue": (0.0, 0.5), "puff": (0.6, 1.0)},
-    "BB": {"jaw": (0.10, 0.5), "close": (1.0, 1.0), "pucker": (0.0, 0.3), "funnel": (0.0, 0.6),
+    "BB": {"jaw": (0.10, 0.5), "close": (1.0, 3.0), "pucker": (0.0, 0.3), "funnel": (0.0, 0.6),
            "spread": (0.0, 0.3), "lowlip": (0.0, 0.8), "tongue": (0.0, 0.5), "puff": (0.2, 0.6)},
-    "FF": {"jaw": (0.12, 0.6), "close": (0.0, 1.0), "lowlip": (1.0, 1.0), "funnel": (0.0, 0.6),
+    "FF": {"jaw": (0.12, 0.6), "close": (0.0, 1.0), "lowlip": (1.0, 2.0), "funnel": (0.0, 0.6),
            "pucker": (0.0, 0.3), "spread": (0.1, 0.2), "tongue": (0.0, 0.5)},
     "TH": {"jaw": (0.2, 0.6), "close": (0.0, 1.0), "tongue": (1.0, 1.0), "lowlip": (0.0, 0.6),
            "pucker": (0.0, 0.3)},
@@ -82,6 +83,7 @@ _VIS_INDEX = {name: i for i, name in enumerate(VISEMES)}
 # Reach of a segment's influence before (anticipation) and after (carry-over) it, seconds.
 _TAU_PRE = np.array([0.070, 0.045, 0.100, 0.100, 0.070, 0.045, 0.030, 0.030])
 _TAU_POST = np.array([0.060, 0.035, 0.060, 0.060, 0.050, 0.035, 0.030, 0.020])
+_SHAPE = 1.5  # dominance falls as exp(-(d/tau)^1.5): broad nearby, negligible 4 tau away
 _REST_STRENGTH = 0.02  # a faint pull towards the neutral face everywhere
 _SHORT_PAUSE_S = 0.12  # pauses shorter than this barely close the mouth between words
 _BLOCK = 512
@@ -113,7 +115,7 @@ def blend(segments: Sequence[VisemeSegment], times_s: np.ndarray,
     strength[stress == 1, jaw] *= 1.3
     tau_pre = _TAU_PRE / max(articulation, 1e-3)
     tau_post = _TAU_POST / max(articulation, 1e-3)
-    reach_s = 8.0 * max(tau_pre.max(), tau_post.max())
+    reach_s = 6.0 * max(tau_pre.max(), tau_post.max())
     for b0 in range(0, n, _BLOCK):
         t = np.asarray(times_s[b0:b0 + _BLOCK], dtype=np.float64)
         near = (ends > t[0] - reach_s) & (starts < t[-1] + reach_s)
@@ -122,7 +124,8 @@ def blend(segments: Sequence[VisemeSegment], times_s: np.ndarray,
         if near.any():
             before = np.maximum(starts[near][None, :] - t[:, None], 0.0)  # [T, S]
             after = np.maximum(t[:, None] - ends[near][None, :], 0.0)
-            decay = np.exp(-before[:, :, None] / tau_pre - after[:, :, None] / tau_post)
+            reach = before[:, :, None] / tau_pre + after[:, :, None] / tau_post
+            decay = np.exp(-reach ** _SHAPE)
             dom = decay * strength[near][None, :, :]  # [T, S, P]
             num = np.einsum("tsp,sp->tp", dom, target[near])
             den = den + dom.sum(axis=1)

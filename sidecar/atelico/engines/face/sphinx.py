@@ -94,7 +94,7 @@ class PhoneDecoder:
         self._align = Decoder(samprate=FACE_SAMPLE_RATE_HZ, loglevel="ERROR", lm=None)
         self._phones = Decoder(samprate=FACE_SAMPLE_RATE_HZ, loglevel="ERROR", lm=None,
                                allphone=get_model_path("en-us/en-us-phone.lm.bin"),
-                               backtrace=True, beam=1e-20, pbeam=1e-20)
+                               backtrace=True)  # narrower beams lose the path on some voices
         self._align_lock = threading.Lock()
         self._phones_lock = threading.Lock()
 
