@@ -84,7 +84,8 @@ class EnergyVad:
     """Light energy VAD (the reference's kind): loudness above a tracked noise floor.
 
     The floor is the quietest window of the last ``floor_window_s`` (minimum statistics:
-    even continuous speech has quiet gaps between words); a window is speech when it is
+    even continuous speech has quiet gaps between words; a quiet room is assumed until
+    ``floor_window_s`` of audio has been heard); a window is speech when it is
     ``margin_db`` above that floor and above ``min_level_dbfs``. Returns pseudo
     probabilities (a logistic of the margin) so the same thresholds apply as for Silero.
     """
@@ -98,6 +99,8 @@ class EnergyVad:
 
     def reset(self) -> None:
         # Start from a quiet-room floor so speech at the very start of a stream counts.
+        # Start from a quiet-room floor so speech that opens a stream counts; it ages out
+        # of the history after floor_window_s like any other level.
         self._levels: collections.deque[float] = collections.deque(
             [self.min_level_dbfs - self.margin_db], maxlen=self._history)
 
@@ -355,7 +358,7 @@ class LiveTranscriber:
     def _partial_due(self) -> bool:
         if not (self.partials and self._utt) or self._utt_speech_windows < self._min_speech_windows:
             return False
-        if self._debt_s > min(0.5, self.max_lag_s / 4):
+        if self._debt_s > self.max_lag_s / 4:
             return False  # behind real time: partials are the first thing to go
         new_samples = (len(self._utt) - self._partial_at_windows) * WINDOW_SAMPLES
         needed = max(self._partial_interval_samples,

@@ -1,0 +1,264 @@
+"""LiveTranscriber: VAD-cut utterances, partials then finals, pre-roll, bounded lag."""
+
+from __future__ import annotations
+
+import threading
+from typing import Iterator
+
+import numpy as np
+import pytest
+
+from atelico.engines.base import LiveResult, Segment, TranscriptionInfo, WordTiming
+from atelico.engines.stt.live import EnergyVad, LiveTranscriber, SileroVad
+from atelico.engines.stt.whisper import WhisperEngine
+from atelico.errors import AudioError, LanguageError, RequestError
+from tests.engines.stt.conftest import SAMPLE_RATE_HZ, Clip
+from tests.helpers.wer import word_error_rate
+
+
+def silence(seconds: float) -> np.ndarray:
+    return np.zeros(int(seconds * SAMPLE_RATE_HZ), np.float32)
+
+
+def stream(live: LiveTranscriber, audio: np.ndarray, *, seed: int = 0
+           ) -> list[tuple[float, LiveResult]]:
+    """Feed ``audio`` as fast as possible in 20–100 ms frames, then finish.
+
+    Returns each result with the stream time (seconds of audio pushed) when it came out.
+    """
+    rng = np.random.default_rng(seed)
+    out: list[tuple[float, LiveResult]] = []
+    position = 0
+    while position < len(audio):
+        frame = int(rng.integers(20, 101)) * SAMPLE_RATE_HZ // 1000
+        chunk = audio[position:position + frame]
+        position += len(chunk)
+        out += [(position / SAMPLE_RATE_HZ, r) for r in live.push(chunk)]
+    out += [(position / SAMPLE_RATE_HZ, r) for r in live.finish()]
+    return out
+
+
+def finals(results: list[tuple[float, LiveResult]]) -> list[LiveResult]:
+    return [r for _, r in results if r.is_final]
+
+
+@pytest.mark.slow
+def test_streamed_speech_gives_partials_then_one_final_per_utterance(
+        tiny_en_engine: WhisperEngine, clips: dict[str, Clip]) -> None:
+    """Three clips 1.5 s apart: partials while speaking, then finals 0, 1, 2 matching the speech."""
+    chosen = [clips[n] for n in ("arctic_a0007", "goforward",
+                                 "sense_and_sensibility_01_austen_64kb-0870")]
+    parts, spans, t = [silence(0.5)], [], 0.5
+    for clip in chosen:
+        parts += [clip.audio, silence(1.5)]
+        spans.append((t, t + clip.duration_s))
+        t += clip.duration_s + 1.5
+    live = LiveTranscriber(tiny_en_engine, vad="silero", max_lag_s=30.0)
+    results = stream(live, np.concatenate(parts))
+
+    done = finals(results)
+    assert [f.segment_id for f in done] == [0, 1, 2]
+    for final, clip, (start_s, end_s) in zip(done, chosen, spans):
+        assert word_error_rate(clip.transcript, final.text) <= 0.15, final.text
+        assert start_s - 0.35 <= final.start_s < final.end_s <= end_s + 0.1
+        assert final.words and all(start_s - 0.35 <= w.start_s <= w.end_s <= end_s + 0.1
+                                   for w in final.words)
+    joined = " ".join(f.text for f in done)
+    assert word_error_rate(" ".join(c.transcript for c in chosen), joined) <= 0.1
+    # The long clip (7 s) got partials before its final, all with its segment id.
+    partials = [(at, r) for at, r in results if not r.is_final and r.segment_id == 2]
+    final_at = next(at for at, r in results if r.is_final and r.segment_id == 2)
+    assert len(partials) >= 2 and all(at < final_at for at, _ in partials)
+    said = partials[-1][1].text
+    prefix = " ".join(chosen[2].transcript.split()[:len(said.split())])
+    assert word_error_rate(prefix, said) <= 0.3  # what was heard so far, nearly right
+    # No partial outlives its final, and each final comes soon after its speech ends.
+    for at, result in results:
+        if not result.is_final:
+            assert result.segment_id not in {f.segment_id for f in finals(
+                [(a, r) for a, r in results if a < at])}
+    for final, (_, end_s) in zip(done, spans):
+        emitted_at = next(at for at, r in results if r.is_final and r.segment_id == final.segment_id)
+        assert emitted_at - final.end_s <= 1.2  # min_silence 0.6 s plus VAD decay
+    assert live.warnings == [] and live.duration_s == pytest.approx(t)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("vad", ["silero", "energy"])
+def test_two_utterances_give_two_finals(vad: str, tiny_en_engine: WhisperEngine,
+                                        clips: dict[str, Clip]) -> None:
+    """1.5 s of silence between two sentences splits them into segment ids 0 and 1."""
+    first, second = clips["goforward"], clips["arctic_a0007"]
+    audio = np.concatenate([first.audio, silence(1.5), second.audio])
+    live = LiveTranscriber(tiny_en_engine, vad=vad, partials=False, max_lag_s=30.0)
+    done = finals(stream(live, audio, seed=1))
+    assert [f.segment_id for f in done] == [0, 1]
+    assert word_error_rate(first.transcript, done[0].text) <= 0.15
+    assert word_error_rate(second.transcript, done[1].text) <= 0.15
+    assert done[0].end_s < first.duration_s + 0.1 < done[1].start_s
+
+
+@pytest.mark.slow
+def test_pre_roll_keeps_the_first_word(tiny_en_engine: WhisperEngine,
+                                       clips: dict[str, Clip]) -> None:
+    """Speech starting abruptly after silence keeps its first word ('go') and its onset time."""
+    clip = clips["goforward"]
+    onset_s = 0.45  # the recording's own speech starts at ~0.5 s
+    audio = np.concatenate([silence(1.0), clip.audio[int(onset_s * SAMPLE_RATE_HZ):]])
+    live = LiveTranscriber(tiny_en_engine, partials=False, max_lag_s=30.0)
+    done = finals(stream(live, audio, seed=2))
+    assert len(done) == 1
+    assert done[0].text.lower().startswith("go")
+    assert word_error_rate(clip.transcript, done[0].text) == 0.0
+    assert 0.7 <= done[0].start_s <= 1.15
+
+
+@pytest.mark.slow
+def test_silence_and_noise_streams_give_nothing(tiny_en_engine: WhisperEngine) -> None:
+    """Ten seconds of silence then white noise produce no partials and no finals."""
+    rng = np.random.default_rng(3)
+    noise = (0.05 * rng.standard_normal(5 * SAMPLE_RATE_HZ)).astype(np.float32)
+    live = LiveTranscriber(tiny_en_engine, max_lag_s=30.0)
+    assert stream(live, np.concatenate([silence(5.0), noise])) == []
+
+
+@pytest.mark.slow
+def test_english_only_engine_refuses_another_language_at_start(
+        tiny_en_engine: WhisperEngine) -> None:
+    """A live session asking tiny.en for French fails before any audio is sent."""
+    with pytest.raises(LanguageError):
+        LiveTranscriber(tiny_en_engine, language="fr")
+
+
+# -- fast tests with a fake engine and a fake clock ----------------------------------------------
+
+class FakeClock:
+    """Compute time that only the fake engine advances."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class FakeEngine:
+    """A SpeechToText that 'costs' ``cost_s`` of compute per call and says one word per second."""
+
+    model_id = "fake"
+
+    def __init__(self, clock: FakeClock, cost_s: float) -> None:
+        self.clock, self.cost_s = clock, cost_s
+        self.calls: list[tuple[float, int]] = []  # (audio seconds, beam size)
+
+    def transcribe(self, audio: np.ndarray, *, language: str | None = None,
+                   task: str = "transcribe", prompt: str | None = None,
+                   temperature: float = 0.0, word_timestamps: bool = False,
+                   cancel: threading.Event | None = None, beam_size: int = 5
+                   ) -> tuple[Iterator[Segment], TranscriptionInfo]:
+        duration_s = len(audio) / SAMPLE_RATE_HZ
+        self.clock.now += self.cost_s
+        self.calls.append((duration_s, beam_size))
+        n = max(1, int(duration_s))
+        words = tuple(WordTiming("la", i * duration_s / n, (i + 0.8) * duration_s / n)
+                      for i in range(n))
+        segment = Segment(0, 0.0, duration_s, " ".join(w.word for w in words), words)
+        return iter([segment]), TranscriptionInfo("en", 1.0, duration_s, self.model_id)
+
+
+def bursts(count: int, on_s: float = 1.0, off_s: float = 0.8) -> np.ndarray:
+    """``count`` loud harmonic tones separated by silence (speech for the energy VAD)."""
+    t = np.arange(int(on_s * SAMPLE_RATE_HZ)) / SAMPLE_RATE_HZ
+    tone = (0.2 * np.sin(2 * np.pi * 220 * t) + 0.1 * np.sin(2 * np.pi * 660 * t)).astype(np.float32)
+    return np.concatenate([part for _ in range(count) for part in (tone, silence(off_s))])
+
+
+def test_fast_engine_keeps_up_without_dropping() -> None:
+    """With compute well under real time every burst becomes a final and nothing is dropped."""
+    clock = FakeClock()
+    engine = FakeEngine(clock, cost_s=0.05)
+    live = LiveTranscriber(engine, vad="energy", max_lag_s=2.0, clock=clock)
+    results = stream(live, bursts(15))
+    assert [f.segment_id for f in finals(results)] == list(range(15))
+    assert live.warnings == [] and live.lag_s == 0.0
+    assert any(beam == 1 for _, beam in engine.calls)  # partials are greedy
+    assert all(beam == 5 for _, beam in engine.calls[-1:])  # finals use the beam
+
+
+def test_slow_engine_skips_partials_then_drops_audio_with_a_warning() -> None:
+    """Compute slower than real time: the backlog stays bounded and dropped audio is reported."""
+    clock = FakeClock()
+    engine = FakeEngine(clock, cost_s=2.5)  # every call costs more than a 1.8 s burst cycle
+    audio = bursts(30)
+    live = LiveTranscriber(engine, vad="energy", max_lag_s=2.0, clock=clock)
+    results = stream(live, audio)
+
+    done = finals(results)
+    assert 1 <= len(done) < 30
+    assert [f.segment_id for f in done] == list(range(len(done)))
+    assert live.max_debt_s <= 2.0 + 2 * 2.5  # the bound plus at most one push's calls
+    warnings = live.pop_warnings()
+    assert warnings and all(w.code == "stt.behind" and w.dropped_s > 0 for w in warnings)
+    assert sum(w.dropped_s for w in warnings) <= len(audio) / SAMPLE_RATE_HZ
+    assert all(a.end_s <= b.start_s for a, b in zip(warnings, warnings[1:]))
+    # Partials go first: once behind, only finals are computed.
+    partial_calls = [i for i, (_, beam) in enumerate(engine.calls) if beam == 1]
+    assert len(partial_calls) <= 2
+    assert live.duration_s == pytest.approx(len(audio) / SAMPLE_RATE_HZ)
+    times = [r.start_s for _, r in results if r.is_final]
+    assert times == sorted(times)
+
+
+def test_long_speech_is_cut_at_a_quiet_point() -> None:
+    """Speech longer than max_utterance_s is finalized in pieces, each cut where it is quiet."""
+    clock = FakeClock()
+    engine = FakeEngine(clock, cost_s=0.0)
+    audio = bursts(12, on_s=1.0, off_s=0.3)  # pauses shorter than min_silence: one 15 s "utterance"
+    live = LiveTranscriber(engine, vad="energy", partials=False, max_utterance_s=5.0, clock=clock)
+    done = finals(stream(live, audio))
+    assert len(done) >= 3 and [f.segment_id for f in done] == list(range(len(done)))
+    lengths_s = [seconds for seconds, _ in engine.calls]
+    assert max(lengths_s) <= 5.0 + 1e-6
+    assert sum(lengths_s) == pytest.approx(len(audio) / SAMPLE_RATE_HZ, abs=0.5)
+    for cut_s in np.cumsum(lengths_s)[:-1]:  # each piece ends inside a 0.3 s pause
+        assert 1.0 - 0.04 <= cut_s % 1.3 <= 1.3, cut_s
+
+
+def test_push_validation_and_finish() -> None:
+    """Bad frames are AudioErrors; pushing after finish is refused; finish is idempotent."""
+    clock = FakeClock()
+    live = LiveTranscriber(FakeEngine(clock, 0.0), vad="energy", clock=clock)
+    with pytest.raises(AudioError):
+        live.push(np.zeros((2, 100), np.float32))
+    with pytest.raises(AudioError):
+        live.push(np.array([np.inf], np.float32))
+    assert live.push(np.zeros(0, np.float32)) == []
+    assert live.finish() == [] and live.finish() == []
+    with pytest.raises(RequestError):
+        live.push(np.zeros(100, np.float32))
+    with pytest.raises(RequestError):
+        LiveTranscriber(FakeEngine(clock, 0.0), vad="webrtc")  # type: ignore[arg-type]
+
+
+def test_silero_streaming_matches_whole_clip(clips: dict[str, Clip]) -> None:
+    """Silero probabilities computed frame by frame equal those of one batch over the clip."""
+    audio = clips["goforward"].audio
+    windows = audio[:len(audio) // 512 * 512].reshape(-1, 512)
+    whole = SileroVad()(windows)
+    streaming = SileroVad()
+    pieces = np.concatenate([streaming(windows[i:i + 3]) for i in range(0, len(windows), 3)])
+    np.testing.assert_allclose(pieces, whole, atol=1e-5)
+    assert whole.max() > 0.9 and whole[:5].max() < 0.5  # speech found, leading silence not
+
+
+def test_energy_vad_follows_the_noise_floor() -> None:
+    """Once it has heard 5 s of a -40 dBFS hiss, the hiss is silence and a tone over it speech."""
+    rng = np.random.default_rng(5)
+    audio = (0.01 * rng.standard_normal(9 * SAMPLE_RATE_HZ)).astype(np.float32)
+    audio[6 * SAMPLE_RATE_HZ:7 * SAMPLE_RATE_HZ] += bursts(1)[:SAMPLE_RATE_HZ]
+    probs = EnergyVad()(audio[:len(audio) // 512 * 512].reshape(-1, 512))
+    per_s = SAMPLE_RATE_HZ / 512
+    at = lambda seconds: int(seconds * per_s)  # noqa: E731
+    assert probs[at(5.2):at(6.0) - 1].max() < 0.1
+    assert probs[at(6.0) + 1:at(7.0) - 1].min() > 0.9
+    assert probs[at(7.0) + 1:].max() < 0.1
