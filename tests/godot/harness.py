@@ -141,23 +141,65 @@ def build_pack(out: Path, config: dict) -> list[str]:
     return loadable
 
 
+SPEECH_FILES = ("sense_and_sensibility_01_austen_64kb-0880.wav",)
+
+
 def _speech_items(speech: object) -> list[str]:
-    """Names of the short speech WAVs the E2E suite may use (kept small: the pack is in RAM)."""
-    names = []
-    for path in sorted(SPEECH.glob("*.wav")):
-        if path.stat().st_size <= 400_000:
-            names.append(path.name)
-    return names[:3]
+    """The short real speech WAVs the E2E suite transcribes (a 3 s human reading)."""
+    return [name for name in SPEECH_FILES if (SPEECH / name).is_file()]
+
+
+class FakeServer:
+    """A scripted protocol server for what a real sidecar will not do on demand.
+
+    Speaks the real envelope (``atelico.protocol.envelope``). After the handshake, a
+    ``tts.synthesize`` whose input is ``"drop"`` gets one ``tts.chunk`` and then the TCP
+    connection is cut; any other request gets ``done`` echoing its input. Counts connections.
+    """
+
+    def __init__(self) -> None:
+        from websockets.sync.server import serve as ws_serve
+
+        from atelico.protocol.envelope import Message, decode, encode
+
+        self.connections = 0
+
+        def handler(ws) -> None:  # type: ignore[no-untyped-def]
+            self.connections += 1
+            hello = decode(ws.recv(timeout=10))
+            if hello.type != "hello":
+                return
+            ws.send(encode(Message("welcome", {
+                "protocol": 1, "server": "fake", "server_version": "0", "session": "s",
+                "models": [], "capabilities": [], "limits": {"max_in_flight": 4}})))
+            for frame in ws:
+                msg = decode(frame)
+                if msg.type == "tts.synthesize" and msg.data.get("input") == "drop":
+                    ws.send(encode(Message("tts.chunk", {"sequence": 0}, id=msg.id,
+                                           payload=b"\0\0")))
+                    ws.socket.shutdown(2)
+                    return
+                if msg.type != "cancel":
+                    ws.send(encode(Message("done", {"echo": msg.data.get("input", ""),
+                                                    "connection": self.connections}, id=msg.id)))
+
+        self.server = ws_serve(handler, "127.0.0.1", 0)
+        self.port = self.server.socket.getsockname()[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
 
 
 class Sidecar:
     """A real sidecar on 127.0.0.1:0 with a random token; always killed with its group."""
 
-    def __init__(self, ready_timeout_s: float) -> None:
+    def __init__(self, ready_timeout_s: float, allowed_origin: str) -> None:
         self.token = secrets.token_hex(16)
         self.log: collections.deque[str] = collections.deque(maxlen=50)
         python = REPO / ".venv" / "bin" / "python"
-        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        env = dict(os.environ, PYTHONUNBUFFERED="1",
+                   ATELICO_SERVER__ALLOWED_ORIGINS=json.dumps([allowed_origin]))
         self.proc = subprocess.Popen(
             [str(python), "-m", "atelico", "serve", "--host", "127.0.0.1", "--port", "0",
              "--token", self.token],
@@ -283,24 +325,28 @@ def run(args: argparse.Namespace) -> int:
     work = Path(tempfile.mkdtemp(prefix="atelico-godot-"))
     browser = None
     server = None
+    fake = None
     try:
         config: dict = {"suites": args.suites, "filter": args.filter}
+        pck = work / "test.pck"
+        collector = Collector()
+        server = serve(pck, collector)
+        origin = f"http://127.0.0.1:{server.server_address[1]}"
         if args.sidecar:
             t0 = time.monotonic()
-            sidecar = Sidecar(args.sidecar_timeout)
+            # The sidecar refuses browser Origins it does not know: allow this page's.
+            sidecar = Sidecar(args.sidecar_timeout, allowed_origin=origin)
             print(f"sidecar ready on port {sidecar.port} in {time.monotonic() - t0:.1f} s", flush=True)
             config.update(sidecar_url=f"ws://127.0.0.1:{sidecar.port}/v1/ws",
                           sidecar_port=sidecar.port, token=sidecar.token)
-        pck = work / "test.pck"
+        fake = FakeServer()
+        config.update(fake_url=f"ws://127.0.0.1:{fake.port}/v1/ws")
         scripts = build_pack(pck, config)
-        collector = Collector()
-        server = serve(pck, collector)
-        url = f"http://127.0.0.1:{server.server_address[1]}/index.html"
         browser = subprocess.Popen(
             [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
              "--disable-background-networking", "--disable-component-update", "--disable-sync",
              "--autoplay-policy=no-user-gesture-required", "--mute-audio",
-             f"--user-data-dir={work / 'profile'}", url],
+             f"--user-data-dir={work / 'profile'}", origin + "/index.html"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         finished = collector.finished.wait(args.timeout)
         time.sleep(0.3)
@@ -313,6 +359,8 @@ def run(args: argparse.Namespace) -> int:
             server.shutdown()
         if sidecar is not None:
             sidecar.stop()
+        if fake is not None:
+            fake.stop()
         shutil.rmtree(work, ignore_errors=True)
 
 
@@ -326,6 +374,9 @@ def report(collector: Collector, scripts: list[str], finished: bool, args: argpa
     ended = {e["name"] for e in passed + failed if "name" in e}
     for e in passed:
         print(f"PASS {e['name']} ({e.get('ms', 0)} ms)")
+    for e in events:
+        if e["event"] == "skip":
+            print(f"SKIP {e['name']}: {e.get('message', '')}")
     for e in failed:
         print(f"FAIL {e.get('name', e.get('path'))}: {e.get('message', '')}")
     problems = len(failed)

@@ -42,11 +42,16 @@ func _run() -> void:
 		var suite: AtelicoTestCase = script.new()
 		suite.root = self
 		suite.manifest = manifest
+		var missing: Array = suite.required_config().filter(
+			func(key: String) -> bool: return not manifest.has(key)
+		)
+		if not missing.is_empty():
+			emit_event({"event": "skip", "name": suite_name, "message": "needs %s" % [missing]})
+			continue
 		if not await suite.before_all():
 			failed += 1
-			emit_event(
-				{"event": "fail", "name": suite_name + ".before_all", "message": suite.report()}
-			)
+			var why := "before_all() returned false: " + suite.setup_problem
+			emit_event({"event": "fail", "name": suite_name + ".before_all", "message": why})
 			continue
 		for method in script.get_script_method_list():
 			var method_name: String = method["name"]

@@ -6,8 +6,15 @@ extends RefCounted
 var root: Node
 ## The harness manifest (config, vector names, sidecar address).
 var manifest: Dictionary = {}
+## Why [method before_all] failed (shown in the report).
+var setup_problem: String = ""
 var _checks: int = 0
 var _failures: PackedStringArray = PackedStringArray()
+
+
+## Manifest keys the suite needs (e.g. [code]sidecar_url[/code]); missing ones skip it.
+func required_config() -> Array:
+	return []
 
 
 ## Called once before the suite's tests; return false to fail the whole suite.
