@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# Builds the Unity package along its .asmdef boundaries with mcs (C# 7.2 subset, warnings as errors)
+# against the UnityEngine/UnityEditor stand-ins, then runs its NUnit tests (unit + end-to-end against
+# a real sidecar) and prints "N passed, N failed". Exit 0 only when everything passed.
+# Needs: mono-devel, nunit-console, libnunit-cil-dev (Debian). Env: ATELICO_PYTHON (default repo .venv).
+set -uo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO="$(cd "$HERE/../.." && pwd)"
+PKG="$REPO/unity_package"
+BUILD="${ATELICO_UNITY_BUILD_DIR:-$(mktemp -d -t atelico-unity.XXXXXX)}"
+PYTHON="${ATELICO_PYTHON:-$REPO/.venv/bin/python}"
+NUNIT_DLL="$(ls /usr/lib/cli/nunit.framework-2.6*/nunit.framework.dll 2>/dev/null | head -1)"
+MCS=(mcs -langversion:7.2 -warnaserror+ -nologo -debug -target:library)
+
+for tool in mcs mono nunit-console; do
+  if ! command -v "$tool" >/dev/null; then
+    echo "missing $tool: apt-get install -y mono-devel nunit-console libnunit-cil-dev"
+    echo "0 passed, 1 failed"
+    exit 2
+  fi
+done
+if [ -z "$NUNIT_DLL" ]; then
+  echo "missing nunit.framework.dll: apt-get install -y libnunit-cil-dev"
+  echo "0 passed, 1 failed"
+  exit 2
+fi
+cp "$NUNIT_DLL" "$BUILD/nunit.framework.dll"
+
+build_failed=0
+compile() { # name, sources..., then -r: refs via REFS array
+  local out="$1"; shift
+  echo "== build $out"
+  if ! "${MCS[@]}" -out:"$BUILD/$out" "${REFS[@]}" "$@"; then
+    echo "BUILD FAILED: $out"
+    build_failed=1
+  fi
+}
+
+# The stand-ins, kept outside the package.
+REFS=()
+compile UnityEngine.dll $(find "$HERE/stubs/UnityEngine" -name '*.cs' | sort)
+REFS=(-r:"$BUILD/UnityEngine.dll")
+compile UnityEditor.dll $(find "$HERE/stubs/UnityEditor" -name '*.cs' | sort)
+
+# One assembly per .asmdef, referencing exactly what the .asmdef declares.
+asmdef_refs() { # prints -r: flags for an asmdef
+  "$PYTHON" - "$1" "$BUILD" <<'PY'
+import json, sys
+asm = json.load(open(sys.argv[1]))
+build = sys.argv[2]
+refs = ["UnityEngine"]
+editor = "Editor" in asm.get("includePlatforms", [])
+if editor:
+    refs.append("UnityEditor")
+refs += [r for r in asm.get("references", []) if r.startswith("Atelico.")]
+if "nunit.framework.dll" in asm.get("precompiledReferences", []):
+    refs.append("nunit.framework")
+print(" ".join(f"-r:{build}/{r}.dll" for r in refs))
+PY
+}
+build_asmdef() { # asmdef path
+  local asmdef="$1" dir name
+  dir="$(dirname "$asmdef")"
+  name="$("$PYTHON" -c 'import json,sys; print(json.load(open(sys.argv[1]))["name"])' "$asmdef")"
+  # Sources of this assembly: its folder, minus nested folders that have their own .asmdef.
+  local sources=() f nested
+  while IFS= read -r f; do
+    nested="$(dirname "$f")"
+    while [ "$nested" != "$dir" ] && [ ! -f "$(ls "$nested"/*.asmdef 2>/dev/null | head -1)" ]; do nested="$(dirname "$nested")"; done
+    [ "$nested" = "$dir" ] && sources+=("$f")
+  done < <(find "$dir" -name '*.cs' | sort)
+  read -r -a REFS <<<"$(asmdef_refs "$asmdef")"
+  compile "$name.dll" "${sources[@]}"
+}
+build_asmdef "$PKG/Runtime/Atelico.Audio.asmdef"
+build_asmdef "$PKG/Editor/Atelico.Audio.Editor.asmdef"
+build_asmdef "$PKG/Tests/Runtime/Atelico.Audio.Tests.asmdef"
+build_asmdef "$PKG/Tests/Editor/Atelico.Audio.Editor.Tests.asmdef"
+
+# End-to-end tests live outside the package (they need the repo's sidecar and test data).
+REFS=(-r:"$BUILD/UnityEngine.dll" -r:"$BUILD/Atelico.Audio.dll" -r:"$BUILD/nunit.framework.dll")
+compile Atelico.Audio.E2E.Tests.dll $(find "$HERE/e2e" -name '*.cs' | sort)
+
+# The Samples~ folder is not an assembly in Unity (it is copied into Assets/ on import): compile it too.
+REFS=(-r:"$BUILD/UnityEngine.dll" -r:"$BUILD/Atelico.Audio.dll")
+compile VoicedNPC.Sample.dll $(find "$PKG/Samples~" -name '*.cs' | sort)
+
+if [ "$build_failed" != 0 ]; then
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+
+export ATELICO_PROTOCOL_VECTORS="$REPO/tests/data/protocol"
+export ATELICO_SPEECH_DIR="$REPO/tests/data/speech"
+export ATELICO_PYTHON="$PYTHON"
+export ATELICO_REPO="$REPO"
+cd "$BUILD"
+status=0
+for asm in Atelico.Audio.Tests Atelico.Audio.Editor.Tests Atelico.Audio.E2E.Tests; do
+  echo "== run $asm"
+  timeout 300 nunit-console -nologo -noshadow "-xml=$BUILD/$asm.xml" "$BUILD/$asm.dll" >"$BUILD/$asm.out" 2>&1
+  rc=$?
+  grep -E "^(Tests run|Errors and Failures|[0-9]+\) |   at |  Expected|  But was|Test Error|Test Failure|  [A-Za-z]+Exception|Tests Not Run)" "$BUILD/$asm.out" | head -80
+  [ "$rc" != 0 ] && status=1
+  [ ! -f "$BUILD/$asm.xml" ] && { echo "no result file for $asm (rc=$rc)"; tail -30 "$BUILD/$asm.out"; status=1; }
+done
+
+# Count per test case: ignored or not-run tests count as failures (nothing may silently skip here).
+"$PYTHON" - "$BUILD" <<'PY'
+import sys, glob, xml.etree.ElementTree as ET
+passed = failed = 0
+for path in sorted(glob.glob(sys.argv[1] + "/*.Tests.xml")):
+    for case in ET.parse(path).iter("test-case"):
+        if case.get("executed") == "True" and case.get("success") == "True":
+            passed += 1
+        else:
+            failed += 1
+            print("FAILED:", case.get("name"), "(" + (case.get("result") or "") + ")")
+print(f"{passed} passed, {failed} failed")
+sys.exit(0 if failed == 0 and passed > 0 else 1)
+PY
+py=$?
+[ "$py" != 0 ] && status=1
+exit $status
