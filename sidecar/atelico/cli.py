@@ -115,37 +115,25 @@ def cmd_models(args: argparse.Namespace) -> int:
             print(f"{m['id']:26} {m['kind']:5} {'yes' if m['installed'] else 'no':9} {', '.join(m['aliases'])}")
         return 0
     if args.action == "pull":
-        from atelico.models import registry as _r  # noqa: F401
+        from atelico.models import pull
 
-        from atelico.models.assets import ensure_asset
-
-        targets = args.ids or list(settings.models.preload) + ["whisper", "face"]
+        targets = args.ids or list(dict.fromkeys([*settings.models.preload, "tts", "whisper", "face"]))
         for model_id in targets:
-            spec = registry.resolve(model_id)
-            for asset_id in registry._asset_ids(spec):  # noqa: SLF001 - same package family
-                path = ensure_asset(asset_id, settings, progress=True)
-                print(f"{spec.id}: {asset_id} ready at {path}")
+            for asset_id, path in pull(model_id, settings, force=args.force, progress=True).items():
+                print(f"{registry.resolve(model_id).id}: {asset_id} ready at {path}")
         return 0
     if args.action == "verify":
-        from atelico.models.assets import verify_asset
+        from atelico.models import verify
 
-        failures = 0
-        for asset in registry.catalog.assets:
-            try:
-                results = verify_asset(asset.id, settings, catalog=registry.catalog)
-            except AtelicoError as exc:
-                print(f"{asset.id}: {exc.message}")
-                failures += 1
-                continue
-            for r in results if isinstance(results, list) else [results]:
-                d = r.to_dict() if hasattr(r, "to_dict") else dict(r)
-                status = d.get("status", "?")
-                if status not in ("ok", "missing"):
-                    failures += 1
-                if status != "missing" or args.verbose:
-                    print(f"{asset.id}/{d.get('path', '')}: {status}")
-        print("all installed files match their sha256" if not failures else f"{failures} problem(s)")
-        return 1 if failures else 0
+        checks = verify(settings)
+        bad = [c for c in checks if c.status == "mismatch"]
+        for c in checks:
+            if c.status != "missing" or args.verbose:
+                print(f"{c.asset_id}/{c.path}: {c.status}")
+        ok = sum(c.status == "ok" for c in checks)
+        print(f"{ok} file(s) match their sha256" + (f", {len(bad)} do NOT (run: atelico models pull --force)"
+                                                     if bad else ""))
+        return 1 if bad else 0
     return 2
 
 
@@ -281,6 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("action", choices=("list", "pull", "verify"))
     m.add_argument("ids", nargs="*", help="model ids (pull)")
     m.add_argument("--json", action="store_true")
+    m.add_argument("--force", action="store_true", help="pull: fetch again even if present")
     m.add_argument("-v", "--verbose", action="store_true")
     common(m)
     m.set_defaults(fn=cmd_models)

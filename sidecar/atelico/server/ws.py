@@ -233,10 +233,7 @@ class WsSession:
     async def _run_request(self, handler: Handler, msg: Message, req: Request) -> None:
         try:
             result = await handler(self, msg, req)
-            if req.cancel.is_set():
-                await self.finish(req, sess.cancelled(req.id))
-            else:
-                await self.finish(req, result)
+            await self.finish(req, result)
         except (asyncio.CancelledError, Cancelled):
             await self.finish(req, sess.cancelled(req.id))
         except BaseException as exc:  # every failure becomes the terminal error

@@ -1,0 +1,380 @@
+"""Python client for the WebSocket protocol: ``AsyncClient`` (asyncio) and ``Client`` (blocking).
+
+Requests are multiplexed on one socket. Each request method ends when its terminal message
+arrives: ``done`` returns, ``error`` raises the matching :class:`atelico.errors.AtelicoError`,
+``cancelled`` raises :class:`atelico.errors.Cancelled`. If the socket drops, every pending
+request raises ``ConnectionLost`` (code ``connection.lost``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import threading
+from dataclasses import dataclass, field
+from typing import Any, AsyncIterator, Iterator
+
+import numpy as np
+
+from atelico import __version__, errors
+from atelico.audio.pcm import bytes_to_float32, float32_to_bytes
+from atelico.protocol import face as face_proto
+from atelico.protocol import session as sess
+from atelico.protocol import stt as stt_proto
+from atelico.protocol import tts as tts_proto
+from atelico.protocol.envelope import Message, decode, encode
+
+
+class ConnectionLost(errors.AtelicoError):
+    code = "connection.lost"
+    http_status = 503
+
+
+_BY_PREFIX: list[tuple[str, type[errors.AtelicoError]]] = [
+    ("request.input_too_long", errors.InputTooLong), ("request.", errors.RequestError),
+    ("audio.", errors.AudioError), ("model.unknown", errors.UnknownModel),
+    ("model.not_installed", errors.ModelNotInstalled), ("model.integrity", errors.ModelIntegrity),
+    ("model.", errors.ModelLoadFailed), ("voice.", errors.VoiceError),
+    ("language.", errors.LanguageError), ("protocol.", errors.ProtocolError),
+    ("limits.", errors.LimitError), ("auth.", errors.AuthError), ("cancelled", errors.Cancelled),
+    ("connection.", ConnectionLost), ("engine.", errors.EngineError),
+]
+
+
+def error_from_wire(data: dict[str, Any]) -> errors.AtelicoError:
+    """Rebuild the typed exception for an ``error`` message's data."""
+    code = str(data.get("code", "internal"))
+    cls = next((c for prefix, c in _BY_PREFIX if code.startswith(prefix)), errors.AtelicoError)
+    return cls(str(data.get("message", code)), code=code, details=data.get("details") or {})
+
+
+@dataclass
+class SpeechChunkMsg:
+    """A streamed chunk as received: float32 audio and its metadata."""
+
+    sequence: int
+    text: str
+    audio: np.ndarray
+    sample_rate_hz: int
+    offset_samples: int
+    words: list[dict[str, Any]]
+    face: np.ndarray | None = None
+    face_start_frame: int = 0
+
+
+@dataclass
+class Synthesis:
+    """A whole synthesized utterance."""
+
+    audio: np.ndarray
+    sample_rate_hz: int
+    words: list[dict[str, Any]] = field(default_factory=list)
+    model: str = ""
+    voice: str = ""
+
+    @property
+    def duration_s(self) -> float:
+        return len(self.audio) / float(self.sample_rate_hz)
+
+
+class _Pending:
+    def __init__(self) -> None:
+        self.queue: asyncio.Queue[Message | BaseException] = asyncio.Queue()
+
+
+class AsyncClient:
+    """One WebSocket connection to a sidecar."""
+
+    def __init__(self, ws: Any, welcome: dict[str, Any]) -> None:
+        self._ws = ws
+        self.welcome = welcome
+        self._pending: dict[str, _Pending] = {}
+        self._ids = itertools.count(1)
+        self._reader = asyncio.create_task(self._read())
+        self.connection_errors: list[errors.AtelicoError] = []
+        self._lost: errors.AtelicoError | None = None
+
+    @classmethod
+    async def connect(cls, url: str, *, token: str | None = None, client: str = "python",
+                      max_size: int = 64 * 2**20) -> "AsyncClient":
+        """Open the socket and do the hello/welcome handshake.
+
+        Raises:
+            AtelicoError: the server's handshake error (``protocol.version``, ``auth.invalid_token``).
+        """
+        import websockets
+
+        ws = await websockets.connect(url, max_size=max_size, open_timeout=10)
+        await ws.send(encode(sess.Hello(protocol=sess.PROTOCOL_VERSION, client=client,
+                                        client_version=__version__, token=token).to_message()))
+        reply = decode(await ws.recv(), max_frame_bytes=max_size)
+        if reply.type == sess.ERROR:
+            await ws.close()
+            raise error_from_wire(reply.data)
+        if reply.type != sess.WELCOME:
+            await ws.close()
+            raise errors.ProtocolError(f"expected 'welcome', got {reply.type!r}")
+        return cls(ws, reply.data)
+
+    async def close(self) -> None:
+        await self._ws.close()
+        try:
+            await asyncio.wait_for(self._reader, 5)
+        except (asyncio.TimeoutError, asyncio.CancelledError):
+            self._reader.cancel()
+
+    async def __aenter__(self) -> "AsyncClient":
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.close()
+
+    # ------------------------------------------------------------------ plumbing
+    async def _read(self) -> None:
+        import websockets
+
+        try:
+            async for frame in self._ws:
+                if isinstance(frame, str):
+                    continue
+                msg = decode(frame, max_frame_bytes=2**31)
+                if msg.id is None or msg.id not in self._pending:
+                    if msg.type == sess.ERROR:
+                        self.connection_errors.append(error_from_wire(msg.data))
+                    continue
+                self._pending[msg.id].queue.put_nowait(msg)
+        except (websockets.ConnectionClosed, OSError):
+            pass
+        finally:
+            self._lost = ConnectionLost("the connection to the sidecar was lost")
+            for p in self._pending.values():
+                p.queue.put_nowait(self._lost)
+
+    def new_id(self) -> str:
+        return f"py{next(self._ids)}"
+
+    async def send(self, msg: Message) -> None:
+        await self._ws.send(encode(msg))
+
+    async def request(self, mtype: str, data: dict[str, Any], payload: bytes | None = None,
+                      request_id: str | None = None) -> AsyncIterator[Message]:
+        """Send a request and yield every message for it, the terminal ``done`` last.
+
+        Raises the request's error, ``Cancelled``, or ``ConnectionLost``.
+        """
+        rid = request_id or self.new_id()
+        if self._lost is not None:
+            raise self._lost
+        pending = self._pending[rid] = _Pending()
+        try:
+            await self.send(Message(mtype, data, id=rid, payload=payload))
+            while True:
+                item = await pending.queue.get()
+                if isinstance(item, BaseException):
+                    raise item
+                if item.type == sess.ERROR:
+                    raise error_from_wire(item.data)
+                if item.type == sess.CANCELLED:
+                    raise errors.Cancelled("the request was cancelled")
+                yield item
+                if item.type == sess.DONE:
+                    return
+        finally:
+            self._pending.pop(rid, None)
+
+    async def call(self, mtype: str, data: dict[str, Any], payload: bytes | None = None) -> Message:
+        """A request whose only reply is its terminal message."""
+        last = None
+        async for msg in self.request(mtype, data, payload):
+            last = msg
+        assert last is not None
+        return last
+
+    async def cancel(self, request_id: str) -> None:
+        await self.send(Message(sess.CANCEL, {}, id=request_id))
+
+    # ------------------------------------------------------------------ operations
+    async def ping(self) -> float:
+        import time
+
+        rid = self.new_id()
+        pending = self._pending[rid] = _Pending()
+        start = time.perf_counter()
+        try:
+            await self.send(Message(sess.PING, {"t": 1}, id=rid))
+            item = await asyncio.wait_for(pending.queue.get(), 10)
+            if isinstance(item, BaseException):
+                raise item
+            return time.perf_counter() - start
+        finally:
+            self._pending.pop(rid, None)
+
+    async def models(self) -> list[dict[str, Any]]:
+        return (await self.call(sess.MODELS_LIST, {})).data["models"]
+
+    async def voices(self, model: str | None = None) -> list[dict[str, Any]]:
+        return (await self.call(sess.VOICES_LIST, {"model": model})).data["voices"]
+
+    async def synthesize_stream(self, text: str, *, model: str = "tts", voice: str | None = None,
+                                speed: float = 1.0, character: str | None = None,
+                                request_id: str | None = None, **extra: Any) -> AsyncIterator[SpeechChunkMsg]:
+        """Yield chunks as they are synthesized (with face frames when ``character`` is set)."""
+        mtype = tts_proto.SPEAK if character else tts_proto.SYNTHESIZE
+        data = {"model": model, "input": text, "voice": voice, "speed": speed, "stream": True,
+                "sample_format": "f32le", **extra}
+        if character:
+            data["character"] = character
+        async for msg in self.request(mtype, data, request_id=request_id):
+            if msg.type != tts_proto.CHUNK:
+                continue
+            d = msg.data
+            face = d.get("face")
+            yield SpeechChunkMsg(
+                sequence=d["sequence"], text=d["text"],
+                audio=bytes_to_float32(msg.payload or b"", d["sample_format"]),
+                sample_rate_hz=d["sample_rate_hz"], offset_samples=d["offset_samples"], words=d["words"],
+                face=face_proto.weights_from_bytes(face["weights"]) if face else None,
+                face_start_frame=face["start_frame"] if face else 0)
+
+    async def synthesize(self, text: str, *, model: str = "tts", voice: str | None = None,
+                         speed: float = 1.0, **extra: Any) -> Synthesis:
+        done = await self.call(tts_proto.SYNTHESIZE, {"model": model, "input": text, "voice": voice,
+                                                      "speed": speed, "sample_format": "f32le", **extra})
+        d = done.data
+        return Synthesis(audio=bytes_to_float32(done.payload or b"", "f32le"), sample_rate_hz=d["sample_rate_hz"],
+                         words=d.get("words", []), model=d.get("model", ""), voice=d.get("voice", ""))
+
+    async def transcribe(self, audio: np.ndarray | bytes, sample_rate_hz: int = 16_000, *,
+                         model: str = "whisper", encoding: str | None = None, **opts: Any) -> dict[str, Any]:
+        """Transcribe float32 audio, or an encoded file's bytes with ``encoding='wav'`` etc."""
+        if isinstance(audio, (bytes, bytearray)):
+            data = {"model": model, "encoding": encoding or "wav", **opts}
+            payload = bytes(audio)
+        else:
+            data = {"model": model, "sample_rate_hz": sample_rate_hz, "sample_format": "f32le",
+                    "channels": 1, **opts}
+            payload = float32_to_bytes(audio, "f32le")
+        return (await self.call(stt_proto.TRANSCRIBE, data, payload)).data
+
+    async def face(self, audio: np.ndarray, sample_rate_hz: int = 16_000, *, character: str = "claire",
+                   text: str | None = None) -> np.ndarray:
+        done = await self.call(face_proto.RUN, {"character": character, "text": text,
+                                                "sample_rate_hz": sample_rate_hz,
+                                                "sample_format": "f32le", "channels": 1},
+                               float32_to_bytes(audio, "f32le"))
+        return face_proto.weights_from_bytes(done.payload or b"").copy()
+
+    def live(self, *, sample_rate_hz: int = 16_000, model: str = "whisper", language: str | None = None,
+             vad: str = "silero", partials: bool = True) -> "LiveSession":
+        return LiveSession(self, {"model": model, "language": language, "vad": vad, "partials": partials,
+                                  "sample_rate_hz": sample_rate_hz, "sample_format": "f32le", "channels": 1})
+
+
+class LiveSession:
+    """A live transcription: ``await send(audio)`` frames, ``await stop()``, read ``results()``."""
+
+    def __init__(self, client: AsyncClient, start: dict[str, Any]) -> None:
+        self.client = client
+        self.id = client.new_id()
+        self._start = start
+        self._iter: AsyncIterator[Message] | None = None
+
+    async def __aenter__(self) -> "LiveSession":
+        self._iter = self.client.request(stt_proto.LIVE_START, self._start, request_id=self.id)
+        self._first = asyncio.ensure_future(self._iter.__anext__())
+        await asyncio.sleep(0)
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        if not self._first.done():
+            self._first.cancel()
+
+    async def send(self, audio: np.ndarray) -> None:
+        await self.client.send(Message(stt_proto.LIVE_AUDIO, {}, id=self.id,
+                                       payload=float32_to_bytes(audio, "f32le")))
+
+    async def stop(self) -> None:
+        await self.client.send(Message(stt_proto.LIVE_STOP, {}, id=self.id))
+
+    async def results(self) -> AsyncIterator[Message]:
+        """Every message of the session: partials, finals, warnings, then ``done``."""
+        assert self._iter is not None
+        try:
+            yield await self._first
+        except StopAsyncIteration:
+            return
+        async for msg in self._iter:
+            yield msg
+
+
+class Client:
+    """Blocking client: the same operations, run on a private event loop thread."""
+
+    def __init__(self, url: str, *, token: str | None = None, client: str = "python-sync") -> None:
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="atelico-client", daemon=True)
+        self._thread.start()
+        self._async: AsyncClient = self._run(AsyncClient.connect(url, token=token, client=client))
+
+    def _run(self, coro: Any, timeout: float | None = 600) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
+
+    def close(self) -> None:
+        try:
+            self._run(self._async.close(), timeout=10)
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(5)
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    @property
+    def welcome(self) -> dict[str, Any]:
+        return self._async.welcome
+
+    def models(self) -> list[dict[str, Any]]:
+        return self._run(self._async.models())
+
+    def voices(self, model: str | None = None) -> list[dict[str, Any]]:
+        return self._run(self._async.voices(model))
+
+    def synthesize(self, text: str, **kw: Any) -> Synthesis:
+        return self._run(self._async.synthesize(text, **kw))
+
+    def synthesize_stream(self, text: str, **kw: Any) -> Iterator[SpeechChunkMsg]:
+        """Yield chunks as they arrive (the socket is read on the client's own thread)."""
+        q: "asyncio.Queue[Any]"
+        import queue
+
+        out: queue.Queue[Any] = queue.Queue(maxsize=64)
+        end = object()
+
+        async def pump() -> None:
+            try:
+                async for c in self._async.synthesize_stream(text, **kw):
+                    await asyncio.get_running_loop().run_in_executor(None, out.put, c)
+                out.put(end)
+            except BaseException as exc:  # delivered to the caller's thread
+                out.put(exc)
+
+        asyncio.run_coroutine_threadsafe(pump(), self._loop)
+        while True:
+            item = out.get(timeout=600)
+            if item is end:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    def transcribe(self, audio: np.ndarray | bytes, sample_rate_hz: int = 16_000, **kw: Any) -> dict[str, Any]:
+        return self._run(self._async.transcribe(audio, sample_rate_hz, **kw))
+
+    def face(self, audio: np.ndarray, sample_rate_hz: int = 16_000, **kw: Any) -> np.ndarray:
+        return self._run(self._async.face(audio, sample_rate_hz, **kw))
+
+    def ping(self) -> float:
+        return self._run(self._async.ping())

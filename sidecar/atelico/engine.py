@@ -1,0 +1,148 @@
+"""The in-process API of the reference: ``Engine().audio_synthesize(json)`` and friends.
+
+The JSON methods take and return JSON strings with the reference's shapes; the typed methods
+under them (``synthesize``, ``stream``, ``transcribe``, ``face``) take and return Python
+objects. No server, no socket: models load lazily in this process through the registry.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import threading
+from typing import Any, Iterator
+
+import numpy as np
+
+from atelico.audio import codecs
+from atelico.audio.pcm import to_float32
+from atelico.audio.wav import encode_wav
+from atelico.config import Settings, load_settings
+from atelico.engines.base import FACE_SAMPLE_RATE_HZ
+from atelico.errors import AudioError, InputTooLong, RequestError
+from atelico.models.registry import ModelRegistry
+from atelico.protocol.fields import Fields
+from atelico.protocol.tts import MAX_SPEED, MIN_SPEED
+from atelico.service import Service, TtsPiece, TtsResult, Transcript
+
+
+class Engine:
+    """Speech models in this process.
+
+    Args:
+        settings: the configuration tree (default: from ``ATELICO_*`` environment variables).
+    """
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or load_settings()
+        self.registry = ModelRegistry(self.settings)
+        self.service = Service(self.settings, self.registry)
+
+    def close(self) -> None:
+        self.service.close()
+        self.registry.close()
+
+    def __enter__(self) -> "Engine":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ typed API
+    def synthesize(self, text: str, *, model: str = "tts", voice: str | None = None,
+                   speed: float = 1.0, language: str | None = None) -> TtsResult:
+        """Synthesize the whole text; ``result.audio`` is float32 mono at ``sample_rate_hz``."""
+        self._check_text(text)
+        return self.service.synthesize(model=model, text=text, voice=voice, speed=speed, language=language)
+
+    def stream(self, text: str, *, model: str = "tts", voice: str | None = None, speed: float = 1.0,
+               language: str | None = None, character: str | None = None,
+               cancel: threading.Event | None = None) -> Iterator[TtsPiece]:
+        """Yield pieces (clauses/sentences) as soon as each is synthesized; the first is short."""
+        self._check_text(text)
+        yield from self.service.tts_pieces(model=model, text=text, voice=voice, speed=speed,
+                                           language=language, character=character,
+                                           cancel=cancel or threading.Event())
+
+    def transcribe(self, audio: np.ndarray, sample_rate_hz: int = 16_000, *, model: str = "whisper",
+                   language: str | None = None, task: str = "transcribe", words: bool = False,
+                   prompt: str | None = None, temperature: float = 0.0) -> Transcript:
+        """Transcribe mono audio (float32 in [-1, 1] or int16) at any sample rate."""
+        return self.service.transcribe(to_float32(audio), sample_rate_hz, model=model, language=language,
+                                       task=task, words=words, prompt=prompt, temperature=temperature)
+
+    def face(self, audio: np.ndarray, sample_rate_hz: int = FACE_SAMPLE_RATE_HZ, *,
+             character: str = "claire", text: str | None = None) -> np.ndarray:
+        """ARKit-52 weights, float32 ``[ceil(duration * 30), 52]`` in [0, 1]."""
+        return self.service.face(to_float32(audio), sample_rate_hz, character=character, text=text)
+
+    def _check_text(self, text: str) -> None:
+        if not isinstance(text, str) or not text.strip():
+            raise RequestError("input text is empty", code="request.missing_input", details={"field": "input"})
+        if len(text) > self.settings.limits.max_input_chars:
+            raise InputTooLong(f"input is {len(text)} characters; the limit is {self.settings.limits.max_input_chars}")
+
+    # ------------------------------------------------------------------ the reference's JSON API
+    def audio_synthesize(self, request_json: str) -> str:
+        """``{model, input, voice, speed, response_format}`` → ``{audio_b64, duration_seconds, format, sample_rate}``."""
+        req = _parse(request_json)
+        model, text, voice, speed, fmt = _speech_fields(req)
+        result = self.synthesize(text, model=model, voice=voice, speed=speed)
+        data = codecs.encode(result.audio, result.sample_rate_hz, fmt)
+        return json.dumps({"audio_b64": base64.b64encode(data).decode(),
+                           "duration_seconds": round(result.duration_s, 4), "format": fmt,
+                           "sample_rate": result.sample_rate_hz})
+
+    def audio_synthesize_stream(self, request_json: str) -> Iterator[str]:
+        """Yield ``{sequence, audio (base64 WAV), duration_seconds, text}`` per clause/sentence."""
+        req = _parse(request_json)
+        model, text, voice, speed, _ = _speech_fields(req)
+        seq = 0
+        for piece in self.stream(text, model=model, voice=voice, speed=speed):
+            if piece.sequence < 0:
+                continue
+            yield json.dumps({"sequence": seq, "audio": base64.b64encode(
+                encode_wav(piece.audio, piece.sample_rate_hz)).decode(),
+                "duration_seconds": round(piece.duration_s, 4), "text": piece.text})
+            seq += 1
+
+    def audio_transcribe(self, request_json: str) -> str:
+        """``{model, audio_b64 (a WAV/MP3/… file), language?}`` → ``{text, language, duration}``."""
+        req = _parse(request_json)
+        f = Fields(req)
+        model = f.str("model", required=True, missing_code="request.missing_model") or ""
+        raw = f.str("audio_b64", required=True, missing_code="request.missing_audio") or ""
+        try:
+            data = base64.b64decode(raw, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise AudioError("audio_b64 is not valid base64", code="audio.invalid") from exc
+        audio, rate = codecs.decode_file(data, max_duration_s=self.settings.limits.max_audio_s)
+        t = self.transcribe(audio, rate, model=model, language=f.str("language", None) or None,
+                            task=f.str("task", "transcribe", choices=("transcribe", "translate")) or "transcribe")
+        return json.dumps({"text": t.text, "language": t.info.language, "duration": round(t.info.duration_s, 3)})
+
+    def audio_to_face(self, pcm: np.ndarray, character: str = "claire", *,
+                      sample_rate: int = FACE_SAMPLE_RATE_HZ, text: str | None = None) -> np.ndarray:
+        """Mono PCM (float32 in [-1, 1] or int16; 16 kHz unless ``sample_rate`` says) → ``[N, 52]``."""
+        return self.face(np.asarray(pcm).reshape(-1), sample_rate, character=character, text=text)
+
+
+def _parse(request_json: str) -> dict[str, Any]:
+    try:
+        req = json.loads(request_json)
+    except (TypeError, ValueError) as exc:
+        raise RequestError(f"request is not valid JSON: {exc}", code="request.invalid_json") from exc
+    if not isinstance(req, dict):
+        raise RequestError("request must be a JSON object", code="request.invalid_json")
+    return req
+
+
+def _speech_fields(req: dict[str, Any]) -> tuple[str, str, str | None, float, str]:
+    f = Fields(req)
+    model = f.str("model", required=True, missing_code="request.missing_model") or ""
+    text = f.str("input", required=True, missing_code="request.missing_input") or ""
+    voice = f.str("voice", None)
+    speed = f.float("speed", 1.0, lo=MIN_SPEED, hi=MAX_SPEED)
+    fmt = f.str("response_format", "wav", choices=tuple(codecs.ENCODINGS)) or "wav"
+    return model, text, voice, speed, fmt
