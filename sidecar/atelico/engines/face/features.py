@@ -10,6 +10,8 @@ lives in :class:`CueState` and is advanced frame by frame.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
@@ -56,9 +58,9 @@ class FrameFeatures:
         return len(self.rms_db)
 
 
-def extract(audio: np.ndarray, sample_rate_hz: int, centers: np.ndarray) -> FrameFeatures:
-    """Measure the windows centred at ``centers`` (sample indices; outside the audio is silence)."""
-    n = len(centers)
+@lru_cache(maxsize=16)
+def _analysis_setup(sample_rate_hz: int) -> tuple[Any, ...]:
+    """Window, FFT size, band masks and lag range for one sample rate (computed once)."""
     win = window_samples(sample_rate_hz)
     nfft = 1 << int(np.ceil(np.log2(2 * win)))
     hann = np.hanning(win + 2)[1:-1]
@@ -69,6 +71,13 @@ def extract(audio: np.ndarray, sample_rate_hz: int, centers: np.ndarray) -> Fram
     w_ac = np.fft.irfft(np.abs(np.fft.rfft(hann, nfft)) ** 2, nfft)[: win]
     lag_lo = max(2, int(sample_rate_hz / _F0_MAX_HZ))
     lag_hi = min(win - 2, int(sample_rate_hz / _F0_MIN_HZ))
+    return win, nfft, hann, freqs, bands, w_ac, lag_lo, lag_hi
+
+
+def extract(audio: np.ndarray, sample_rate_hz: int, centers: np.ndarray) -> FrameFeatures:
+    """Measure the windows centred at ``centers`` (sample indices; outside the audio is silence)."""
+    n = len(centers)
+    win, nfft, hann, freqs, bands, w_ac, lag_lo, lag_hi = _analysis_setup(sample_rate_hz)
     out = {k: np.zeros(n) for k in ("rms_db", "f1_hz", "f2_hz", "hf_ratio", "low_ratio",
                                      "f0_hz", "voicing")}
     x = np.asarray(audio, dtype=np.float64)

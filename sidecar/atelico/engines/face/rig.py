@@ -112,9 +112,9 @@ def blink_curve(times_s: np.ndarray, schedule: EventSchedule, duration_s: float)
         return out
     close_s, open_s = 0.35 * duration_s, 0.65 * duration_s
     for t0, _, _ in schedule.until(float(times_s[-1])):
+        if t0 < times_s[0] - duration_s:
+            continue  # over before this block
         u = times_s - t0
-        if u[-1] < 0 or u[0] > duration_s:
-            continue
         shape = np.where(u < close_s, _smooth01(u / close_s),
                          1.0 - _smooth01((u - close_s) / open_s))
         out = np.maximum(out, np.where((u >= 0) & (u <= duration_s), shape, 0.0))
@@ -128,7 +128,10 @@ def gaze_curves(times_s: np.ndarray, schedule: EventSchedule,
     y = np.zeros(len(times_s))
     if len(times_s) == 0 or amount <= 0:
         return x, y
-    for t0, a, b in schedule.until(float(times_s[-1])):
+    events = schedule.until(float(times_s[-1]))
+    # events whose saccade ended before this block only matter through the last of them
+    done = [i for i, (t0, _, _) in enumerate(events) if t0 + 0.05 <= times_s[0]]
+    for t0, a, b in events[done[-1] if done else 0:]:
         step = _smooth01((times_s - t0) / 0.05)  # a saccade takes ~50 ms
         x = x * (1.0 - step) + step * float(np.clip(a, -2, 2)) * amount
         y = y * (1.0 - step) + step * float(np.clip(b, -2, 2)) * amount * 0.5
