@@ -19,7 +19,7 @@ from atelico.models.registry import ModelRegistry
 LOADERS = {
     "tts": {"atelico.engines.tts.kokoro:load", "atelico.engines.tts.pocket:load"},
     "stt": {"atelico.engines.stt.whisper:load"},
-    "face": {"atelico.engines.face.model:load", "atelico.engines.face.audio2face3d:load"},
+    "face": {"atelico.engines.face.model:load", "atelico.engines.face.neural:load"},
 }
 
 
