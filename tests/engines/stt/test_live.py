@@ -38,6 +38,12 @@ def stream(live: LiveTranscriber, audio: np.ndarray, *, seed: int = 0
     return out
 
 
+def audio_time() -> float:
+    """A compute clock that never advances: real-model tests judge behaviour in audio time
+    (identical on a loaded CI machine); lag handling is tested with a fake clock below."""
+    return 0.0
+
+
 def finals(results: list[tuple[float, LiveResult]]) -> list[LiveResult]:
     return [r for _, r in results if r.is_final]
 
@@ -53,7 +59,7 @@ def test_streamed_speech_gives_partials_then_one_final_per_utterance(
         parts += [clip.audio, silence(1.5)]
         spans.append((t, t + clip.duration_s))
         t += clip.duration_s + 1.5
-    live = LiveTranscriber(tiny_en_engine, vad="silero", max_lag_s=30.0)
+    live = LiveTranscriber(tiny_en_engine, vad="silero", clock=audio_time)
     results = stream(live, np.concatenate(parts))
 
     done = finals(results)
@@ -68,7 +74,7 @@ def test_streamed_speech_gives_partials_then_one_final_per_utterance(
     # The long clip (7 s) got partials before its final, all with its segment id.
     partials = [(at, r) for at, r in results if not r.is_final and r.segment_id == 2]
     final_at = next(at for at, r in results if r.is_final and r.segment_id == 2)
-    assert len(partials) >= 2 and all(at < final_at for at, _ in partials)
+    assert len(partials) >= 5 and all(at < final_at for at, _ in partials)
     said = partials[-1][1].text
     prefix = " ".join(chosen[2].transcript.split()[:len(said.split())])
     assert word_error_rate(prefix, said) <= 0.3  # what was heard so far, nearly right
@@ -90,7 +96,7 @@ def test_two_utterances_give_two_finals(vad: str, tiny_en_engine: WhisperEngine,
     """1.5 s of silence between two sentences splits them into segment ids 0 and 1."""
     first, second = clips["goforward"], clips["arctic_a0007"]
     audio = np.concatenate([first.audio, silence(1.5), second.audio])
-    live = LiveTranscriber(tiny_en_engine, vad=vad, partials=False, max_lag_s=30.0)
+    live = LiveTranscriber(tiny_en_engine, vad=vad, partials=False, clock=audio_time)
     done = finals(stream(live, audio, seed=1))
     assert [f.segment_id for f in done] == [0, 1]
     assert word_error_rate(first.transcript, done[0].text) <= 0.15
@@ -105,7 +111,7 @@ def test_pre_roll_keeps_the_first_word(tiny_en_engine: WhisperEngine,
     clip = clips["goforward"]
     onset_s = 0.45  # the recording's own speech starts at ~0.5 s
     audio = np.concatenate([silence(1.0), clip.audio[int(onset_s * SAMPLE_RATE_HZ):]])
-    live = LiveTranscriber(tiny_en_engine, partials=False, max_lag_s=30.0)
+    live = LiveTranscriber(tiny_en_engine, partials=False, clock=audio_time)
     done = finals(stream(live, audio, seed=2))
     assert len(done) == 1
     assert done[0].text.lower().startswith("go")
@@ -114,12 +120,20 @@ def test_pre_roll_keeps_the_first_word(tiny_en_engine: WhisperEngine,
 
 
 @pytest.mark.slow
-def test_silence_and_noise_streams_give_nothing(tiny_en_engine: WhisperEngine) -> None:
-    """Ten seconds of silence then white noise produce no partials and no finals."""
+@pytest.mark.parametrize("vad", ["silero", "energy"])
+def test_silence_and_noise_streams_give_no_words(vad: str, tiny_en_engine: WhisperEngine) -> None:
+    """Five seconds of silence then five of white noise produce no words.
+
+    Silero never opens an utterance. The energy VAD does hear the noise as speech until it
+    has learnt the floor, and the final's guards then turn it into nothing.
+    """
     rng = np.random.default_rng(3)
     noise = (0.05 * rng.standard_normal(5 * SAMPLE_RATE_HZ)).astype(np.float32)
-    live = LiveTranscriber(tiny_en_engine, max_lag_s=30.0)
-    assert stream(live, np.concatenate([silence(5.0), noise])) == []
+    live = LiveTranscriber(tiny_en_engine, vad=vad, clock=audio_time)
+    results = stream(live, np.concatenate([silence(5.0), noise]))
+    if vad == "silero":
+        assert results == []
+    assert all(r.text == "" for _, r in results if r.is_final), results
 
 
 @pytest.mark.slow

@@ -14,6 +14,7 @@ from typing import Any, Callable, Literal
 
 import numpy as np
 
+from atelico.config import Settings
 from atelico.engines.base import STT_SAMPLE_RATE_HZ, LiveResult, SpeechToText, WordTiming
 from atelico.errors import AudioError, RequestError
 
@@ -131,8 +132,19 @@ class LiveTranscriber:
         :attr:`warnings`) until the backlog is halved.
 
     Segment ids start at 0 and increase by one per final; times are seconds since the
-    stream started (dropped audio still advances the clock).
+    stream started (dropped audio still advances the clock). With no ``language`` on a
+    multilingual engine, the first confident final fixes the language for the rest of the
+    stream (``lock_language``), which saves a language-detection encoder pass per call.
     """
+
+    @classmethod
+    def from_settings(cls, engine: SpeechToText, settings: Settings, *,
+                      language: str | None = None, vad: VadKind = "silero",
+                      partials: bool = True, cancel: threading.Event | None = None
+                      ) -> "LiveTranscriber":
+        """The server's constructor: lag bound from ``settings.limits.live_max_lag_s``."""
+        return cls(engine, language=language, vad=vad, partials=partials,
+                   max_lag_s=settings.limits.live_max_lag_s, cancel=cancel)
 
     def __init__(self, engine: SpeechToText, *, language: str | None = None,
                  vad: VadKind = "silero", partials: bool = True, max_lag_s: float = 4.0,
@@ -384,7 +396,10 @@ class LiveTranscriber:
              ) -> tuple[str, tuple[WordTiming, ...]]:
         kwargs: dict[str, Any] = {}
         if "vad_filter" in self._extra_kwargs:
-            kwargs["vad_filter"] = False  # already segmented; keeps times aligned
+            # Partials skip it for speed. Finals keep it: an utterance the stream VAD opened
+            # on noise (likely with the energy VAD) is then skipped instead of decoded
+            # through every temperature fallback.
+            kwargs["vad_filter"] = words
         if "beam_size" in self._extra_kwargs:
             kwargs["beam_size"] = beam_size
         if "temperature_fallback" in self._extra_kwargs:
