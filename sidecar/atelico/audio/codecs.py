@@ -7,7 +7,7 @@ import logging
 
 import numpy as np
 
-from atelico.audio.pcm import float32_to_bytes, resample
+from atelico.audio.pcm import MAX_SAMPLE_RATE_HZ, MIN_SAMPLE_RATE_HZ, float32_to_bytes, resample
 from atelico.audio.wav import decode_wav, encode_wav
 from atelico.errors import AudioError
 
@@ -44,6 +44,10 @@ def decode_file(data: bytes, *, max_duration_s: float | None = None) -> tuple[np
             audio, rate = _decode_av(data, max_duration_s)
     else:
         audio, rate = _decode_av(data, max_duration_s)
+    if not MIN_SAMPLE_RATE_HZ <= rate <= MAX_SAMPLE_RATE_HZ:
+        raise AudioError(f"the file's sample rate {rate} Hz is outside [{MIN_SAMPLE_RATE_HZ}, "
+                         f"{MAX_SAMPLE_RATE_HZ}]", code="audio.invalid",
+                         details={"sample_rate_hz": rate})
     if audio.size == 0:
         raise AudioError("the audio file holds no samples", code="audio.empty")
     if max_duration_s is not None and len(audio) / rate > max_duration_s:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
 from math import gcd
 
 import numpy as np
@@ -12,6 +13,7 @@ SAMPLE_FORMATS = ("s16le", "f32le")
 MAX_CHANNELS = 8
 MIN_SAMPLE_RATE_HZ = 1_000
 MAX_SAMPLE_RATE_HZ = 384_000
+MAX_RESAMPLE_FACTOR = 2_048  # largest up/down factor of the polyphase filter
 
 
 def check_description(sample_rate_hz: object, sample_format: object, channels: object) -> tuple[int, str, int]:
@@ -89,4 +91,11 @@ def resample(x: np.ndarray, from_hz: int, to_hz: int) -> np.ndarray:
     from scipy.signal import resample_poly
 
     g = gcd(int(from_hz), int(to_hz))
-    return resample_poly(x, to_hz // g, from_hz // g).astype(np.float32)
+    up, down = to_hz // g, from_hz // g
+    if max(up, down) > MAX_RESAMPLE_FACTOR:
+        # An odd rate (e.g. 383,999 Hz) would need a filter of millions of taps (seconds of
+        # CPU and tens of MB per request): approximate the ratio instead (rate error < 0.05%).
+        den_limit = max(1, int(MAX_RESAMPLE_FACTOR * min(1.0, from_hz / to_hz)))
+        ratio = Fraction(int(to_hz), int(from_hz)).limit_denominator(den_limit)
+        up, down = ratio.numerator, ratio.denominator
+    return resample_poly(x, up, down).astype(np.float32)
