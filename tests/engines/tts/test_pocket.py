@@ -211,3 +211,26 @@ def test_dtype_and_device_auto_rules() -> None:
     assert pocket_model.resolve_dtype("f32", torch.device("cuda")) == torch.float32
     expected = "cuda" if torch.cuda.is_available() else "cpu"
     assert pocket_model.resolve_device("auto").type == expected
+
+
+def test_concurrent_requests_both_complete(engine: PocketEngine) -> None:
+    """Two threads synthesizing at once are serialized safely; both get all their chunks."""
+    results: dict[str, list[str]] = {}
+    errors: list[BaseException] = []
+
+    def run(name: str, text: str) -> None:
+        try:
+            chunks = list(engine.synthesize(text, voice=name))
+            assert all(np.isfinite(c.audio).all() and c.audio.size for c in chunks)
+            results[name] = [c.text for c in chunks]
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    texts = {"alba": "First voice here. Then a second sentence.", "paul": "Another voice."}
+    threads = [threading.Thread(target=run, args=item) for item in texts.items()]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors
+    assert results == {name: engine.chunk_text(text) for name, text in texts.items()}

@@ -21,7 +21,7 @@ def words_of(chunks: list[str]) -> list[str]:
 
 
 def rejoin_dash_cuts(got: list[str], expected: list[str]) -> list[str]:
-    """Undo the only allowed in-word cut: ``x—`` followed by ``y`` where the input had ``x—y``."""
+    """Undo the only allowed in-word cut: ``x—`` then ``y`` where the input had ``x—y``."""
     out: list[str] = []
     i = 0
     while i < len(got):

@@ -132,7 +132,7 @@ def test_bad_audio_is_refused(engine: PocketEngine, tmp_path: Path) -> None:
 
 
 def test_module_function_for_the_cli(engine: PocketEngine, settings: Settings) -> None:
-    """create_voice_pack(path, id, settings=..., engine=...) is what `atelico voices clone` calls."""
+    """create_voice_pack(path, id, settings=..., engine=...): what `atelico voices clone` calls."""
     path = create_voice_pack(CLIP, "cli_voice", settings=settings, max_seconds=30,
                              progress=False, engine=engine)
     assert path.parent == settings.voices_dir / "pocket"

@@ -69,7 +69,8 @@ def test_failed_write_leaves_neither_pack_nor_temp_file(tmp_path: Path) -> None:
     before = good.read_bytes()
     broken = {"m": {"cache": "not a tensor"}}
     with pytest.raises(Exception):
-        pocket_voices.save_state_atomic(broken, tmp_path / "v.safetensors", {})  # type: ignore[arg-type]
+        pocket_voices.save_state_atomic(
+            broken, tmp_path / "v.safetensors", {})  # type: ignore[arg-type]
     assert sorted(os.listdir(tmp_path)) == ["v.safetensors"]
     assert good.read_bytes() == before
 

@@ -211,29 +211,28 @@ class PocketEngine:
     def _voice_state(self, voice: str) -> Any:
         """The (cached) model state of a voice; raises VoiceError for unknown/invalid ids."""
         pocket_voices.check_voice_id(voice)
-        if voice in pocket_voices.BUILTIN_VOICES:
-            key: tuple[str, float] = (voice, 0.0)
-            loader = self._builtin_state
-            packs = None
-        else:
+        pack: Path | None = None
+        if voice not in pocket_voices.BUILTIN_VOICES:
             packs = self._custom_packs()
             if voice not in packs:
                 known = list(pocket_voices.BUILTIN_VOICES) + list(packs)
                 raise VoiceError(f"unknown Pocket TTS voice {voice!r}",
                                  details={"voice": voice, "known": known})
-            key = (voice, packs[voice].path.stat().st_mtime)
-            loader = self._pack_state
+            pack = packs[voice].path
+        # A re-cloned pack (same id, new file) must not be served from the cache.
+        key = (voice, pack.stat().st_mtime if pack is not None else 0.0)
         with self._lock:
             if key in self._states:
                 self._states.move_to_end(key)
                 return self._states[key]
-            state = loader(voice, packs)
+            state = self._builtin_state(voice) if pack is None else pocket_voices.load_state(
+                pack, self.device, pocket_model.cache_dtype(self._model))
             self._states[key] = state
             while len(self._states) > _STATE_CACHE_SIZE:
                 self._states.popitem(last=False)
             return state
 
-    def _builtin_state(self, voice: str, _packs: Any) -> Any:
+    def _builtin_state(self, voice: str) -> Any:
         if self._loaded.seed is not None:
             clip = pocket_model.random_voice_audio(voice, self._loaded.seed).to(self.device)
             return self._model.get_state_for_audio_prompt(clip)
@@ -242,25 +241,20 @@ class PocketEngine:
         if path is None or not path.is_file():
             where = path or f"an {pocket_model.EMBEDDINGS_DIR}/ directory beside the weights"
             raise ModelNotInstalled(
-                f"the embedding of Pocket voice {voice!r} is missing: expected {where}. "
-                f"It comes from "
-                f"{pocket_model.HUB_REPO} at {pocket_model.HUB_PREFIX}"
+                f"the embedding of Pocket voice {voice!r} is missing: expected {where}. It "
+                f"comes from {pocket_model.HUB_REPO} at {pocket_model.HUB_PREFIX}"
                 f"{pocket_model.EMBEDDINGS_DIR}/{voice}.safetensors (revision "
                 f"{pocket_model.HUB_WEIGHTS_REVISION}).",
                 details={"voice": voice, "path": str(path) if path else None,
                          "repo": pocket_model.HUB_REPO})
         return pocket_voices.load_state(path, self.device, pocket_model.cache_dtype(self._model))
 
-    def _pack_state(self, voice: str, packs: dict[str, pocket_voices.PackInfo]) -> Any:
-        return pocket_voices.load_state(packs[voice].path, self.device,
-                                        pocket_model.cache_dtype(self._model))
-
     # -- cloning --------------------------------------------------------------------------
 
     def create_voice_pack(self, source: str | Path | np.ndarray, voice_id: str, *,
                           sample_rate_hz: int | None = None, max_seconds: float = 30.0,
                           overwrite: bool = False, progress: bool = True) -> Path:
-        """Clone a voice from one reference clip into ``<voices_dir>/pocket/<voice_id>.safetensors``.
+        """Clone a voice from one clip into ``<voices_dir>/pocket/<voice_id>.safetensors``.
 
         Args:
             source: an audio file (wav, flac, ogg, mp3: anything libsndfile reads) or mono
