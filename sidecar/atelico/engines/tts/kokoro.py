@@ -224,6 +224,14 @@ class KokoroEngine:
         backend = TorchBackend(Path(weights_dir), device=device)
         return cls(backend, _voice_bank(voices_dir, custom_voices_dir), model_id=model_id)
 
+    def warm_up(self) -> None:
+        """Load the default voice's phonemizer and run one tiny inference, so that the first
+        request does not pay for spaCy's load and onnxruntime's first-run allocations."""
+        style, code = self._voices.resolve(self.default_voice)
+        self._g2p.ensure(code)
+        ids, _ = _token_ids(self._g2p("Hi.", code))
+        self.backend.infer(ids, style[len(ids) - 1], 1.0)
+
     # -- voices --------------------------------------------------------------------------
 
     def voices(self) -> list[VoiceInfo]:
@@ -466,7 +474,8 @@ def load(spec: ModelSpec, assets: dict[str, Path], settings: Settings) -> Kokoro
     ``int8`` (default) runs ``kokoro-82m-onnx-int8`` on onnxruntime with
     ``settings.models.threads`` intra-op threads (0 = all cores); the reference's ``q8_0`` /
     ``q4_0`` map to it. ``fp32`` runs the hub's ``kokoro-82m-pth`` weights with torch.
-    Cloned voices are read from ``settings.voices_dir / "kokoro"``.
+    Cloned voices are read from ``settings.voices_dir / "kokoro"``. The engine is warmed up
+    (phonemizer loaded, one tiny inference) before it is returned.
 
     Raises:
         ModelNotInstalled: an asset or a required package is missing.
@@ -490,6 +499,7 @@ def load(spec: ModelSpec, assets: dict[str, Path], settings: Settings) -> Kokoro
         raise ModelLoadFailed(f"unknown kokoro_quant {settings.models.kokoro_quant!r}: "
                               "use int8 (or q8_0/q4_0) or fp32",
                               details={"kokoro_quant": settings.models.kokoro_quant})
+    engine.warm_up()
     log.info("Kokoro %s loaded in %.2f s", engine.backend.variant, time.perf_counter() - started)
     return engine
 
