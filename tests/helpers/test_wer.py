@@ -13,8 +13,9 @@ def test_normalize_spells_numbers_abbreviations_and_drops_punctuation() -> None:
         "mister", "dashwood", "ill", "disposed", "go", "forward", "ten", "meters"]
 
 
-@pytest.mark.parametrize(("n", "words"), [(0, "zero"), (21, "twenty one"), (105, "one hundred five"),
-                                           (1250, "one thousand two hundred fifty")])
+@pytest.mark.parametrize(("n", "words"), [
+    (0, "zero"), (21, "twenty one"), (105, "one hundred five"),
+    (1250, "one thousand two hundred fifty")])
 def test_number_to_words(n: int, words: str) -> None:
     """Integers are spelt the way they are spoken."""
     assert number_to_words(n) == words

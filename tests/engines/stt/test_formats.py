@@ -7,12 +7,16 @@ import re
 
 import numpy as np
 import pytest
-
 from atelico.engines.base import Segment, TranscriptionInfo, WordTiming
-from atelico.engines.stt.formats import (check_response_format, format_transcription,
-                                         needs_word_timestamps, timestamp)
+from atelico.engines.stt.formats import (
+    check_response_format,
+    format_transcription,
+    needs_word_timestamps,
+    timestamp,
+)
 from atelico.engines.stt.whisper import WhisperEngine
 from atelico.errors import RequestError
+
 from tests.engines.stt.conftest import SAMPLE_RATE_HZ, Clip
 from tests.helpers.wer import word_error_rate
 
@@ -79,7 +83,8 @@ def test_json_and_text_bodies(transcript: tuple) -> None:
     segments, info, reference = transcript
     body, media_type = format_transcription(segments, info, "json")
     assert media_type == "application/json" and set(body) == {"text", "language", "duration"}
-    assert body["language"] == "en" and body["duration"] == pytest.approx(info.duration_s, abs=0.001)
+    assert body["language"] == "en"
+    assert body["duration"] == pytest.approx(info.duration_s, abs=0.001)
     assert word_error_rate(reference, body["text"]) <= 0.1
     json.dumps(body)
     text, text_type = format_transcription(segments, info, "text")

@@ -7,11 +7,11 @@ from typing import Iterator
 
 import numpy as np
 import pytest
-
 from atelico.engines.base import LiveResult, Segment, TranscriptionInfo, WordTiming
 from atelico.engines.stt.live import EnergyVad, LiveTranscriber, SileroVad
 from atelico.engines.stt.whisper import WhisperEngine
 from atelico.errors import AudioError, LanguageError, RequestError
+
 from tests.engines.stt.conftest import SAMPLE_RATE_HZ, Clip
 from tests.helpers.wer import word_error_rate
 
@@ -83,8 +83,9 @@ def test_streamed_speech_gives_partials_then_one_final_per_utterance(
         if not result.is_final:
             assert result.segment_id not in {f.segment_id for f in finals(
                 [(a, r) for a, r in results if a < at])}
-    for final, (_, end_s) in zip(done, spans):
-        emitted_at = next(at for at, r in results if r.is_final and r.segment_id == final.segment_id)
+    for final in done:
+        emitted_at = next(at for at, r in results
+                          if r.is_final and r.segment_id == final.segment_id)
         assert emitted_at - final.end_s <= 1.2  # min_silence 0.6 s plus VAD decay
     assert live.warnings == [] and live.duration_s == pytest.approx(t)
 
@@ -183,7 +184,8 @@ class FakeEngine:
 def bursts(count: int, on_s: float = 1.0, off_s: float = 0.8) -> np.ndarray:
     """``count`` loud harmonic tones separated by silence (speech for the energy VAD)."""
     t = np.arange(int(on_s * SAMPLE_RATE_HZ)) / SAMPLE_RATE_HZ
-    tone = (0.2 * np.sin(2 * np.pi * 220 * t) + 0.1 * np.sin(2 * np.pi * 660 * t)).astype(np.float32)
+    tone = 0.2 * np.sin(2 * np.pi * 220 * t) + 0.1 * np.sin(2 * np.pi * 660 * t)
+    tone = tone.astype(np.float32)
     return np.concatenate([part for _ in range(count) for part in (tone, silence(off_s))])
 
 

@@ -19,8 +19,8 @@ MEDIA_TYPES = {
 }
 
 
-def check_response_format(response_format: str | None,
-                          granularities: Iterable[str] | None = None) -> tuple[str, tuple[str, ...]]:
+def check_response_format(response_format: str | None, granularities: Iterable[str] | None = None
+                          ) -> tuple[str, tuple[str, ...]]:
     """Validate and normalise ``response_format`` and ``timestamp_granularities``.
 
     Returns:

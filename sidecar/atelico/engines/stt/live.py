@@ -141,7 +141,7 @@ class LiveTranscriber:
     def from_settings(cls, engine: SpeechToText, settings: Settings, *,
                       language: str | None = None, vad: VadKind = "silero",
                       partials: bool = True, cancel: threading.Event | None = None
-                      ) -> "LiveTranscriber":
+                      ) -> LiveTranscriber:
         """The server's constructor: lag bound from ``settings.limits.live_max_lag_s``."""
         return cls(engine, language=language, vad=vad, partials=partials,
                    max_lag_s=settings.limits.live_max_lag_s, cancel=cancel)

@@ -8,7 +8,7 @@ import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Mapping, Protocol
+from typing import Any, Iterable, Iterator, Mapping, Protocol
 
 import numpy as np
 
@@ -91,6 +91,7 @@ def resolve_compute_type(requested: str, device: str) -> str:
         supported = set(ctranslate2.get_supported_compute_types(device))
     except Exception:  # noqa: BLE001 - unknown device: let CTranslate2 report it at load
         supported = set()
+    preferred: tuple[str, ...]
     if requested == "auto":
         preferred = ("float16", "int8_float16", "int8", "float32") if device == "cuda" else (
             "int8", "int8_float32", "float32")
@@ -324,7 +325,7 @@ def is_hallucination(no_speech_prob: float, avg_logprob: float, compression_rati
     return compression_ratio > COMPRESSION_RATIO_THRESHOLD
 
 
-def _guarded(segments: Iterator[object], cancel: threading.Event | None) -> Iterator[Segment]:
+def _guarded(segments: Iterable[Any], cancel: threading.Event | None) -> Iterator[Segment]:
     """Convert faster-whisper segments, drop hallucinations, renumber, honour ``cancel``."""
     index = 0
     previous: list[str] = []
@@ -336,25 +337,25 @@ def _guarded(segments: Iterator[object], cancel: threading.Event | None) -> Iter
             seg = next(iterator)
         except StopIteration:
             return
-        text = collapse_repeats(seg.text.strip())  # type: ignore[attr-defined]
-        if not text or is_hallucination(seg.no_speech_prob, seg.avg_logprob,  # type: ignore[attr-defined]
-                                         seg.compression_ratio):  # type: ignore[attr-defined]
+        text = collapse_repeats(seg.text.strip())
+        if not text or is_hallucination(seg.no_speech_prob, seg.avg_logprob,
+                                        seg.compression_ratio):
             log.debug("dropped segment %r (no_speech=%.2f logprob=%.2f ratio=%.2f)", text,
-                      seg.no_speech_prob, seg.avg_logprob, seg.compression_ratio)  # type: ignore[attr-defined]
+                      seg.no_speech_prob, seg.avg_logprob, seg.compression_ratio)
             continue
         if previous[-2:] == [text, text]:  # the same segment a third time: a decoding loop
             continue
         previous.append(text)
         words = tuple(WordTiming(word=w.word.strip(), start_s=float(w.start), end_s=float(w.end),
                                  probability=float(w.probability))
-                      for w in (seg.words or ()) if w.word.strip())  # type: ignore[attr-defined]
+                      for w in (seg.words or ()) if w.word.strip())
         yield WhisperSegment(
-            id=index, start_s=float(seg.start), end_s=float(seg.end),  # type: ignore[attr-defined]
-            text=text, words=words, avg_logprob=float(seg.avg_logprob),  # type: ignore[attr-defined]
-            no_speech_prob=float(seg.no_speech_prob),  # type: ignore[attr-defined]
-            temperature=float(seg.temperature) if seg.temperature is not None else None,  # type: ignore[attr-defined]
-            seek=int(seg.seek), tokens=tuple(int(t) for t in seg.tokens),  # type: ignore[attr-defined]
-            compression_ratio=float(seg.compression_ratio))  # type: ignore[attr-defined]
+            id=index, start_s=float(seg.start), end_s=float(seg.end),
+            text=text, words=words, avg_logprob=float(seg.avg_logprob),
+            no_speech_prob=float(seg.no_speech_prob),
+            temperature=float(seg.temperature) if seg.temperature is not None else None,
+            seek=int(seg.seek), tokens=tuple(int(t) for t in seg.tokens),
+            compression_ratio=float(seg.compression_ratio))
         index += 1
 
 
