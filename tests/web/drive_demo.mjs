@@ -167,6 +167,20 @@ try {
     await waitDemo(`d.replays > ${replaysBefore} && d.state === 'playing'`, 5000);
     return { held, target, replayState: await demo('d.state') };
   });
+  if (args.noTokenUrl) {
+    await step('no_token', async () => {
+      // the same page opened without ?token=: it must say that a token is needed
+      const page2 = await context.newPage();
+      const consoleLines = [];
+      page2.on('console', (m) => consoleLines.push(`${m.type()}: ${m.text()}`));
+      await page2.goto(args.noTokenUrl, { waitUntil: 'load' });
+      await page2.waitForFunction(() => /token/.test(document.getElementById('conn').textContent), null, { timeout: 15000 });
+      const result = { connection: await page2.textContent('#conn'), note: await page2.textContent('#speak-note'),
+        console: consoleLines };
+      await page2.close();
+      return result;
+    });
+  }
 } finally {
   await browser.close();
   report.seconds = (Date.now() - t0) / 1000;

@@ -8,9 +8,9 @@ const INDEX = Object.fromEntries(ARKIT_BLENDSHAPES.map((name, i) => [name, i]));
 
 /** Looks per character (hair and skin); the motion itself comes only from the weights. */
 const LOOKS = {
-  claire: { skin: '#f2c9a6', shade: '#e0ad88', hair: '#8a3b1e', lips: '#c8596a', style: 'long' },
-  james: { skin: '#c98e63', shade: '#b07651', hair: '#2b2220', lips: '#a9564f', style: 'short' },
-  mark: { skin: '#e8bb94', shade: '#d29f78', hair: '#6b6257', lips: '#b5635d', style: 'beard' },
+  claire: { skin: '#f2c9a6', shade: '#e0ad88', hair: '#8a3b1e', lips: '#c8596a', style: 'long', shirt: '#3c6e71' },
+  james: { skin: '#c98e63', shade: '#b07651', hair: '#2b2220', lips: '#a9564f', style: 'short', shirt: '#4a4e8c' },
+  mark: { skin: '#e8bb94', shade: '#d29f78', hair: '#6b6257', lips: '#b5635d', style: 'beard', shirt: '#7a4b3a' },
 };
 
 function el(tag, attrs = {}, parent = null) {
@@ -39,6 +39,7 @@ export class FaceView {
     this.earL = el('ellipse', { cx: -78, cy: -5, rx: 10, ry: 16 }, this.svg);
     this.earR = el('ellipse', { cx: 78, cy: -5, rx: 10, ry: 16 }, this.svg);
     this.neck = el('path', { d: 'M -28 70 L -30 125 L 30 125 L 28 70 Z' }, this.svg);
+    this.shirt = el('path', { d: 'M -108 126 C -104 104 -70 96 -31 94 C -18 106 18 106 31 94 C 70 96 104 104 108 126 Z' }, this.svg);
     this.head = el('path', { id: 'face-head' }, this.svg);
     this.beard = el('path', { class: 'beard' }, this.svg);
     this.cheekL = el('ellipse', { cx: 45, cy: 28, rx: 13, ry: 8, fill: '#ef7b7b' }, this.svg);
@@ -95,6 +96,7 @@ export class FaceView {
       node.setAttribute(node.classList.contains('brow') ? 'stroke' : 'fill', look.hair);
     }
     this.nose.setAttribute('stroke', look.shade);
+    this.shirt.setAttribute('fill', look.shirt);
     this.beard.setAttribute('fill', look.hair);
     this.lipUpper.setAttribute('fill', look.lips);
     this.lipLower.setAttribute('fill', look.lips);

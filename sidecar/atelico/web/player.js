@@ -130,9 +130,13 @@ export class StreamPlayer {
     this._play(pcm, rate, when, from);
   }
 
-  /** Seconds into the utterance at the audio clock now (null before anything was scheduled). */
+  /**
+   * Seconds into the utterance being heard now (null before anything was scheduled): the audio
+   * clock minus the output latency, so the face matches what reaches the speakers.
+   */
   position() {
-    return this.startTime === null ? null : this.ctx.currentTime - this.startTime;
+    if (this.startTime === null) return null;
+    return this.ctx.currentTime - (this.ctx.outputLatency || 0) - this.startTime;
   }
 
   /** True while scheduled audio is still ahead of the clock. */
