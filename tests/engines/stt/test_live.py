@@ -278,3 +278,24 @@ def test_energy_vad_follows_the_noise_floor() -> None:
     assert probs[at(5.2):at(6.0) - 1].max() < 0.1
     assert probs[at(6.0) + 1:at(7.0) - 1].min() > 0.9
     assert probs[at(7.0) + 1:].max() < 0.1
+
+
+@pytest.mark.slow
+def test_44k_stereo_frames_are_resampled(tiny_en_engine: WhisperEngine,
+                                         clips: dict[str, Clip]) -> None:
+    """A 44.1 kHz stereo stream (as a game's mixer gives it) transcribes like the 16 kHz one."""
+    from scipy.signal import resample_poly
+
+    clip = clips["arctic_a0007"]
+    mono_44k = resample_poly(np.concatenate([clip.audio, silence(1.0)]), 441, 160)
+    stereo = np.stack([mono_44k, 0.5 * mono_44k], axis=1).astype(np.float32)
+    live = LiveTranscriber(tiny_en_engine, sample_rate_hz=44_100, partials=False,
+                           clock=audio_time)
+    results: list[LiveResult] = []
+    for i in range(0, len(stereo), 882):  # 20 ms frames
+        results += live.push(stereo[i:i + 882])
+    results += live.finish()
+    assert [r.segment_id for r in results] == [0]
+    assert word_error_rate(clip.transcript, results[0].text) <= 0.1
+    assert results[0].end_s <= clip.duration_s
+    assert live.duration_s == pytest.approx(clip.duration_s + 1.0, abs=0.01)

@@ -16,6 +16,7 @@ import numpy as np
 
 from atelico.config import Settings
 from atelico.engines.base import STT_SAMPLE_RATE_HZ, LiveResult, SpeechToText, WordTiming
+from atelico.engines.stt.stream_audio import StreamResampler
 from atelico.errors import AudioError, RequestError
 
 log = logging.getLogger(__name__)
@@ -140,21 +141,25 @@ class LiveTranscriber:
     @classmethod
     def from_settings(cls, engine: SpeechToText, settings: Settings, *,
                       language: str | None = None, vad: VadKind = "silero",
-                      partials: bool = True, cancel: threading.Event | None = None
-                      ) -> LiveTranscriber:
+                      partials: bool = True, sample_rate_hz: int = STT_SAMPLE_RATE_HZ,
+                      cancel: threading.Event | None = None) -> LiveTranscriber:
         """The server's constructor: lag bound from ``settings.limits.live_max_lag_s``."""
         return cls(engine, language=language, vad=vad, partials=partials,
+                   sample_rate_hz=sample_rate_hz,
                    max_lag_s=settings.limits.live_max_lag_s, cancel=cancel)
 
     def __init__(self, engine: SpeechToText, *, language: str | None = None,
-                 vad: VadKind = "silero", partials: bool = True, max_lag_s: float = 4.0,
+                 sample_rate_hz: int = STT_SAMPLE_RATE_HZ, vad: VadKind = "silero", partials: bool = True, max_lag_s: float = 4.0,
                  min_silence_s: float = 0.6, pre_roll_s: float = 0.3,
                  min_speech_s: float = 0.25, max_utterance_s: float = 25.0,
                  partial_interval_s: float = 1.0, threshold: float = 0.5,
                  final_beam_size: int = 5, lock_language: bool = True,
                  clock: Callable[[], float] = time.perf_counter,
                  cancel: threading.Event | None = None) -> None:
-        """Args are in seconds; ``clock`` measures compute time (tests inject a fake one).
+        """Times are in seconds; ``clock`` measures compute time (tests inject a fake one).
+
+        ``sample_rate_hz`` is the rate of the frames given to :meth:`push`; anything but
+        16 kHz is resampled with a stateful (seamless) resampler.
 
         Raises:
             RequestError: an unknown ``vad`` or out-of-range timing option.
@@ -170,6 +175,8 @@ class LiveTranscriber:
             raise RequestError("max_lag_s and min_silence_s must be > 0 and max_utterance_s "
                                ">= 2", details={"field": "live"})
         self.engine = engine
+        self._resampler = (StreamResampler(sample_rate_hz)
+                           if sample_rate_hz != STT_SAMPLE_RATE_HZ else None)
         check = getattr(engine, "check_request", None)
         self.language = check(language, "transcribe") if callable(check) else language
         self.partials = partials
@@ -226,7 +233,8 @@ class LiveTranscriber:
         return out
 
     def push(self, audio: np.ndarray) -> list[LiveResult]:
-        """Feed mono float32 16 kHz samples (any length); return new partials/finals in order.
+        """Feed float32 samples (any length) at ``sample_rate_hz``, mono 1-D or
+        ``[samples, channels]``; return the new partials and finals in order.
 
         Raises:
             AudioError: not 1-D or not finite.
@@ -235,11 +243,16 @@ class LiveTranscriber:
         if self.finished:
             raise RequestError("this live transcription has finished", details={"field": "audio"})
         samples = np.asarray(audio)
+        if samples.ndim == 2 and 1 <= samples.shape[1] <= 8:
+            samples = samples.mean(axis=1)
         if samples.ndim != 1:
-            raise AudioError(f"expected mono 1-D audio, got shape {samples.shape}")
+            raise AudioError(f"expected mono 1-D or [samples, channels] audio, got shape "
+                             f"{samples.shape}")
         samples = samples.astype(np.float32, copy=False)
         if not np.isfinite(samples).all():
             raise AudioError("the audio holds NaN or infinite samples")
+        if self._resampler is not None:
+            samples = self._resampler(samples)
         if samples.size == 0:
             return []
         started = self._clock()
@@ -274,6 +287,8 @@ class LiveTranscriber:
         results: list[LiveResult] = []
         if self._dropping_since is not None:
             self._stop_dropping()
+        if self._resampler is not None:
+            self._pending = np.concatenate([self._pending, self._resampler.flush()])
         if len(self._pending):
             tail = np.zeros(WINDOW_SAMPLES, np.float32)
             tail[:len(self._pending)] = self._pending
