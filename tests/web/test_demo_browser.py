@@ -25,7 +25,8 @@ WEB_TESTS = REPO / "tests" / "web"
 SPEECH = REPO / "tests" / "data" / "speech"
 ARTIFACTS = REPO / "tests" / "artifacts" / "web"
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
-INSTALL_HINT = "apt-get install -y chromium nodejs npm"
+INSTALL_HINT = "apt-get install -y chromium, and Node.js >= 20 with npm (nodesource nodejs 20; Debian 12's nodejs 18 is too old for playwright-core 1.65)"
+MIN_NODE_MAJOR = 20
 STT_MODEL = "whisper-tiny.en"
 DRIVE_TIMEOUT_S = 240
 
@@ -41,7 +42,11 @@ def _need(what: str, found: str | None) -> str:
 
 
 def _node() -> str:
-    return _need("node", shutil.which("node"))
+    node = _need("node", shutil.which("node"))
+    version = subprocess.run([node, "--version"], capture_output=True, text=True, timeout=30).stdout.strip()
+    major = int(version.lstrip("v").split(".")[0]) if version.startswith("v") else 0
+    return _need(f"node >= {MIN_NODE_MAJOR} (found {version or 'an unknown version'})",
+                 node if major >= MIN_NODE_MAJOR else None)
 
 
 def _chromium() -> str:
