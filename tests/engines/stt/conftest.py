@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+
 from atelico.config import Settings, load_settings
 from atelico.engines.stt.whisper import WhisperEngine
 from atelico.models.assets import ensure_asset

@@ -7,6 +7,7 @@ import re
 
 import numpy as np
 import pytest
+
 from atelico.engines.base import Segment, TranscriptionInfo, WordTiming
 from atelico.engines.stt.formats import (
     check_response_format,
@@ -16,7 +17,6 @@ from atelico.engines.stt.formats import (
 )
 from atelico.engines.stt.whisper import WhisperEngine
 from atelico.errors import RequestError
-
 from tests.engines.stt.conftest import SAMPLE_RATE_HZ, Clip
 from tests.helpers.wer import word_error_rate
 

@@ -7,11 +7,11 @@ from typing import Iterator
 
 import numpy as np
 import pytest
+
 from atelico.engines.base import LiveResult, Segment, TranscriptionInfo, WordTiming
 from atelico.engines.stt.live import EnergyVad, LiveTranscriber, SileroVad
 from atelico.engines.stt.whisper import WhisperEngine
 from atelico.errors import AudioError, LanguageError, RequestError
-
 from tests.engines.stt.conftest import SAMPLE_RATE_HZ, Clip
 from tests.helpers.wer import word_error_rate
 

@@ -6,6 +6,7 @@ import threading
 
 import numpy as np
 import pytest
+
 from atelico.engines.base import SpeechToText
 from atelico.engines.stt.whisper import (
     WhisperEngine,
@@ -16,7 +17,6 @@ from atelico.engines.stt.whisper import (
     resolve_compute_type,
 )
 from atelico.errors import AudioError, LanguageError, RequestError
-
 from tests.engines.stt.conftest import SAMPLE_RATE_HZ, Clip
 from tests.helpers.wer import word_error_rate
 

@@ -149,7 +149,8 @@ class LiveTranscriber:
                    max_lag_s=settings.limits.live_max_lag_s, cancel=cancel)
 
     def __init__(self, engine: SpeechToText, *, language: str | None = None,
-                 sample_rate_hz: int = STT_SAMPLE_RATE_HZ, vad: VadKind = "silero", partials: bool = True, max_lag_s: float = 4.0,
+                 sample_rate_hz: int = STT_SAMPLE_RATE_HZ, vad: VadKind = "silero",
+                 partials: bool = True, max_lag_s: float = 4.0,
                  min_silence_s: float = 0.6, pre_roll_s: float = 0.3,
                  min_speech_s: float = 0.25, max_utterance_s: float = 25.0,
                  partial_interval_s: float = 1.0, threshold: float = 0.5,
