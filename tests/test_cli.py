@@ -1,0 +1,79 @@
+"""The atelico command: serve prints its ready line, speak/transcribe/face/models work."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.helpers.wer import word_error_rate as wer
+
+ROOT = Path(__file__).resolve().parents[1]
+SPEECH = ROOT / "tests" / "data" / "speech"
+
+
+def run(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "atelico", *args], capture_output=True, text=True,
+                          timeout=timeout, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+
+
+def test_serve_port_zero_prints_ready_and_health_answers():
+    """`atelico serve --port 0` prints ATELICO_READY port=N; /health answers; it exits on SIGTERM."""
+    proc = subprocess.Popen([sys.executable, "-m", "atelico", "serve", "--port", "0", "--preload", ""],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        assert line.startswith("ATELICO_READY port="), line
+        port = int(line.strip().split("=")[1])
+        assert httpx.get(f"http://127.0.0.1:{port}/health", timeout=10).json()["status"] == "ok"
+        ready = httpx.get(f"http://127.0.0.1:{port}/health/ready", timeout=10)
+        assert ready.status_code == 200  # nothing to preload
+    finally:
+        proc.terminate()
+        # uvicorn shuts down gracefully, then re-raises the signal it caught
+        assert proc.wait(timeout=15) in (0, -15)
+
+
+def test_serve_refuses_a_taken_port():
+    """A port that is already taken is a clear message and a non-zero exit, not a traceback."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen(1)
+        port = s.getsockname()[1]
+        res = run("serve", "--port", str(port), "--preload", "", timeout=60)
+    assert res.returncode != 0 and "cannot listen" in res.stderr and "Traceback" not in res.stderr
+
+
+@pytest.mark.slow
+def test_speak_transcribe_face_round_trip(tmp_path):
+    """speak writes an mp3, transcribe reads it back as srt, face writes JSON and a PNG plot."""
+    out = tmp_path / "hello.mp3"
+    res = run("speak", "The tavern is open until midnight.", "-o", str(out), "--voice", "am_adam")
+    assert res.returncode == 0, res.stderr
+    assert out.stat().st_size > 2000
+    srt = run("transcribe", str(out), "--format", "srt")
+    assert srt.returncode == 0, srt.stderr
+    assert "-->" in srt.stdout and wer("The tavern is open until midnight.", " ".join(
+        l for l in srt.stdout.splitlines() if l and "-->" not in l and not l.isdigit())) < 0.2
+    face_json, plot = tmp_path / "face.json", tmp_path / "face.png"
+    res = run("face", str(SPEECH / "goforward.wav"), "-o", str(face_json), "--plot", str(plot))
+    assert res.returncode == 0, res.stderr
+    body = json.loads(face_json.read_text())
+    assert body["fps"] == 30 and len(body["names"]) == 52 and len(body["frames"]) > 60
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_models_list_json_and_errors_are_one_line():
+    """models list --json is machine-readable; an unknown model is a one-line coded error."""
+    res = run("models", "list", "--json")
+    rows = json.loads(res.stdout)
+    assert {"kokoro", "whisper-base", "face", "pocket"} <= {r["id"] for r in rows}
+    bad = run("speak", "hi", "--model", "nope", "-o", "/dev/null")
+    assert bad.returncode == 1 and "[model.unknown]" in bad.stderr and "Traceback" not in bad.stderr
