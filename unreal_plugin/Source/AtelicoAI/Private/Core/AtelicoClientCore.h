@@ -114,10 +114,22 @@ class ClientCore {
   /** Cancels a request: queued ones complete at once, sent ones when the server confirms
    *  (or after cancel_grace_s). False when the id is not open. */
   bool Cancel(const std::string& id, double now_s);
+  /** New sidecar credentials (a relaunch): replaces the token and clears a fatal error.
+   *  Call while disconnected; queued requests go to the next connection. */
+  void Reconfigure(const std::string& token) {
+    options_.token = token;
+    fatal_ = false;
+    last_connection_error_ = RequestError();
+  }
   /** Completes every open request with `code` (e.g. at shutdown); sends nothing. */
   void FailAll(const std::string& code, const std::string& message);
 
   bool IsOpen(const std::string& id) const { return requests_.count(id) != 0; }
+  std::vector<std::string> OpenIds() const {
+    std::vector<std::string> ids;
+    for (const auto& entry : requests_) ids.push_back(entry.first);
+    return ids;
+  }
   size_t OpenCount() const { return requests_.size(); }
   ConnectionState State() const { return state_; }
   /** The server's welcome data (models, capabilities, limits); empty map before. */

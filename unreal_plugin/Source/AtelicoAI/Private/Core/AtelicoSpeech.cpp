@@ -42,22 +42,25 @@ void FaceTrack::Place(int64_t start_frame, const float* frames, size_t frame_cou
   std::memcpy(weights_.data() + first, frames, frame_count * kArkitChannels * sizeof(float));
 }
 
-void FaceTrack::Sample(double time_s, float out[kArkitChannels]) const {
-  const size_t frames = FrameCount();
-  if (frames == 0) {
+void SampleFaceFrames(const float* frames, size_t frame_count, int fps, double time_s, float out[kArkitChannels]) {
+  if (frame_count == 0 || frames == nullptr) {
     for (int c = 0; c < kArkitChannels; ++c) out[c] = 0.0f;
     return;
   }
-  double pos = time_s * fps_;
+  double pos = time_s * (fps > 0 ? fps : 30);
   if (!(pos > 0.0)) pos = 0.0;  // also NaN
-  const double last = static_cast<double>(frames - 1);
+  const double last = static_cast<double>(frame_count - 1);
   if (pos > last) pos = last;
   const size_t a = static_cast<size_t>(std::floor(pos));
-  const size_t b = a + 1 < frames ? a + 1 : a;
+  const size_t b = a + 1 < frame_count ? a + 1 : a;
   const float t = static_cast<float>(pos - static_cast<double>(a));
-  const float* fa = weights_.data() + a * kArkitChannels;
-  const float* fb = weights_.data() + b * kArkitChannels;
+  const float* fa = frames + a * kArkitChannels;
+  const float* fb = frames + b * kArkitChannels;
   for (int c = 0; c < kArkitChannels; ++c) out[c] = fa[c] + (fb[c] - fa[c]) * t;
+}
+
+void FaceTrack::Sample(double time_s, float out[kArkitChannels]) const {
+  SampleFaceFrames(weights_.data(), FrameCount(), fps_, time_s, out);
 }
 
 bool FloatsFromBytes(const std::vector<uint8_t>& bytes, std::vector<float>& out) {

@@ -24,6 +24,9 @@ struct WordTiming {
   double end_s = 0.0;
 };
 
+/** Samples [frame_count][52] frames at `time_s` (linear between frames, clamped); zeros if empty. */
+void SampleFaceFrames(const float* frames, size_t frame_count, int fps, double time_s, float out[52]);
+
 /** ARKit-52 frames at `fps`, row-major [frame][52]; frame k shows time k / fps. */
 class FaceTrack {
  public:
