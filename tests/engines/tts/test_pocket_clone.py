@@ -132,11 +132,15 @@ def test_bad_audio_is_refused(engine: PocketEngine, tmp_path: Path) -> None:
 
 
 def test_module_function_for_the_cli(engine: PocketEngine, settings: Settings) -> None:
-    """create_voice_pack(path, id, settings=..., engine=...): what `atelico voices clone` calls."""
-    path = create_voice_pack(CLIP, "cli_voice", settings=settings, max_seconds=30,
-                             progress=False, engine=engine)
+    """The CLI's call: create_voice_pack(samples, rate, voice_id=, settings=) or a file path."""
+    data, rate = soundfile.read(str(CLIP), dtype="float32")
+    path = create_voice_pack(data, rate, voice_id="cli_voice", settings=settings,
+                             max_seconds=30, progress=False, engine=engine)
     assert path.parent == settings.voices_dir / "pocket"
-    assert "cli_voice" in [v.id for v in engine.voices() if v.custom]
+    from_file = create_voice_pack(CLIP, voice_id="cli_file", settings=settings, progress=False,
+                                  engine=engine)
+    torch.testing.assert_close(first_cache(from_file), first_cache(path))
+    assert {"cli_voice", "cli_file"} <= {v.id for v in engine.voices() if v.custom}
 
 
 def test_packs_of_other_weights_are_not_listed(engine: PocketEngine, settings: Settings) -> None:

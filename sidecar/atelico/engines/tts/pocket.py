@@ -365,14 +365,16 @@ def load(spec: "ModelSpec | None", assets: dict[str, Path], settings: Settings) 
     return PocketEngine(loaded, settings, model_id=model_id)
 
 
-def create_voice_pack(source: str | Path | np.ndarray, voice_id: str, *, settings: Settings,
-                      sample_rate_hz: int | None = None, max_seconds: float = 30.0,
+def create_voice_pack(source: str | Path | np.ndarray, sample_rate_hz: int | None = None, *,
+                      voice_id: str, settings: Settings, max_seconds: float = 30.0,
                       overwrite: bool = False, progress: bool = True,
                       engine: PocketEngine | None = None) -> Path:
     """Clone a voice into ``<settings.voices_dir>/pocket/<voice_id>.safetensors``.
 
-    For ``atelico voices clone --engine pocket --input clip.wav --name my_voice``. Loads the
-    engine with :func:`load` unless one is given; see :meth:`PocketEngine.create_voice_pack`.
+    For ``atelico voices clone --engine pocket --input clip.wav --name my_voice``:
+    ``create_voice_pack(samples, rate, voice_id=..., settings=...)`` or
+    ``create_voice_pack("clip.wav", voice_id=..., settings=...)``. Loads the engine with
+    :func:`load` unless one is given; see :meth:`PocketEngine.create_voice_pack`.
     """
     pocket_voices.check_voice_id(voice_id)
     engine = engine or load(None, {}, settings)
