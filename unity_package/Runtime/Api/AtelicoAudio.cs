@@ -167,7 +167,7 @@ namespace Atelico.Audio
         public AtelicoRequest Synthesize(SpeechRequest request, Action<SpeechResult> onComplete, Action<AtelicoError> onError)
         {
             return Dispatched("tts.synthesize", request.ToData(false), null, null,
-                done => onComplete(SpeechResult.FromDone(done)), onError, false);
+                done => Call(onComplete, SpeechResult.FromDone(done)), onError, false);
         }
 
         public Task<SpeechResult> SynthesizeAsync(SpeechRequest request, CancellationToken cancellationToken = default(CancellationToken))
@@ -481,7 +481,6 @@ namespace Atelico.Audio
     public sealed class LiveTranscription
     {
         private readonly AtelicoClient _client;
-        private byte[] _scratch = new byte[0];
 
         internal LiveTranscription(AtelicoClient client, AtelicoRequest request)
         {
@@ -496,12 +495,7 @@ namespace Atelico.Audio
         /// <summary>Send mono samples (converted to s16le). False once the session has ended.</summary>
         public bool SendAudio(float[] samples, int offset, int count)
         {
-            if (_scratch.Length != count * 2)
-            {
-                _scratch = new byte[count * 2];
-            }
-            Wav.FloatToPcm16(samples, offset, count, _scratch);
-            return SendPcm16((byte[])_scratch.Clone());
+            return SendPcm16(Wav.FloatToPcm16(samples, offset, count));
         }
 
         /// <summary>Send mono s16le PCM at the session's sample rate.</summary>

@@ -224,6 +224,11 @@ namespace Atelico.Audio.Sidecar
                 {
                     throw Failure(ErrorCodes.SidecarStartFailed, "the Atelico sidecar exited before it was ready (exit code " + SafeExitCode() + ")");
                 }
+                if (status == 503 && last.Contains("\"status\":\"error\""))
+                {
+                    // A model failed to load: waiting longer will not help.
+                    throw Failure(ErrorCodes.SidecarNotReady, "the Atelico sidecar cannot become ready (/health/ready: " + last + ")");
+                }
                 if (DateTime.UtcNow > deadline)
                 {
                     throw Failure(ErrorCodes.SidecarNotReady, "the Atelico sidecar was not ready within " + _options.ReadyTimeout.TotalSeconds + " s (/health/ready: " + last + ")");
@@ -495,7 +500,7 @@ namespace Atelico.Audio.Sidecar
                 using (var reader = new StreamReader(response.GetResponseStream()))
                 {
                     string body = reader.ReadToEnd();
-                    return body.Length > 200 ? body.Substring(0, 200) : body;
+                    return body.Length > 600 ? body.Substring(0, 600) : body;
                 }
             }
             catch (IOException)
