@@ -1,0 +1,9 @@
+// Stand-in for Unreal's FWebSocketsModule. Not Unreal Engine.
+#pragma once
+#include "CoreMinimal.h"
+#include "IWebSocket.h"
+
+class FWebSocketsModule : public IModuleInterface {
+ public:
+  TSharedRef<IWebSocket> CreateWebSocket(const FString& Url, const FString& Protocol = FString());
+};
