@@ -37,6 +37,11 @@ compile() { # name, sources..., then -r: refs via REFS array
   fi
 }
 
+# Unity ignores files without a .meta in an immutable (git/registry) package: every file and folder
+# outside the "~" folders needs one, and no .meta may be orphaned.
+meta_problems="$(cd "$PKG" && { find . -path '*~*' -prune -o ! -name '*.meta' ! -name '.*' ! -path . -print | while read -r f; do [ -f "$f.meta" ] || echo "missing $f.meta"; done; find . -path '*~*' -prune -o -name '*.meta' -print | while read -r m; do [ -e "${m%.meta}" ] || echo "orphan $m"; done; })"
+if [ -n "$meta_problems" ]; then echo "$meta_problems"; echo "META CHECK FAILED"; build_failed=1; fi
+
 # The stand-ins, kept outside the package.
 REFS=()
 compile UnityEngine.dll $(find "$HERE/stubs/UnityEngine" -name '*.cs' | sort)

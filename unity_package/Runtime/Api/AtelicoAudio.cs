@@ -232,8 +232,11 @@ namespace Atelico.Audio
 
         /// <summary>Open a live transcription session; feed it with <see cref="LiveTranscription.SendAudio"/>.
         /// Partials and finals arrive on the main thread; onComplete after <see cref="LiveTranscription.Stop"/>.</summary>
+        /// <param name="onWarning">Optional: <c>stt.warning</c> (code <c>stt.behind</c> when the sidecar fell behind real
+        /// time and dropped or merged audio to catch up).</param>
         public LiveTranscription StartLiveTranscription(LiveTranscriptionOptions options, Action<LiveTranscript> onPartial,
-                                                        Action<LiveTranscript> onFinal, Action<int> onComplete, Action<AtelicoError> onError)
+                                                        Action<LiveTranscript> onFinal, Action<int> onComplete, Action<AtelicoError> onError,
+                                                        Action<AtelicoError> onWarning = null)
         {
             options = options ?? new LiveTranscriptionOptions();
             Action<Message> onMessage = message =>
@@ -245,6 +248,10 @@ namespace Atelico.Audio
                 else if (message.Type == "stt.final")
                 {
                     Call(onFinal, LiveTranscript.FromData(message.Data));
+                }
+                else if (message.Type == "stt.warning")
+                {
+                    Call(onWarning, AtelicoClient.ErrorFromData(message.Data, "live transcription warning"));
                 }
             };
             var request = Dispatched("stt.live.start", options.ToData(), null, onMessage,
