@@ -13,6 +13,6 @@ public class AtelicoAI : ModuleRules
 		PrivateIncludePaths.Add(Path.Combine(ModuleDirectory, "Private", "Core"));
 
 		PublicDependencyModuleNames.AddRange(new string[] { "Core", "CoreUObject", "Engine", "DeveloperSettings" });
-		PrivateDependencyModuleNames.AddRange(new string[] { "WebSockets", "HTTP", "AudioCaptureCore", "AudioMixer" });
+		PrivateDependencyModuleNames.AddRange(new string[] { "WebSockets", "HTTP", "AudioCaptureCore" });
 	}
 }
