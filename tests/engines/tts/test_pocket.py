@@ -82,8 +82,12 @@ def test_chunks_fit_the_50_token_window_and_the_first_is_short(engine: PocketEng
 def test_max_tokens_env_override_is_respected(tmp_path: Path,
                                               caplog: pytest.LogCaptureFixture) -> None:
     """ATELICO_POCKET_TTS_MAX_TOKENS sets the window; above 50 it warns."""
-    small = PocketEngine.from_random_weights(
-        settings=settings_for(tmp_path, ATELICO_POCKET_TTS_MAX_TOKENS="20"))
+    with caplog.at_level(logging.WARNING, logger="atelico.engines.tts.pocket_model"):
+        small = PocketEngine.from_random_weights(
+            settings=settings_for(tmp_path, ATELICO_POCKET_TTS_MAX_TOKENS="20"))
+    # Random weights always say so in the logs.
+    assert any("RANDOM weights" in r.getMessage() and "no speech" in r.getMessage()
+               for r in caplog.records)
     assert small.max_tokens == 20
     chunks = small.chunk_text(TEXT)
     assert max(small.count_tokens(c) for c in chunks) <= 20
