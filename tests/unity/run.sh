@@ -8,7 +8,15 @@ set -uo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HERE/../.." && pwd)"
 PKG="$REPO/unity_package"
-BUILD="${ATELICO_UNITY_BUILD_DIR:-$(mktemp -d -t atelico-unity.XXXXXX)}"
+if [ -n "${ATELICO_UNITY_BUILD_DIR:-}" ]; then
+  BUILD="$ATELICO_UNITY_BUILD_DIR"; mkdir -p "$BUILD"
+else
+  BUILD="$(mktemp -d -t atelico-unity.XXXXXX)"
+  trap 'rm -rf "$BUILD"' EXIT
+fi
+# Everything the tests write to the temp dir (fake sidecars, sidecar logs) lands in the build dir.
+mkdir -p "$BUILD/tmp"
+export TMPDIR="$BUILD/tmp"
 PYTHON="${ATELICO_PYTHON:-$REPO/.venv/bin/python}"
 NUNIT_DLL="$(ls /usr/lib/cli/nunit.framework-2.6*/nunit.framework.dll 2>/dev/null | head -1)"
 MCS=(mcs -langversion:7.2 -warnaserror+ -nologo -debug -target:library)
