@@ -2,8 +2,9 @@
 
 Responsibilities:
 - resolve model ids through the registry and check that each model is of the right kind;
-- run the synchronous engines in a bounded worker pool, crossing into asyncio once
-  (:meth:`Service.stream`), with admission control (``limits.busy``) and cancellation;
+- run the synchronous engines in a bounded, fair worker pool (:class:`FairPool`), crossing
+  into asyncio once (:meth:`Service.stream`), with admission control (``limits.busy``) and
+  cancellation;
 - assemble results: PCM chunks with utterance-relative word times, face frames for ``speak``,
   transcription bodies.
 """
@@ -12,6 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import heapq
+import itertools
 import logging
 import threading
 import time
@@ -94,14 +97,108 @@ class Transcript:
                 "segments": segs}
 
 
+class Flow:
+    """One request's account with the pool: the worker seconds it has used so far."""
+
+    __slots__ = ("used_s",)
+
+    def __init__(self) -> None:
+        self.used_s = 0.0
+
+
+class FairPool:
+    """Worker threads that serve jobs by least attained service, with a capped bulk lane.
+
+    Every job belongs to a :class:`Flow` (one request). A free worker runs the waiting job
+    whose flow has used the least worker time so far (ties: first come), so a new short
+    request overtakes a long one as soon as a worker frees up. Streams are sliced into one
+    job per chunk (:meth:`Service.stream`), so a long synthesis yields the worker between
+    chunks. Jobs that cannot be sliced (a whole-clip transcription, face for a clip) go to
+    the *bulk* lane, which runs on at most ``workers - 1`` threads: one worker always stays
+    free for interactive work (with ``workers == 1`` one extra thread is kept for it).
+    """
+
+    def __init__(self, workers: int, *, name: str = "atelico-worker") -> None:
+        self.bulk_limit = max(1, workers - 1)
+        self._cond = threading.Condition()
+        self._lanes: dict[bool, list[tuple[float, int, Any]]] = {False: [], True: []}
+        self._seq = itertools.count()
+        self._bulk_running = 0
+        self._closed = False
+        self.threads = [threading.Thread(target=self._work, name=f"{name}-{i}", daemon=True)
+                        for i in range(max(workers, self.bulk_limit + 1))]
+        for thread in self.threads:
+            thread.start()
+
+    def submit(self, fn: Callable[[], T], flow: Flow, *, bulk: bool = False,
+               urgent: bool = False) -> "concurrent.futures.Future[T]":
+        """Queue ``fn``; ``urgent`` jobs (cleanup) go first. Raises RuntimeError once closed."""
+        fut: concurrent.futures.Future[T] = concurrent.futures.Future()
+        with self._cond:
+            if self._closed:
+                raise RuntimeError("the worker pool is closed")
+            priority = -1.0 if urgent else flow.used_s
+            heapq.heappush(self._lanes[bulk], (priority, next(self._seq), (fut, fn, flow, bulk)))
+            self._cond.notify_all()
+        return fut
+
+    def close(self) -> None:
+        """Cancel the queued jobs and let the workers exit (running jobs finish)."""
+        with self._cond:
+            self._closed = True
+            for lane in self._lanes.values():
+                for _, _, (fut, *_rest) in lane:
+                    fut.cancel()
+                lane.clear()
+            self._cond.notify_all()
+
+    def _take(self) -> Any:
+        inter, bulk = self._lanes[False], self._lanes[True]
+        lane = False if inter else None
+        if bulk and self._bulk_running < self.bulk_limit and (
+                lane is None or bulk[0][:2] < inter[0][:2]):
+            lane = True
+        if lane is None:
+            return None
+        if lane:
+            self._bulk_running += 1
+        return heapq.heappop(self._lanes[lane])[2]
+
+    def _work(self) -> None:
+        while True:
+            with self._cond:
+                job = self._take()
+                while job is None:
+                    if self._closed:
+                        return
+                    self._cond.wait()
+                    job = self._take()
+            fut, fn, flow, bulk = job
+            try:
+                if fut.set_running_or_notify_cancel():
+                    started = time.perf_counter()
+                    try:
+                        result = fn()
+                    except BaseException as exc:  # delivered to the awaiting request
+                        fut.set_exception(exc)
+                    else:
+                        fut.set_result(result)
+                    finally:
+                        flow.used_s += time.perf_counter() - started
+            finally:
+                if bulk:
+                    with self._cond:
+                        self._bulk_running -= 1
+                        self._cond.notify_all()
+
+
 class Service:
     """The sidecar's request layer. One per process; owns the worker pool."""
 
     def __init__(self, settings: Settings, registry: ModelRegistry) -> None:
         self.settings = settings
         self.registry = registry
-        self._pool = concurrent.futures.ThreadPoolExecutor(
-            max_workers=settings.models.workers, thread_name_prefix="atelico-worker")
+        self._pool = FairPool(settings.models.workers)
         self._admitted = 0
         self._lock = threading.Lock()
         self.recent_errors: deque[dict[str, Any]] = deque(maxlen=20)
@@ -110,7 +207,7 @@ class Service:
 
     # ------------------------------------------------------------------ lifecycle
     def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._pool.close()
 
     @property
     def queue_depth(self) -> int:
@@ -135,63 +232,96 @@ class Service:
             self._admitted -= 1
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Run a blocking call in the worker pool (admission-controlled)."""
+        """Run a short blocking call in the worker pool (admission-controlled)."""
+        return await self._run_job(lambda: fn(*args, **kwargs), bulk=False)
+
+    async def run_bulk(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Like :meth:`run`, for one long call that cannot be sliced (a whole clip): it runs
+        in the bulk lane, which never takes the last free worker (see :class:`FairPool`)."""
+        return await self._run_job(lambda: fn(*args, **kwargs), bulk=True)
+
+    async def _run_job(self, job: Callable[[], T], *, bulk: bool) -> T:
         self._admit()
-        loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(self._pool, lambda: fn(*args, **kwargs))
-        finally:
+            fut = self._pool.submit(job, Flow(), bulk=bulk)
+        except RuntimeError:
             self._release()
+            raise LimitError("the sidecar is shutting down", code="limits.busy") from None
+        # the slot is held until the job really ends (a cancelled await does not free a worker)
+        fut.add_done_callback(lambda _f: self._release())
+        return await asyncio.wrap_future(fut)
 
     async def stream(self, gen_fn: Callable[[threading.Event], Iterator[T]],
-                     cancel: threading.Event | None = None, *, buffer: int = 8) -> AsyncIterator[T]:
+                     cancel: threading.Event | None = None) -> AsyncIterator[T]:
         """Drive a synchronous generator in the worker pool and yield its items in asyncio.
 
-        The generator receives a ``threading.Event`` that is set when the consumer stops
-        (cancel, disconnect, error): engines check it between chunks. At most ``buffer``
-        items wait in between (backpressure blocks the worker, not memory).
+        Each ``next()`` is one pool job of this request's flow, so between two chunks a
+        worker may serve a newer request, and a consumer that stops reading holds no worker;
+        one item is computed ahead. The generator receives a ``threading.Event`` that is set
+        when the consumer stops (cancel, disconnect, error); the generator is then closed on a
+        worker, so its ``finally`` blocks (model references) run.
         """
         self._admit()
         cancel = cancel or threading.Event()
-        loop = asyncio.get_running_loop()
-        queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=buffer)
+        flow = Flow()
+        gens: list[Iterator[T]] = []
 
-        def put(item: Any) -> bool:
-            fut = asyncio.run_coroutine_threadsafe(queue.put(item), loop)
-            while True:
-                try:
-                    fut.result(timeout=0.1)
-                    return True
-                except concurrent.futures.TimeoutError:
-                    if cancel.is_set():
-                        fut.cancel()
-                        return False
-                except (concurrent.futures.CancelledError, RuntimeError):
-                    return False
+        def step() -> Any:
+            if not gens:
+                gens.append(iter(gen_fn(cancel)))
+            if cancel.is_set():
+                return _END
+            return next(gens[0], _END)
 
-        def worker() -> None:
+        def close() -> None:
+            for gen in gens:
+                getattr(gen, "close", lambda: None)()
+
+        def release(_f: Any = None) -> None:
             try:
-                for item in gen_fn(cancel):
-                    if cancel.is_set() or not put(item):
-                        return
-                put(_END)
-            except BaseException as exc:  # delivered to the consumer, never lost
-                put(exc)
+                self._pool.submit(close, flow, urgent=True).add_done_callback(
+                    lambda _c: self._release())
+            except RuntimeError:  # pool closed at shutdown
+                self._release()
 
-        task = loop.run_in_executor(self._pool, worker)
+        try:
+            pending = self._pool.submit(step, flow)
+        except RuntimeError:
+            self._release()
+            raise LimitError("the sidecar is shutting down", code="limits.busy") from None
         try:
             while True:
-                item = await queue.get()
+                item = await asyncio.wrap_future(pending)
                 if item is _END:
                     break
-                if isinstance(item, BaseException):
-                    raise item
+                pending = self._pool.submit(step, flow)
                 yield item
         finally:
             cancel.set()
-            while not queue.empty():
-                queue.get_nowait()
-            task.add_done_callback(lambda _f: self._release())
+            # close once no step runs (a generator cannot be closed while it executes)
+            pending.add_done_callback(release)
+
+    async def synthesize_async(self, *, model: str, text: str, voice: str | None,
+                               speed: float = 1.0, language: str | None = None,
+                               cancel: threading.Event | None = None) -> TtsResult:
+        """Blocking synthesis of the whole text, driven chunk by chunk through the pool."""
+        cancel = cancel or threading.Event()
+        spec_id = self.check_kind(model, "tts")
+
+        def gen(ev: threading.Event) -> Iterator[TtsPiece]:
+            return self.tts_pieces(model=spec_id, text=text, voice=voice, speed=speed,
+                                   language=language, character=None, cancel=ev)
+
+        pieces = [p async for p in self.stream(gen, cancel)]
+        rate = pieces[0].sample_rate_hz if pieces else 24000
+        audio = np.concatenate([p.audio for p in pieces]) if pieces else np.zeros(0, np.float32)
+        used_voice = voice or await self.run(self._default_voice, spec_id)
+        return TtsResult(audio=audio, sample_rate_hz=rate, words=[w for p in pieces for w in p.words],
+                         model=spec_id, voice=used_voice, pieces=pieces)
+
+    def _default_voice(self, spec_id: str) -> str:
+        with self.registry.acquire(spec_id) as engine:
+            return _default_voice(engine)
 
     # ------------------------------------------------------------------ models
     def check_kind(self, model_id: str, kind: str) -> str:

@@ -202,8 +202,8 @@ async def speech(request: Request) -> Response:
         return StreamingResponse(events, media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Atelico-Model": model_id})
 
-    result = await svc.run(svc.synthesize, model=model_id, text=text, voice=voice, speed=speed,
-                           language=language, cancel=cancel)
+    result = await svc.synthesize_async(model=model_id, text=text, voice=voice, speed=speed,
+                                        language=language, cancel=cancel)
     audio_bytes = await svc.run(codecs.encode, result.audio, result.sample_rate_hz, fmt)
     media = codecs.media_type(fmt) if fmt != "pcm" else f"audio/L16; rate={result.sample_rate_hz}; channels=1"
     return Response(audio_bytes, media_type=media, headers={
@@ -305,7 +305,7 @@ async def _transcription(request: Request, task: str) -> Response:
         return svc.transcribe(audio, rate, model=model, language=language, task=task, prompt=prompt,
                               temperature=temperature, words=words)
 
-    transcript = await svc.run(work)
+    transcript = await svc.run_bulk(work)
     return _format_transcript(transcript, fmt, grans, task)
 
 
@@ -361,7 +361,7 @@ async def face(request: Request) -> Response:
         audio, rate = codecs.decode_file(data, max_duration_s=max_s)
         return svc.face(audio, rate, character=character, text=text, model=model), len(audio) / rate
 
-    weights, duration = await svc.run(work)
+    weights, duration = await svc.run_bulk(work)
     if fmt == "f32":
         return Response(np.ascontiguousarray(weights, "<f4").tobytes(), media_type="application/octet-stream",
                         headers={"X-Atelico-Fps": "30", "X-Atelico-Frames": str(weights.shape[0]),

@@ -372,7 +372,7 @@ async def _transcribe(s: WsSession, msg: Message, req: Request) -> Message:
                                  cancel=req.cancel)
         return t.to_dict(words=r.words)
 
-    return sess.done(req.id, await s.service.run(work))
+    return sess.done(req.id, await s.service.run_bulk(work))
 
 
 @handles(stt_proto.LIVE_START)
@@ -447,7 +447,7 @@ async def _face(s: WsSession, msg: Message, req: Request) -> Message:
         weights = s.service.face(audio, rate, character=r.character, text=r.text, model=r.model)
         return weights, len(audio) / rate
 
-    weights, duration = await s.service.run(work)
+    weights, duration = await s.service.run_bulk(work)
     return sess.done(req.id, {"fps": face_proto.FPS, "frame_count": int(weights.shape[0]),
                               "channels": face_proto.CHANNELS, "names": list(ARKIT_BLENDSHAPES),
                               "duration": round(duration, 6)},
