@@ -1,0 +1,1 @@
+"""Benchmarks of the Atelico sidecar: ``python -m bench`` (see bench/README.md)."""

@@ -1,0 +1,264 @@
+"""Targets (PASS/MISS, a report rather than a test), the summary table and the PNG plots."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+#: Targets on the 2-core CPU with the offline defaults (Kokoro int8, whisper-base, face).
+OVERHEAD_MAX_PCT = 5.0
+FIRST_AUDIO_MAX_FRACTION = 0.40
+LIVE_FINAL_MAX_S = 1.5
+IDLE_RSS_MAX_MB = 1.5 * 1024
+LINEAR_MIN_R2 = 0.98
+#: "flat memory": the sidecar's peak RSS may grow by at most this share of its idle RSS
+#: from the shortest to the longest input.
+FLAT_MEMORY_MAX_FRACTION = 0.10
+
+
+def _get(tree: dict[str, Any], *keys: Any) -> Any:
+    for key in keys:
+        if not isinstance(tree, (dict, list)):
+            return None
+        try:
+            tree = tree[key]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return tree
+
+
+def _target(name: str, value: Any, limit: float, unit: str, op: str = "<=") -> dict[str, Any]:
+    ok = None
+    if isinstance(value, (int, float)):
+        ok = value <= limit if op == "<=" else value >= limit
+    return {"name": name, "value": value, "limit": limit, "unit": unit, "op": op, "pass": ok}
+
+
+def targets(r: dict[str, Any]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    if "tts" in r:
+        for path in ("websocket", "http_sse"):
+            out.append(_target(f"TTS sidecar overhead ({path}, wall, vs in-process engine)",
+                               _get(r, "tts", "overhead", path, "wall_overhead_pct"), OVERHEAD_MAX_PCT, "%"))
+        for path in ("websocket", "http_sse"):
+            out.append(_target(f"TTS first audio / first sentence ({path})",
+                               _get(r, "tts", "paths", path, "first_audio_vs_first_sentence"),
+                               FIRST_AUDIO_MAX_FRACTION, "x"))
+    if "stt" in r:
+        for model, m in (_get(r, "stt", "models") or {}).items():
+            for path in ("websocket", "http"):
+                out.append(_target(f"STT sidecar overhead ({model}, {path}, wall, vs faster-whisper)",
+                                   _get(m, "overhead", path, "wall_overhead_pct"), OVERHEAD_MAX_PCT, "%"))
+        out.append(_target("STT live: final after end of utterance (median)",
+                           _get(r, "stt", "live", "median_s"), LIVE_FINAL_MAX_S, "s"))
+        out.append(_target("STT live: final after end of utterance (worst)",
+                           _get(r, "stt", "live", "max_s"), LIVE_FINAL_MAX_S, "s"))
+    if "face" in r:
+        out.append(_target("speak vs synthesize: extra time per chunk (WebSocket)",
+                           _get(r, "face", "speak", "extra_total_pct"), OVERHEAD_MAX_PCT, "%"))
+    if "load" in r:
+        hol = _get(r, "load", "head_of_line") or {}
+        out.append(_target("head-of-line: short transcription done before the long one (1 = yes)",
+                           None if hol.get("short_finished_first") is None
+                           else float(hol["short_finished_first"]), 1.0, "", ">="))
+    if "scaling" in r:
+        for kind, unit in (("tts", "chars"), ("stt", "audio s")):
+            out.append(_target(f"scaling {kind}: CPU time linear in {unit} (R²)",
+                               _get(r, "scaling", kind, "fit_cpu", "r2"), LINEAR_MIN_R2, "", ">="))
+            out.append(_target(f"scaling {kind}: peak RSS growth / idle RSS",
+                               _get(r, "scaling", kind, "rss_growth_fraction"),
+                               FLAT_MEMORY_MAX_FRACTION, "x"))
+    preload = _get(r, "sidecar", "preload") or []
+    if {"tts", "whisper", "face"} <= set(preload):
+        out.append(_target("idle sidecar RSS, default models loaded (after the run)",
+                           _get(r, "sidecar", "pid_rss_mb_idle_after_work"), IDLE_RSS_MAX_MB, "MB"))
+    return out
+
+
+# ---------------------------------------------------------------------- summary
+def _f(x: Any, fmt: str = "{:.3f}") -> str:
+    return fmt.format(x) if isinstance(x, (int, float)) else "-"
+
+
+def summary(r: dict[str, Any]) -> str:
+    lines: list[str] = []
+    m = r.get("machine", {})
+    lines.append(f"Atelico bench ({r.get('mode')}) on {m.get('nproc')} cores, {m.get('cpu_model')}, "
+                 f"{m.get('ram_gib')} GiB; load average start {r['load_avg'].get('start')} "
+                 f"end {r['load_avg'].get('end')}; {_f(r.get('wall_s'), '{:.0f}')} s")
+    sc = r.get("sidecar", {})
+    lines.append(f"sidecar: ready in {_f(sc.get('spawn_to_ready_s'), '{:.1f}')} s, idle RSS "
+                 f"{_f(sc.get('pid_rss_mb_idle_fresh'), '{:.0f}')} MB fresh, "
+                 f"{_f(sc.get('pid_rss_mb_idle_after_work'), '{:.0f}')} MB after the run, peak "
+                 f"{_f(sc.get('peak_rss_mb'), '{:.0f}')} MB")
+    tts = r.get("tts") or {}
+    if tts.get("paths"):
+        lines.append("")
+        lines.append(f"TTS {tts.get('model')} {tts.get('variant')} ({tts.get('text_chars')} chars, "
+                     f"first sentence alone {_f(tts.get('first_sentence_s'))} s)")
+        lines.append(f"  {'path':10} {'first audio s':>13} {'total s':>8} {'RTF':>6} {'CPU s':>6} {'overhead':>9}")
+        for path, p in tts["paths"].items():
+            ov = _get(tts, "overhead", path, "wall_overhead_pct")
+            lines.append(f"  {path:10} {_f(p['first_audio_s']):>13} {_f(p['total_s']):>8} {_f(p['rtf']):>6} "
+                         f"{_f(p['cpu_s'], '{:.2f}'):>6} {(_f(ov, '{:+.1f}') + '%') if ov is not None else '-':>9}")
+        for name, e in (tts.get("engines") or {}).items():
+            if e.get("status") == "ok":
+                lines.append(f"  {name}: load {_f(e['load_s'], '{:.2f}')} s, first chunk "
+                             f"{_f(e['first_chunk_s'])} s, RTF {_f(e['rtf'])}, peak RSS "
+                             f"{_f(e['peak_rss_mb'], '{:.0f}')} MB (fresh process)"
+                             + (" [PLUMBING: random weights]" if "pocket" in name else ""))
+            else:
+                lines.append(f"  {name}: {e.get('status')} {e.get('reason', e.get('error', ''))[:120]}")
+    stt = r.get("stt") or {}
+    if stt.get("models"):
+        lines.append("")
+        lines.append(f"STT on {_f(_get(stt, 'clip_s'), '{:.1f}')} s of real speech")
+        lines.append(f"  {'model':16} {'path':10} {'time s':>7} {'RTF':>6} {'CPU s':>6} {'WER':>5} {'overhead':>9}")
+        for model, mm in stt["models"].items():
+            for path in ("direct", "websocket", "http"):
+                p = mm.get(path) or {}
+                ov = _get(mm, "overhead", path, "wall_overhead_pct")
+                lines.append(f"  {model:16} {path:10} {_f(p.get('time_s')):>7} {_f(p.get('rtf')):>6} "
+                             f"{_f(p.get('cpu_s'), '{:.2f}'):>6} {_f(p.get('wer'), '{:.2f}'):>5} "
+                             f"{(_f(ov, '{:+.1f}') + '%') if ov is not None else '-':>9}")
+        live = stt.get("live") or {}
+        if live:
+            lines.append(f"  live ({live.get('model')}): final {_f(live.get('median_s'))} s median, "
+                         f"{_f(live.get('max_s'))} s worst after the end of speech "
+                         f"({live.get('utterances')} utterances fed in real time)")
+    face = r.get("face") or {}
+    if face.get("paths"):
+        lines.append("")
+        lines.append("A2F (in process): " + ", ".join(
+            f"{k} RTF {_f(v.get('rtf'), '{:.4f}')}" for k, v in face["paths"].items()))
+        sp = face.get("speak") or {}
+        lines.append(f"  speak vs synthesize (WebSocket): {_f(sp.get('extra_per_chunk_ms'), '{:+.1f}')} ms per chunk "
+                     f"({_f(sp.get('extra_total_pct'), '{:+.1f}')}%), face frames cost "
+                     f"{_f(sp.get('face_push_ms_per_chunk'), '{:.2f}')} ms per chunk in process")
+    load = r.get("load") or {}
+    if load.get("levels"):
+        lines.append("")
+        lines.append(f"Load (mixed TTS/STT/face per client): {'clients':>7} {'jobs/s':>7} {'p50 s':>7} {'p95 s':>7} {'errors':>6}")
+        for lv in load["levels"]:
+            lines.append(f"  {'':36}{lv['clients']:>7} {_f(lv['throughput_jobs_per_s'], '{:.2f}'):>7} "
+                         f"{_f(lv['p50_s'], '{:.2f}'):>7} {_f(lv['p95_s'], '{:.2f}'):>7} {lv['errors']:>6}")
+        hol = load.get("head_of_line") or {}
+        if hol:
+            lines.append(f"  head-of-line: {_f(hol.get('short_clip_s'), '{:.1f}')} s clip alone "
+                         f"{_f(hol.get('short_alone_s'), '{:.2f}')} s, during a {_f(hol.get('long_clip_s'), '{:.0f}')} s "
+                         f"one {_f(hol.get('short_during_s'), '{:.2f}')} s (long took {_f(hol.get('long_s'), '{:.1f}')} s)")
+    sc_ = r.get("scaling") or {}
+    for kind, unit in (("tts", "char"), ("stt", "audio s")):
+        s = sc_.get(kind) or {}
+        if s.get("fit_cpu"):
+            lines.append(f"Scaling {kind}: CPU {_f(s['fit_cpu']['slope'] * (1000 if kind == 'tts' else 60), '{:.2f}')} s "
+                         f"per {'1000 chars' if kind == 'tts' else 'minute of audio'} (R² {_f(s['fit_cpu']['r2'], '{:.4f}')}), "
+                         f"wall R² {_f(s['fit_wall']['r2'], '{:.4f}')}, peak RSS growth "
+                         f"{_f(s.get('rss_growth_mb'), '{:.0f}')} MB over {s['points'][0]['size']}→{s['points'][-1]['size']} {unit}")
+    if r.get("errors"):
+        lines.append(f"\nSUITE ERRORS: {r['errors']}")
+    lines.append("")
+    lines.append("Targets (a report, not a test):")
+    for t in r.get("targets", []):
+        verdict = "n/a " if t["pass"] is None else "PASS" if t["pass"] else "MISS"
+        lines.append(f"  {verdict}  {t['name']}: {_f(t['value'])} {t['unit']} (target {t['op']} {t['limit']})")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------- plots
+def plots(r: dict[str, Any], out: Path, stem: str) -> list[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    written: list[Path] = []
+
+    def save(fig: Any, name: str) -> None:
+        path = out / f"{stem}-{name}.png"
+        fig.tight_layout()
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        written.append(path)
+
+    tts, stt = r.get("tts") or {}, r.get("stt") or {}
+    if tts.get("paths") or stt.get("models"):
+        fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+        if tts.get("paths"):
+            names = list(tts["paths"])
+            ax = axes[0]
+            ax.bar(names, [tts["paths"][n]["first_audio_s"] for n in names], label="first audio")
+            ax.axhline(tts["first_sentence_s"], color="k", ls="--", label="whole first sentence (direct)")
+            ax.axhline(tts["first_sentence_s"] * FIRST_AUDIO_MAX_FRACTION, color="r", ls=":",
+                       label=f"target {FIRST_AUDIO_MAX_FRACTION:.0%} of it")
+            ax.set_ylabel("seconds")
+            ax.set_title(f"TTS time to first audio ({tts.get('model')} {tts.get('variant')})")
+            ax.legend(fontsize=8)
+        ax = axes[1]
+        labels, values = [], []
+        for path in ("websocket", "http_sse"):
+            v = _get(tts, "overhead", path, "wall_overhead_pct")
+            if v is not None:
+                labels.append(f"TTS {path}")
+                values.append(v)
+        for model, mm in (stt.get("models") or {}).items():
+            for path in ("websocket", "http"):
+                v = _get(mm, "overhead", path, "wall_overhead_pct")
+                if v is not None:
+                    labels.append(f"{model}\n{path}")
+                    values.append(v)
+        ax.bar(range(len(values)), values, color=["tab:green" if v <= OVERHEAD_MAX_PCT else "tab:red" for v in values])
+        ax.set_xticks(range(len(values)), labels, fontsize=7)
+        ax.axhline(OVERHEAD_MAX_PCT, color="r", ls=":", label=f"target {OVERHEAD_MAX_PCT:.0f}%")
+        ax.axhline(0, color="k", lw=0.5)
+        ax.set_ylabel("sidecar wall time vs direct engine, %")
+        ax.set_title("Sidecar overhead (median of interleaved pairs)")
+        ax.legend(fontsize=8)
+        save(fig, "latency")
+
+    load = r.get("load") or {}
+    if load.get("levels"):
+        lv = load["levels"]
+        fig, ax = plt.subplots(1, 2, figsize=(11, 4))
+        n = [x["clients"] for x in lv]
+        ax[0].plot(n, [x["throughput_jobs_per_s"] for x in lv], "o-")
+        ax[0].set_xscale("log", base=2)
+        ax[0].set_xlabel("concurrent clients")
+        ax[0].set_ylabel("jobs / s")
+        ax[0].set_title("Throughput (mixed TTS/STT/face)")
+        ax[1].plot(n, [x["p50_s"] for x in lv], "o-", label="p50")
+        ax[1].plot(n, [x["p95_s"] for x in lv], "s--", label="p95")
+        ax[1].set_xscale("log", base=2)
+        ax[1].set_xlabel("concurrent clients")
+        ax[1].set_ylabel("latency, s")
+        ax[1].set_title("Request latency")
+        ax[1].legend()
+        save(fig, "load")
+
+    sc = r.get("scaling") or {}
+    if sc.get("tts") or sc.get("stt"):
+        fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+        for ax, kind, xlabel in ((axes[0], "tts", "input text, characters"),
+                                 (axes[1], "stt", "input audio, seconds")):
+            s = sc.get(kind) or {}
+            pts = s.get("points") or []
+            if not pts:
+                continue
+            x = [p["size"] for p in pts]
+            ax.plot(x, [p["cpu_s"] for p in pts], "o", label="sidecar CPU s")
+            ax.plot(x, [p["wall_s"] for p in pts], "s", label="wall s")
+            fit = s["fit_cpu"]
+            ax.plot(x, [fit["slope"] * v + fit["intercept"] for v in x], "-",
+                    label=f"CPU fit, R² {fit['r2']:.4f}")
+            ax.set_xlabel(xlabel)
+            ax.set_ylabel("seconds")
+            ax2 = ax.twinx()
+            ax2.plot(x, [p["peak_rss_mb"] for p in pts], "r^:", label="peak RSS MB")
+            ax2.set_ylabel("sidecar peak RSS, MB", color="r")
+            lo = min(p["peak_rss_mb"] for p in pts)
+            ax2.set_ylim(0, max(lo * 1.5, max(p["peak_rss_mb"] for p in pts) * 1.1))
+            ax.set_title(f"{kind.upper()} cost vs input length ({s.get('model')})")
+            ax.legend(fontsize=8, loc="upper left")
+            ax2.legend(fontsize=8, loc="lower right")
+        save(fig, "scaling")
+    return written
