@@ -1,0 +1,204 @@
+"""Overload: bounded in-flight requests per socket and jobs per server, clear busy errors, fairness."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import httpx
+import numpy as np
+import pytest
+
+from atelico.protocol.envelope import Message, decode, encode
+from tests.reliability import fakes
+from tests.reliability.conftest import connect, server_status, until_terminal, wait_idle
+
+pytestmark = pytest.mark.timeout(90)
+
+PCM16 = {"sample_rate_hz": 16000, "sample_format": "s16le", "channels": 1}
+
+
+def req(mtype: str, data: dict, rid: str, payload: bytes | None = None) -> bytes:
+    return encode(Message(mtype, data, id=rid, payload=payload))
+
+
+async def terminals(ws, ids: set[str], timeout_s: float) -> dict[str, str]:
+    """The terminal message type of each of ``ids``, read in whatever order they come."""
+    out: dict[str, str] = {}
+    deadline = time.monotonic() + timeout_s
+    while len(out) < len(ids):
+        msg = decode(await asyncio.wait_for(ws.recv(), max(0.01, deadline - time.monotonic())))
+        if msg.id in ids and msg.type in ("done", "error", "cancelled"):
+            out[msg.id] = msg.type
+    return out
+
+
+def long_text(words: int) -> str:
+    return " ".join(f"w{i}" for i in range(words))
+
+
+async def test_per_socket_in_flight_limit(fake_server, tally):
+    """The (max_in_flight + 1)-th request on a socket gets limits.too_many_requests as its
+    terminal; the open ones are untouched; another socket is unaffected."""
+    fakes.KNOBS.tts_chunk_s = 0.1
+    limit = fake_server.settings.limits.max_in_flight
+    ws = await connect(fake_server)
+    other = await connect(fake_server)
+    try:
+        for i in range(limit):
+            await ws.send(req("tts.synthesize", {"input": long_text(40), "stream": True}, f"s{i}"))
+        await ws.send(req("tts.synthesize", {"input": "one too many"}, "extra"))
+        tally.bad()
+        reply = await until_terminal(ws, "extra")
+        assert reply[-1].type == "error" and reply[-1].data["code"] == "limits.too_many_requests"
+        await other.send(req("tts.synthesize", {"input": "other socket"}, "o1"))
+        assert (await until_terminal(other, "o1"))[-1].type == "done"
+        for i in range(limit):
+            await ws.send(req("cancel", {}, f"s{i}"))
+        for i in range(limit):
+            ends = await until_terminal(ws, f"s{i}")
+            assert tally.check(ends[-1].type == "cancelled", f"s{i} ended with {ends[-1].type}")
+    finally:
+        await ws.close()
+        await other.close()
+    assert wait_idle(fake_server)["queue_depth"] == 0
+
+
+async def test_server_wide_queue_gives_busy_then_recovers(fake_server, tally):
+    """With more open jobs than limits.max_queue across sockets, the extra requests get
+    limits.busy (with the count queued) over WS and 429 over HTTP; once the jobs end, the
+    admission count is back to 0 and requests are admitted again."""
+    fakes.KNOBS.tts_chunk_s = 0.1
+    max_queue = fake_server.settings.limits.max_queue
+    per = fake_server.settings.limits.max_in_flight
+    sockets = [await connect(fake_server) for _ in range(max_queue // per + 1)]
+    try:
+        ids = []
+        for s, ws in enumerate(sockets):
+            for i in range(per):
+                rid = f"q{s}-{i}"
+                ids.append((ws, rid))
+                await ws.send(req("tts.synthesize", {"input": long_text(100), "stream": True}, rid))
+        await asyncio.sleep(0.5)
+        busy = []
+        for ws, rid in ids:
+            try:
+                msgs = await until_terminal(ws, rid, timeout_s=0.3)
+            except (asyncio.TimeoutError, TimeoutError):
+                continue  # still streaming: admitted
+            if msgs[-1].type == "error":
+                busy.append(msgs[-1].data)
+        tally.bad(len(ids) - max_queue)
+        assert len(busy) == len(ids) - max_queue, busy
+        assert all(b["code"] == "limits.busy" and b["details"]["queued"] == max_queue for b in busy)
+        r = httpx.post(f"{fake_server.http}/v1/audio/speech", headers=fake_server.headers,
+                       json={"model": "fake-tts", "input": "http while busy"}, timeout=10)
+        tally.bad()
+        assert r.status_code == 429 and r.json()["error"]["code"] == "limits.busy"
+        assert server_status(fake_server)["queue_depth"] == max_queue
+        for ws, rid in ids:
+            await ws.send(req("cancel", {}, rid))
+    finally:
+        for ws in sockets:
+            await ws.close()
+    assert wait_idle(fake_server)["queue_depth"] == 0
+    r = httpx.post(f"{fake_server.http}/v1/audio/speech", headers=fake_server.headers,
+                   json={"model": "fake-tts", "input": "admitted again"}, timeout=10)
+    assert r.status_code == 200
+
+
+async def test_short_request_is_not_stuck_behind_long_ones(fake_server, tally):
+    """With 2 workers busy with two 3 s transcriptions and two long streams, a one-word
+    synthesis still completes in well under a second (the bulk lane never takes the last
+    worker; streams yield the worker between chunks). Both transcriptions complete."""
+    fakes.KNOBS.stt_s = 3.0
+    fakes.KNOBS.tts_chunk_s = 0.15
+    ws = await connect(fake_server)
+    short_ws = await connect(fake_server)
+    try:
+        clip = np.zeros(16000, "<i2").tobytes()
+        for i in range(2):
+            await ws.send(req("stt.transcribe", {"model": "fake-stt", **PCM16}, f"long-stt{i}", clip))
+            await ws.send(req("tts.synthesize", {"input": long_text(40), "stream": True}, f"long-tts{i}"))
+        await asyncio.sleep(0.4)  # everything long is running or queued
+        started = time.perf_counter()
+        await short_ws.send(req("tts.synthesize", {"input": "short"}, "short"))
+        done = await until_terminal(short_ws, "short")
+        latency_s = time.perf_counter() - started
+        assert done[-1].type == "done"
+        assert latency_s < 1.0, f"short request waited {latency_s:.2f} s behind long ones"
+        ends = await terminals(ws, {"long-stt0", "long-stt1", "long-tts0", "long-tts1"}, timeout_s=20)
+        assert all(t == "done" for t in ends.values()), ends
+    finally:
+        await ws.close()
+        await short_ws.close()
+
+
+def ws_frame(payload: bytes) -> bytes:
+    """One masked binary WebSocket frame, as a client sends it."""
+    import os
+    import struct
+
+    head = b"\x82"
+    n = len(payload)
+    if n < 126:
+        head += bytes([0x80 | n])
+    elif n < 65536:
+        head += bytes([0x80 | 126]) + struct.pack(">H", n)
+    else:
+        head += bytes([0x80 | 127]) + struct.pack(">Q", n)
+    mask = os.urandom(4)
+    body = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+    return head + mask + body
+
+
+def stalled_client(live, requests: list[bytes]):
+    """A raw socket with a tiny receive buffer that upgrades, sends requests, then never reads."""
+    import base64
+    import os
+    import socket
+
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # no autotuning: it fills fast
+    sock.settimeout(10)
+    sock.connect(("127.0.0.1", live.port))
+    key = base64.b64encode(os.urandom(16)).decode()
+    sock.sendall((f"GET /v1/ws HTTP/1.1\r\nHost: 127.0.0.1:{live.port}\r\nUpgrade: websocket\r\n"
+                  f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += sock.recv(1)
+    assert head.startswith(b"HTTP/1.1 101"), head
+    sock.sendall(ws_frame(encode(Message("hello", {"protocol": 1, "client": "stall", "token": live.token}))))
+    for r in requests:
+        sock.sendall(ws_frame(r))
+    return sock
+
+
+async def test_stalled_readers_hold_no_worker(fake_server, tally):
+    """Clients that request long streams and never read stall their own streams (the sends
+    back up, bounded by the socket buffers) but hold no worker: a third client's request
+    completes promptly, and the stalled work is released when they go away."""
+    streams = [req("tts.synthesize", {"input": long_text(400), "stream": True, "sample_format": "f32le",
+                                      "encoding": "wav"}, f"st{i}") for i in range(3)]
+    stalled = [stalled_client(fake_server, streams) for _ in range(2)]
+    tally.fault(len(stalled))
+    try:
+        await asyncio.sleep(1.5)
+        status = server_status(fake_server)
+        assert status["queue_depth"] == 6, "the stalled streams finished: the test did not stall them"
+        assert fakes.STATS.chunks < 6 * 400
+        ws = await connect(fake_server)
+        try:
+            started = time.perf_counter()
+            await ws.send(req("tts.synthesize", {"input": "prompt answer"}, "p"))
+            assert (await until_terminal(ws, "p", timeout_s=5))[-1].type == "done"
+            assert time.perf_counter() - started < 1.0
+        finally:
+            await ws.close()
+    finally:
+        for sock in stalled:
+            sock.close()
+    status = wait_idle(fake_server, timeout_s=15)
+    assert status["queue_depth"] == 0, status
+    assert fakes.STATS.streams_started == fakes.STATS.streams_closed
