@@ -249,7 +249,12 @@ class Service:
             raise LimitError("the sidecar is shutting down", code="limits.busy") from None
         # the slot is held until the job really ends (a cancelled await does not free a worker)
         fut.add_done_callback(lambda _f: self._release())
-        return await asyncio.wrap_future(fut)
+        try:
+            return await asyncio.wrap_future(fut)
+        except AtelicoError:
+            raise
+        except Exception as exc:  # an engine crash becomes engine.failed for every transport
+            raise engine_error(exc) from exc
 
     async def stream(self, gen_fn: Callable[[threading.Event], Iterator[T]],
                      cancel: threading.Event | None = None) -> AsyncIterator[T]:
@@ -291,7 +296,12 @@ class Service:
             raise LimitError("the sidecar is shutting down", code="limits.busy") from None
         try:
             while True:
-                item = await asyncio.wrap_future(pending)
+                try:
+                    item = await asyncio.wrap_future(pending)
+                except AtelicoError:
+                    raise
+                except Exception as exc:  # an engine crash mid-stream: engine.failed
+                    raise engine_error(exc) from exc
                 if item is _END:
                     break
                 pending = self._pool.submit(step, flow)
