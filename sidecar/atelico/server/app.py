@@ -49,6 +49,7 @@ def create_app(settings: Settings, registry: ModelRegistry | None = None) -> Fas
     """Build the app. ``registry`` may be injected (tests use fake engines)."""
     registry = registry or ModelRegistry(settings)
     service = Service(settings, registry)
+    security.redact_server_logs()  # uvicorn logs request lines, which may carry ?token=
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

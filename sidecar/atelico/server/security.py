@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+import logging
+import re
 from typing import Mapping
 
 from atelico.config import Settings
@@ -81,3 +83,36 @@ def check_token(presented: str | None, settings: Settings) -> None:
     if presented and any(hmac.compare_digest(presented.encode(), s.encode()) for s in secrets):
         return
     raise AuthError("missing or wrong token: send 'Authorization: Bearer <token>'")
+
+
+_SECRETS = (
+    (re.compile(r"([?&](?:token|api_key)=)[^&\s\"']+", re.IGNORECASE), r"\1***"),
+    (re.compile(r"(bearer\s+)[^\s\"']+", re.IGNORECASE), r"\1***"),
+    (re.compile(r"(x-atelico-token:\s*)[^\s\"']+", re.IGNORECASE), r"\1***"),
+)
+#: loggers that print request lines or headers (uvicorn logs ``WebSocket /v1/ws?token=...``)
+REDACTED_LOGGERS = ("uvicorn.error", "uvicorn.access", "websockets.server")
+
+
+class RedactSecrets(logging.Filter):
+    """Masks ``?token=`` values and bearer/``X-Atelico-Token`` tokens in log records."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed record is not ours to fix
+            return True
+        redacted = message
+        for pattern, replacement in _SECRETS:
+            redacted = pattern.sub(replacement, redacted)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True
+
+
+def redact_server_logs() -> None:
+    """Install :class:`RedactSecrets` on the server's request loggers (idempotent)."""
+    for name in REDACTED_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactSecrets) for f in logger.filters):
+            logger.addFilter(RedactSecrets())

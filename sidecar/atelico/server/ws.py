@@ -28,6 +28,7 @@ from atelico.protocol import stt as stt_proto
 from atelico.protocol import tts as tts_proto
 from atelico.protocol.audio_desc import AudioDescription
 from atelico.protocol.envelope import Message, decode, encode, peek_id
+from atelico.server import security
 from atelico.service import Service, TtsPiece, engine_error
 
 log = logging.getLogger(__name__)
@@ -136,7 +137,11 @@ class WsSession:
                                     code="protocol.hello_required")
             msg = decode(frame, max_frame_bytes=self.settings.limits.max_frame_bytes)
             hello = sess.Hello.from_message(msg)
-            sess.check_token(hello, self.settings.server.token or self.settings.server.api_key)
+            presented = security.presented_token(self.ws.headers, self.ws.query_params)
+            if presented is not None:  # the upgrade carried the token (header or query)
+                security.check_token(presented, self.settings)
+            else:
+                sess.check_token(hello, self.settings.server.token or self.settings.server.api_key)
         except AtelicoError as exc:
             await self.send(sess.error(None, exc))
             await self._close(1008)
