@@ -81,8 +81,9 @@ async def _serve(settings: Settings, sock: socket.socket, port: int) -> None:
         await asyncio.sleep(0.02)
     host = settings.server.host
     print(f"{READY_PREFIX} port={port}", flush=True)
+    demo = f"http://{host}:{port}/demo" + ("?token=<your token>" if settings.server.token else "")
     print(f"atelico {__version__}: listening on http://{host}:{port} (WebSocket ws://{host}:{port}/v1/ws,"
-          f" demo http://{host}:{port}/demo)", file=sys.stderr, flush=True)
+          f" demo {demo})", file=sys.stderr, flush=True)
     await task
 
 
@@ -158,6 +159,10 @@ def cmd_voices(args: argparse.Namespace) -> int:
 
 def _clone(args: argparse.Namespace, settings: Settings, registry: Any) -> int:
     from atelico.audio.codecs import decode_file
+    from atelico.errors import RequestError
+
+    if not args.input or not args.name:
+        raise RequestError("voices clone needs --input CLIP and --name VOICE_ID", code="request.invalid")
 
     audio, rate = decode_file(Path(args.input).read_bytes())
     if args.engine == "pocket":
@@ -168,9 +173,12 @@ def _clone(args: argparse.Namespace, settings: Settings, registry: Any) -> int:
     else:
         from atelico.engines.tts import clone
 
+        audio = audio[: int(args.max_seconds * rate)]
         with registry.acquire("kokoro") as engine:
-            path = clone.clone_voice(engine, audio, rate, voice_id=args.name, settings=settings,
-                                     generations=args.generations, progress=True)
+            result = clone.clone_voice(engine, audio, rate, args.name, settings.voices_dir,
+                                       config=clone.EvolutionConfig(generations=args.generations),
+                                       show_bar=True)
+        path = getattr(result, "path", result)
     print(f"voice '{args.name}' written to {path}")
     return 0
 

@@ -68,6 +68,9 @@ class ModelSettings(BaseModel):
     tts_dtype: Literal["auto", "f32", "bf16", "f16"] = Field("auto", description="Pocket TTS dtype.")
     pocket_tts_max_tokens: int = Field(50, ge=8, le=1000, description="Pocket TTS chunk size in "
                                        "SentencePiece tokens (>50 degrades audio).")
+    pocket_random_weights: bool = Field(False, description="Run Pocket TTS on random weights when "
+                                        "its hub weights are missing (plumbing tests only: "
+                                        "noise-like audio, no speech).")
     stt_compute_type: str = Field("auto", description="CTranslate2 compute type (int8, "
                                   "int8_float16, float16, float32 or auto).")
 

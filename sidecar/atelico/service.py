@@ -431,7 +431,8 @@ class Service:
                     raise Cancelled("transcription was cancelled")
         return Transcript(out, info)
 
-    def live_transcriber(self, *, model: str, language: str | None, vad: str, partials: bool):
+    def live_transcriber(self, *, model: str, language: str | None, vad: str, partials: bool,
+                         sample_rate_hz: int = STT_SAMPLE_RATE_HZ):
         """Create a live transcriber holding a model reference; call ``close()`` when done."""
         spec_id = self.check_kind(model, "stt")
         ctx = self.registry.acquire(spec_id)
@@ -439,8 +440,8 @@ class Service:
         try:
             from atelico.engines.stt.live import LiveTranscriber
 
-            live = LiveTranscriber(engine, language=language, vad=vad, partials=partials,
-                                   max_lag_s=self.settings.limits.live_max_lag_s)
+            live = LiveTranscriber.from_settings(engine, self.settings, language=language, vad=vad,
+                                                 partials=partials, sample_rate_hz=sample_rate_hz)
         except BaseException:
             ctx.__exit__(None, None, None)
             raise

@@ -239,3 +239,37 @@ def test_security_token_origin_and_host(live_server):
     assert rebinding.status_code == 403 and rebinding.json()["error"]["code"] == "auth.host"
     same = httpx.get(url, headers={**live_server.headers, "Origin": live_server.http})
     assert same.status_code == 200
+
+
+def test_voice_clone_job_reports_progress_can_be_cancelled_and_the_voice_speaks(http, live_server, tmp_path):
+    """A Kokoro clone runs as a job with progress; a second one is cancelled; the new voice speaks."""
+    import time
+
+    clip = (SPEECH / "arctic_a0007.wav").read_bytes()
+    name = f"test_clone_{int(time.time())}"
+    r = http.post("/v1/voices/clone", data={"name": name, "engine": "kokoro", "generations": "1",
+                                                   "population": "2"},
+                  files={"file": ("ref.wav", clip)})
+    assert r.status_code == 202, r.text
+    job_id = r.json()["id"]
+    seen = []
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        job = http.get(f"/v1/jobs/{job_id}").json()
+        seen.append(job["progress"])
+        if job["status"] in ("done", "failed", "cancelled"):
+            break
+        time.sleep(0.5)
+    assert job["status"] == "done", job
+    assert job["progress"] == 1.0 and job["result"]["voice"] == name
+    spoken = speech(http, voice=name)
+    assert spoken.status_code == 200 and float(spoken.headers["x-atelico-duration"]) > 0.5
+    second = http.post("/v1/voices/clone", data={"name": name + "_b", "generations": "50"},
+                       files={"file": ("ref.wav", clip)}).json()
+    http.delete(f"/v1/jobs/{second['id']}")
+    deadline = time.monotonic() + 120
+    while http.get(f"/v1/jobs/{second['id']}").json()["status"] in ("queued", "running"):
+        assert time.monotonic() < deadline
+        time.sleep(0.5)
+    assert http.get(f"/v1/jobs/{second['id']}").json()["status"] == "cancelled"
+    Path(job["result"]["path"]).unlink()

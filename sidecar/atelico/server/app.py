@@ -19,6 +19,8 @@ from atelico.errors import AtelicoError, AuthError, RequestError
 from atelico.models.registry import ModelRegistry
 from atelico.server import security
 from atelico.server.http import error_response, router
+from atelico.server.jobs import JobManager
+from atelico.server.jobs import router as jobs_router
 from atelico.server.ws import serve_ws
 from atelico.service import Service
 
@@ -69,6 +71,7 @@ def create_app(settings: Settings, registry: ModelRegistry | None = None) -> Fas
     app.state.readiness = "loading"
     app.state.preload_errors = []
     app.state.connections = 0
+    app.state.jobs = JobManager()
     app.add_middleware(Guard)
 
     @app.exception_handler(AtelicoError)
@@ -90,6 +93,7 @@ def create_app(settings: Settings, registry: ModelRegistry | None = None) -> Fas
         return error_response(err)
 
     app.include_router(router)
+    app.include_router(jobs_router)
 
     @app.websocket("/v1/ws")
     async def websocket(ws: WebSocket) -> None:

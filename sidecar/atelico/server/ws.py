@@ -385,7 +385,8 @@ async def _live(s: WsSession, msg: Message, req: Request) -> Message:
     r = stt_proto.LiveStart.from_data(msg.data)
     s.service.check_kind(r.model, "stt")
     held = await s.service.run(s.service.live_transcriber, model=r.model, language=r.language,
-                               vad=r.vad, partials=r.partials)
+                               vad=r.vad, partials=r.partials,
+                               sample_rate_hz=r.audio.sample_rate_hz or STT_SAMPLE_RATE_HZ)
     assert req.inputs is not None
     desc: AudioDescription = r.audio
     received_s = 0.0
@@ -405,8 +406,7 @@ async def _live(s: WsSession, msg: Message, req: Request) -> Message:
             else:
                 audio, rate = desc.to_float32(item)
                 received_s += len(audio) / rate
-                audio16 = _to16k(audio, rate)
-                results = await s.service.run(held.obj.push, audio16)
+                results = await s.service.run(held.obj.push, audio)  # resampled with state inside
             for res in results:
                 finals += int(res.is_final)
                 await s.send(stt_proto.result(
@@ -434,12 +434,6 @@ def _drain_warnings(live: Any) -> list[dict[str, Any]]:
         else:
             out.append({"message": str(getattr(w, "message", w)), "dropped_s": float(getattr(w, "dropped_s", 0.0))})
     return out
-
-
-def _to16k(audio: np.ndarray, rate: int) -> np.ndarray:
-    from atelico.audio.pcm import resample
-
-    return resample(audio, rate, STT_SAMPLE_RATE_HZ)
 
 
 @handles(face_proto.RUN)
