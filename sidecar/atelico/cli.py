@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -12,7 +13,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 from atelico import __version__
 from atelico.config import Settings, load_settings
@@ -140,20 +141,12 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 def cmd_voices(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    from atelico.models.registry import ModelRegistry
-    from atelico.service import Service
-
-    registry = ModelRegistry(settings)
-    if args.action == "clone":
-        return _clone(args, settings, registry)
-    service = Service(settings, registry)
-    try:
+    with _service(settings) as service:
+        if args.action == "clone":
+            return _clone(args, settings, service.registry)
         for v in service.voices(args.model):
             tag = " (custom)" if v["custom"] else ""
             print(f"{v['id']:18} {v['language']:6} {v['gender'] or '':7} {v['model']}{tag}")
-    finally:
-        service.close()
-        registry.close()
     return 0
 
 
@@ -184,23 +177,31 @@ def _clone(args: argparse.Namespace, settings: Settings, registry: Any) -> int:
 
 
 # ---------------------------------------------------------------------- speak / transcribe / face
-def cmd_speak(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    from atelico.audio import codecs
+@contextlib.contextmanager
+def _service(settings: Settings) -> Iterator[Any]:
+    """A Service with its own registry for one command, closed afterwards."""
     from atelico.models.registry import ModelRegistry
     from atelico.service import Service
 
     registry = ModelRegistry(settings)
     service = Service(settings, registry)
     try:
-        result = service.synthesize(model=args.model, text=args.text, voice=args.voice, speed=args.speed)
-        out = Path(args.output)
-        fmt = args.format or (out.suffix.lstrip(".") if out.suffix.lstrip(".") in codecs.ENCODINGS else "wav")
-        out.write_bytes(codecs.encode(result.audio, result.sample_rate_hz, fmt))
-        print(f"{out}: {result.duration_s:.2f} s of {fmt} ({result.model}, voice {result.voice})")
+        yield service
     finally:
         service.close()
         registry.close()
+
+
+def cmd_speak(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    from atelico.audio import codecs
+
+    with _service(settings) as service:
+        result = service.synthesize(model=args.model, text=args.text, voice=args.voice, speed=args.speed)
+    out = Path(args.output)
+    fmt = args.format or (out.suffix.lstrip(".") if out.suffix.lstrip(".") in codecs.ENCODINGS else "wav")
+    out.write_bytes(codecs.encode(result.audio, result.sample_rate_hz, fmt))
+    print(f"{out}: {result.duration_s:.2f} s of {fmt} ({result.model}, voice {result.voice})")
     return 0
 
 
@@ -208,23 +209,16 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
     settings = _settings(args)
     from atelico.audio.codecs import decode_file
     from atelico.engines.stt import formats
-    from atelico.models.registry import ModelRegistry
-    from atelico.service import Service
 
-    registry = ModelRegistry(settings)
-    service = Service(settings, registry)
-    try:
-        audio, rate = decode_file(Path(args.file).read_bytes(), max_duration_s=settings.limits.max_audio_s)
-        grans = ["segment", "word"] if args.words else ["segment"]
-        t = service.transcribe(audio, rate, model=args.model, language=args.language,
-                               task="translate" if args.translate else "transcribe", words=args.words)
-        body, _ = formats.format_transcription(t.segments, t.info, args.format, grans,
-                                               task="translate" if args.translate else "transcribe")
-        print(json.dumps(body, indent=1, ensure_ascii=False) if isinstance(body, dict) else body)
-        print(f"[{t.info.model_id}, {t.info.language}, {t.info.duration_s:.1f} s]", file=sys.stderr)
-    finally:
-        service.close()
-        registry.close()
+    task = "translate" if args.translate else "transcribe"
+    grans = ["segment", "word"] if args.words else ["segment"]
+    audio, rate = decode_file(Path(args.file).read_bytes(), max_duration_s=settings.limits.max_audio_s)
+    with _service(settings) as service:
+        t = service.transcribe(audio, rate, model=args.model, language=args.language, task=task,
+                               words=args.words)
+    body, _ = formats.format_transcription(t.segments, t.info, args.format, grans, task=task)
+    print(json.dumps(body, indent=1, ensure_ascii=False) if isinstance(body, dict) else body)
+    print(f"[{t.info.model_id}, {t.info.language}, {t.info.duration_s:.1f} s]", file=sys.stderr)
     return 0
 
 
@@ -232,22 +226,15 @@ def cmd_face(args: argparse.Namespace) -> int:
     settings = _settings(args)
     from atelico.audio.codecs import decode_file
     from atelico.engines.face import export as face_model
-    from atelico.models.registry import ModelRegistry
-    from atelico.service import Service
 
-    registry = ModelRegistry(settings)
-    service = Service(settings, registry)
-    try:
-        audio, rate = decode_file(Path(args.file).read_bytes(), max_duration_s=settings.limits.max_audio_s)
+    audio, rate = decode_file(Path(args.file).read_bytes(), max_duration_s=settings.limits.max_audio_s)
+    with _service(settings) as service:
         weights = service.face(audio, rate, character=args.character, text=args.text)
-        Path(args.output).write_text(json.dumps(face_model.face_to_json(weights, 30)))
-        print(f"{args.output}: {weights.shape[0]} frames at 30 fps ({args.character})")
-        if args.plot:
-            face_model.plot_face_curves(weights, audio, rate, args.plot)
-            print(f"{args.plot}: curves over the waveform")
-    finally:
-        service.close()
-        registry.close()
+    Path(args.output).write_text(json.dumps(face_model.face_to_json(weights, 30)))
+    print(f"{args.output}: {weights.shape[0]} frames at 30 fps ({args.character})")
+    if args.plot:
+        face_model.plot_face_curves(weights, audio, rate, args.plot)
+        print(f"{args.plot}: curves over the waveform")
     return 0
 
 
