@@ -11,7 +11,7 @@ from atelico.engines.base import PhonemeTiming
 
 from bench.common import (PARAGRAPH, CpuMeter, joined_clip, median, ratio_stats, speech_clips)
 from bench.context import Ctx, connect
-from bench.tts import SMOKE_TEXT, stream_ws
+from bench.tts import QUICK_TEXT, SMOKE_TEXT, stream_ws
 
 CHARACTER = "claire"
 
@@ -33,7 +33,7 @@ async def run(ctx: Ctx) -> dict[str, Any]:
     face = await ctx.call(ctx.engine, "face")
     tts = await ctx.call(ctx.engine, "kokoro")
     voice = tts.default_voice
-    text = ctx.pick(PARAGRAPH, PARAGRAPH, SMOKE_TEXT)
+    text = ctx.pick(PARAGRAPH, QUICK_TEXT, SMOKE_TEXT)
     clip = joined_clip(speech_clips())
     reps = ctx.pick(3, 1)
     tts_audio, phones, chunks = await ctx.call(tts_utterance, tts, text, voice)
@@ -68,12 +68,13 @@ async def run(ctx: Ctx) -> dict[str, Any]:
         track.push(c)
         push_s.append(time.perf_counter() - started)
 
-    speak_reps = ctx.pick(4, 2, 1)
+    speak_reps = ctx.pick(3, 2, 1)
     ctx.log(f"face: speak vs synthesize over the WebSocket, {speak_reps} interleaved repetitions")
     runs: dict[str, list[dict[str, Any]]] = {"synthesize": [], "speak": []}
     cpu: dict[str, list[float]] = {"synthesize": [], "speak": []}
     async with connect(ctx.sidecar.ws) as client:
         await stream_ws(client, text, voice=voice, character=CHARACTER)
+        await stream_ws(client, text, voice=voice)
         for r in range(speak_reps):
             for kind in (("synthesize", "speak") if r % 2 == 0 else ("speak", "synthesize")):
                 with CpuMeter(ctx.sidecar.pid) as meter:

@@ -76,8 +76,11 @@ async def head_of_line(ctx: Ctx, clips: list[Any]) -> dict[str, Any]:
         await asyncio.sleep(ctx.pick(2.0, 0.5))
         during: list[float] = []
         first_done_at = None
+        first_started_at = None
         while not long_task.done() and len(during) < 5:
             started = time.perf_counter()
+            if first_started_at is None:
+                first_started_at = started
             await http_transcribe(http, ctx.sidecar.http, short_wav, "whisper")
             during.append(time.perf_counter() - started)
             if first_done_at is None:
@@ -89,6 +92,10 @@ async def head_of_line(ctx: Ctx, clips: list[Any]) -> dict[str, Any]:
             "short_alone_s": median(alone), "short_during_s": median(during) if during else float("nan"),
             "slowdown": (median(during) / median(alone)) if during else float("nan"),
             "short_during_runs_s": during, "long_s": long_wall,
+            # how much of the long job was still left when the first short one ended
+            "long_remaining_when_short_done_s": (long_end - first_done_at) if first_done_at else float("nan"),
+            "long_elapsed_when_short_started_s": (first_started_at - long_started) if first_started_at
+            else float("nan"),
             # None: the long one ended before a short one could start (not measured)
             "short_finished_first": None if first_done_at is None else first_done_at < long_end}
 
@@ -98,7 +105,7 @@ async def run(ctx: Ctx) -> dict[str, Any]:
     short = min(clips, key=lambda c: abs(c.seconds - 3.0))
     voice = (await ctx.call(ctx.engine, "kokoro")).default_voice
     levels = ctx.pick([1, 2, 4, 8, 16], [1, 4], [2])
-    seconds = ctx.pick(10.0, 5.0, 2.0)
+    seconds = ctx.pick(8.0, 5.0, 2.0)
     out: dict[str, Any] = {"seconds_per_level": seconds, "mix": "streamed TTS of a 47-char line, "
                            f"STT of a {short.seconds:.1f} s clip, face (forced alignment) of it",
                            "levels": []}
