@@ -44,7 +44,14 @@ class Guard(BaseHTTPMiddleware):
                 security.check_token(security.presented_token(request.headers), settings)
         except AuthError as exc:
             return error_response(exc)
-        return await call_next(request)
+        try:
+            return await call_next(request)
+        except Exception as exc:  # a crash in route code still answers with a JSON 500
+            from atelico.service import engine_error
+
+            err = engine_error(exc)
+            request.app.state.service.record_error(err, request.url.path)
+            return error_response(err)
 
 
 def create_app(settings: Settings, registry: ModelRegistry | None = None) -> FastAPI:

@@ -77,6 +77,9 @@ def _to_int16_bytes(audio: np.ndarray) -> bytes:
 
 
 def _decode(decoder: Any, data: bytes) -> None:
+    # Noise removal and cepstral mean normalisation adapt across utterances; reset them so the same audio always
+    # gives the same phones, whatever was decoded before.
+    decoder.reinit_feat()  # resets the front end: noise tracking and CMN start afresh
     decoder.start_utt()
     decoder.process_raw(data, full_utt=True)
     decoder.end_utt()
