@@ -142,24 +142,29 @@ def summary(r: dict[str, Any]) -> str:
     load = r.get("load") or {}
     if load.get("levels"):
         lines.append("")
-        lines.append(f"Load (mixed TTS/STT/face per client): {'clients':>7} {'jobs/s':>7} {'p50 s':>7} {'p95 s':>7} {'errors':>6}")
+        lines.append(f"Load (mixed TTS/STT/face per client): {'clients':>7} {'jobs/s':>7} "
+                     f"{'p50 s':>7} {'p95 s':>7} {'errors':>6}")
         for lv in load["levels"]:
             lines.append(f"  {'':36}{lv['clients']:>7} {_f(lv['throughput_jobs_per_s'], '{:.2f}'):>7} "
                          f"{_f(lv['p50_s'], '{:.2f}'):>7} {_f(lv['p95_s'], '{:.2f}'):>7} {lv['errors']:>6}")
         hol = load.get("head_of_line") or {}
         if hol:
             lines.append(f"  head-of-line: {_f(hol.get('short_clip_s'), '{:.1f}')} s clip alone "
-                         f"{_f(hol.get('short_alone_s'), '{:.2f}')} s, during a {_f(hol.get('long_clip_s'), '{:.0f}')} s "
-                         f"one {_f(hol.get('short_during_s'), '{:.2f}')} s (long took {_f(hol.get('long_s'), '{:.1f}')} s, "
-                         f"{_f(hol.get('long_remaining_when_short_done_s'), '{:.1f}')} s of it left when the short one ended)")
+                         f"{_f(hol.get('short_alone_s'), '{:.2f}')} s, during a "
+                         f"{_f(hol.get('long_clip_s'), '{:.0f}')} s one {_f(hol.get('short_during_s'), '{:.2f}')} s "
+                         f"(long took {_f(hol.get('long_s'), '{:.1f}')} s, "
+                         f"{_f(hol.get('long_remaining_when_short_done_s'), '{:.1f}')} s of it left when the "
+                         "short one ended)")
     sc_ = r.get("scaling") or {}
     for kind, unit in (("tts", "char"), ("stt", "audio s")):
         s = sc_.get(kind) or {}
         if s.get("fit_cpu"):
-            lines.append(f"Scaling {kind}: CPU {_f(s['fit_cpu']['slope'] * (1000 if kind == 'tts' else 60), '{:.2f}')} s "
-                         f"per {'1000 chars' if kind == 'tts' else 'minute of audio'} (R² {_f(s['fit_cpu']['r2'], '{:.4f}')}), "
-                         f"wall R² {_f(s['fit_wall']['r2'], '{:.4f}')}, peak RSS growth "
-                         f"{_f(s.get('rss_growth_mb'), '{:.0f}')} MB over {s['points'][0]['size']}→{s['points'][-1]['size']} {unit}")
+            per = 1000 if kind == "tts" else 60
+            lines.append(f"Scaling {kind}: CPU {_f(s['fit_cpu']['slope'] * per, '{:.2f}')} s "
+                         f"per {'1000 chars' if kind == 'tts' else 'minute of audio'} "
+                         f"(R² {_f(s['fit_cpu']['r2'], '{:.4f}')}), wall R² {_f(s['fit_wall']['r2'], '{:.4f}')}, "
+                         f"peak RSS growth {_f(s.get('rss_growth_mb'), '{:.0f}')} MB over "
+                         f"{s['points'][0]['size']}→{s['points'][-1]['size']} {unit}")
     if r.get("errors"):
         lines.append(f"\nSUITE ERRORS: {r['errors']}")
     lines.append("")
@@ -262,7 +267,7 @@ def plots(r: dict[str, Any], out: Path, stem: str) -> list[Path]:
             ax2.set_ylabel("sidecar peak RSS, MB", color="r")
             lo = min(p["peak_rss_mb"] for p in pts)
             ax2.set_ylim(0, max(lo * 1.5, max(p["peak_rss_mb"] for p in pts) * 1.1))
-            ax.set_title(f"{kind.upper()} cost vs input length ({s.get('model')})")
+            ax.set_title(f"{kind.upper()} cost vs input length: {s.get('model')}", fontsize=10)
             ax.legend(fontsize=8, loc="upper left")
             ax2.legend(fontsize=8, loc="lower right")
         save(fig, "scaling")

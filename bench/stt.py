@@ -129,7 +129,6 @@ async def run(ctx: Ctx) -> dict[str, Any]:
                                          "wall_overhead_pct": 100 * (wall["median_paired_ratio"] - 1),
                                          "cpu_ratio": ratio_stats(cpu[path], cpu["direct"])["median_paired_ratio"]}
             out["models"][model] = res
-            del direct
         live_clips = ctx.pick([c for c in clips if c.seconds >= 2.5][:3], clips[:1])
         ctx.log(f"stt: live transcription, {len(live_clips)} utterance(s) fed in real time")
         runs = [await live_latency(client, c, "whisper") for c in live_clips]
