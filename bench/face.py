@@ -68,7 +68,7 @@ async def run(ctx: Ctx) -> dict[str, Any]:
         track.push(c)
         push_s.append(time.perf_counter() - started)
 
-    speak_reps = ctx.pick(3, 2, 1)
+    speak_reps = ctx.pick(3, 1)
     ctx.log(f"face: speak vs synthesize over the WebSocket, {speak_reps} interleaved repetitions")
     runs: dict[str, list[dict[str, Any]]] = {"synthesize": [], "speak": []}
     cpu: dict[str, list[float]] = {"synthesize": [], "speak": []}

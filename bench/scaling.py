@@ -30,7 +30,7 @@ async def run(ctx: Ctx, args: argparse.Namespace | None = None) -> dict[str, Any
     idle_mb = ctx.sidecar.rss_mb()
     out: dict[str, Any] = {"idle_rss_mb": idle_mb}
     voice = (await ctx.call(ctx.engine, "kokoro")).default_voice
-    sizes = ctx.pick([50, 500, 1500, 5000], [50, 200, 600], [50, 120])
+    sizes = ctx.pick([50, 500, 1500, 5000], [50, 150, 400], [50, 120])
     points = []
     async with connect(ctx.sidecar.ws) as client:
         await stream_ws(client, prose(50), voice=voice)
