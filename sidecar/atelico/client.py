@@ -104,7 +104,8 @@ class AsyncClient:
         """
         import websockets
 
-        ws = await websockets.connect(url, max_size=max_size, open_timeout=10)
+        ws = await websockets.connect(url, max_size=max_size, open_timeout=10,
+                                      compression=None)  # raw audio barely compresses
         await ws.send(encode(sess.Hello(protocol=sess.PROTOCOL_VERSION, client=client,
                                         client_version=__version__, token=token).to_message()))
         reply = decode(await ws.recv(), max_frame_bytes=max_size)

@@ -257,14 +257,16 @@ class Service:
             raise engine_error(exc) from exc
 
     async def stream(self, gen_fn: Callable[[threading.Event], Iterator[T]],
-                     cancel: threading.Event | None = None) -> AsyncIterator[T]:
+                     cancel: threading.Event | None = None, *, bulk: bool = False) -> AsyncIterator[T]:
         """Drive a synchronous generator in the worker pool and yield its items in asyncio.
 
         Each ``next()`` is one pool job of this request's flow, so between two chunks a
         worker may serve a newer request, and a consumer that stops reading holds no worker;
         one item is computed ahead. The generator receives a ``threading.Event`` that is set
         when the consumer stops (cancel, disconnect, error); the generator is then closed on a
-        worker, so its ``finally`` blocks (model references) run.
+        worker, so its ``finally`` blocks (model references) run. ``bulk`` steps (long
+        windows of a whole-clip job) run in the bulk lane, which keeps a worker free for
+        interactive requests.
         """
         self._admit()
         cancel = cancel or threading.Event()
@@ -290,7 +292,7 @@ class Service:
                 self._release()
 
         try:
-            pending = self._pool.submit(step, flow)
+            pending = self._pool.submit(step, flow, bulk=bulk)
         except RuntimeError:
             self._release()
             raise LimitError("the sidecar is shutting down", code="limits.busy") from None
@@ -304,7 +306,7 @@ class Service:
                     raise engine_error(exc) from exc
                 if item is _END:
                     break
-                pending = self._pool.submit(step, flow)
+                pending = self._pool.submit(step, flow, bulk=bulk)
                 yield item
         finally:
             cancel.set()
@@ -430,6 +432,38 @@ class Service:
                 if cancel is not None and cancel.is_set():
                     raise Cancelled("transcription was cancelled")
         return Transcript(out, info)
+
+    def transcribe_steps(self, load_audio: Callable[[], tuple[np.ndarray, int]], *, model: str,
+                         language: str | None = None, task: str = "transcribe",
+                         prompt: str | None = None, temperature: float = 0.0, words: bool = False,
+                         cancel: threading.Event) -> Iterator[Any]:
+        """Synchronous generator: the ``TranscriptionInfo`` first, then each segment.
+
+        Driven by :meth:`stream`, every decoding window is its own pool job, so a short clip
+        is never stuck behind a long one (fair scheduling between requests).
+        """
+        spec_id = self.check_kind(model, "stt")
+        audio, sample_rate_hz = load_audio()
+        _check_audio(audio, sample_rate_hz, self.settings.limits.max_audio_s)
+        audio16 = resample(audio, sample_rate_hz, STT_SAMPLE_RATE_HZ)
+        with self.registry.acquire(spec_id) as engine:
+            segments, info = engine.transcribe(audio16, language=language, task=task, prompt=prompt,
+                                               temperature=temperature, word_timestamps=words,
+                                               cancel=cancel)
+            yield info
+            yield from segments
+
+    async def transcribe_async(self, load_audio: Callable[[], tuple[np.ndarray, int]], *,
+                               model: str, cancel: threading.Event | None = None,
+                               **options: Any) -> Transcript:
+        """Transcribe a clip (``load_audio`` decodes it on a worker), window by window."""
+        cancel = cancel or threading.Event()
+        items = [item async for item in self.stream(
+            lambda ev: self.transcribe_steps(load_audio, model=model, cancel=ev, **options), cancel,
+            bulk=True)]
+        if cancel.is_set() and not items:
+            raise Cancelled("transcription was cancelled")
+        return Transcript(list(items[1:]), items[0])
 
     def live_transcriber(self, *, model: str, language: str | None, vad: str, partials: bool,
                          sample_rate_hz: int = STT_SAMPLE_RATE_HZ):

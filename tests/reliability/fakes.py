@@ -29,6 +29,8 @@ class Knobs:
 
     tts_chunk_s: float = 0.0  # compute time per TTS chunk
     stt_s: float = 0.0  # compute time of a whole transcription
+    stt_window_s: float = 0.0  # if > 0: compute time per window, one segment per window
+    stt_window_len_s: float = 30.0  # audio per window
     face_s: float = 0.0
     load_s: float = 0.0
 
@@ -127,10 +129,23 @@ class FakeStt:
         STATS.add("transcriptions")
         _sleep(KNOBS.stt_s, cancel)
         duration_s = len(audio) / STT_SAMPLE_RATE_HZ
+        if KNOBS.stt_window_s > 0:  # lazily, window by window, like faster-whisper
+            info = TranscriptionInfo(language or "en", 1.0, duration_s, self.model_id)
+            return _windows(duration_s, cancel), info
         rms = float(np.sqrt(np.mean(np.square(audio)))) if len(audio) else 0.0
         seg = Segment(0, 0.0, duration_s, f"clip of {duration_s:.2f} seconds rms {rms:.3f}")
         info = TranscriptionInfo(language or "en", 1.0, duration_s, self.model_id)
         return iter([seg]), info
+
+
+def _windows(duration_s: float, cancel: threading.Event | None) -> Iterator[Segment]:
+    start = 0.0
+    index = 0
+    while start < duration_s:
+        _sleep(KNOBS.stt_window_s, cancel)
+        end = min(duration_s, start + KNOBS.stt_window_len_s)
+        yield Segment(index, start, end, f"window {index}")
+        start, index = end, index + 1
 
 
 class FakeFace:

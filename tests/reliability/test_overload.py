@@ -135,6 +135,33 @@ async def test_short_request_is_not_stuck_behind_long_ones(fake_server, tally):
         await short_ws.close()
 
 
+async def test_short_transcription_is_not_stuck_behind_a_long_one(fake_server, tally):
+    """A 3 s clip sent while a 60 s clip is being transcribed (window by window) finishes
+    long before it: whole-clip transcriptions are scheduled fairly, one window at a time."""
+    fakes.KNOBS.stt_window_s, fakes.KNOBS.stt_window_len_s = 0.25, 5.0  # 60 s: 3 s of compute
+    low_rate = {**PCM16, "sample_rate_hz": 1000}  # keeps the clip under the test server's frame limit
+    ws = await connect(fake_server)
+    short_ws = await connect(fake_server)
+    try:
+        long_clip = np.zeros(60 * 1000, "<i2").tobytes()
+        await ws.send(req("stt.transcribe", {"model": "fake-stt", **low_rate}, "long", long_clip))
+        await asyncio.sleep(0.6)  # the long one is decoding its first windows
+        started = time.perf_counter()
+        await short_ws.send(req("stt.transcribe", {"model": "fake-stt", **low_rate}, "short",
+                                np.zeros(3 * 1000, "<i2").tobytes()))
+        done = await until_terminal(short_ws, "short")
+        short_s = time.perf_counter() - started
+        ends = await terminals(ws, {"long"}, timeout_s=20)
+        long_s = time.perf_counter() - started
+        assert done[-1].type == "done" and ends["long"] == "done"
+        assert short_s < 1.0, f"short transcription waited {short_s:.2f} s"
+        assert long_s > short_s + 1.0
+    finally:
+        fakes.KNOBS.stt_window_s, fakes.KNOBS.stt_window_len_s = 0.0, 30.0
+        await ws.close()
+        await short_ws.close()
+
+
 def ws_frame(payload: bytes) -> bytes:
     """One masked binary WebSocket frame, as a client sends it."""
     import os

@@ -300,12 +300,9 @@ async def _transcription(request: Request, task: str) -> Response:
     words = "word" in grans
     max_s = svc.settings.limits.max_audio_s
 
-    def work():
-        audio, rate = codecs.decode_file(data, max_duration_s=max_s)
-        return svc.transcribe(audio, rate, model=model, language=language, task=task, prompt=prompt,
-                              temperature=temperature, words=words)
-
-    transcript = await svc.run_bulk(work)
+    transcript = await svc.transcribe_async(lambda: codecs.decode_file(data, max_duration_s=max_s),
+                                            model=model, language=language, task=task,
+                                            prompt=prompt, temperature=temperature, words=words)
     return _format_transcript(transcript, fmt, grans, task)
 
 

@@ -370,14 +370,11 @@ async def _transcribe(s: WsSession, msg: Message, req: Request) -> Message:
     s.service.check_kind(r.model, "stt")
     max_s = s.settings.limits.max_audio_s
 
-    def work() -> dict[str, Any]:
-        audio, rate = r.audio.to_float32(msg.payload, max_duration_s=max_s)
-        t = s.service.transcribe(audio, rate, model=r.model, language=r.language, task=r.task,
-                                 prompt=r.prompt, temperature=r.temperature, words=r.words,
-                                 cancel=req.cancel)
-        return t.to_dict(words=r.words)
-
-    return sess.done(req.id, await s.service.run_bulk(work))
+    t = await s.service.transcribe_async(
+        lambda: r.audio.to_float32(msg.payload, max_duration_s=max_s), model=r.model,
+        language=r.language, task=r.task, prompt=r.prompt, temperature=r.temperature,
+        words=r.words, cancel=req.cancel)
+    return sess.done(req.id, t.to_dict(words=r.words))
 
 
 @handles(stt_proto.LIVE_START)

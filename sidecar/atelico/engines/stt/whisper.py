@@ -160,7 +160,8 @@ class WhisperEngine:
         try:
             self._model = WhisperModel(str(model_dir), device=self.device,
                                        compute_type=self.compute_type,
-                                       cpu_threads=self.cpu_threads, num_workers=1)
+                                       cpu_threads=self.cpu_threads,
+                                       num_workers=2)  # two requests may decode at once
         except Exception as exc:  # noqa: BLE001 - CTranslate2 raises plain RuntimeErrors
             raise ModelLoadFailed(f"{model_id}: could not load {model_dir}: {exc}",
                                   details={"model": model_id}) from exc
