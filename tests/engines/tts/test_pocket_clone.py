@@ -25,8 +25,6 @@ from atelico.errors import AudioError, VoiceError  # noqa: E402
 pytestmark = pytest.mark.slow
 
 SPEECH = Path(__file__).resolve().parents[2] / "data" / "speech"  # tests/data/speech
-if not (SPEECH / "arctic_a0007.wav").exists():
-    SPEECH = Path("/work/shared/data/speech")
 CLIP = SPEECH / "arctic_a0007.wav"
 OTHER_CLIP = SPEECH / "goforward.wav"
 
