@@ -8,7 +8,8 @@
 set -u
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HERE/../.." && pwd)"
-BUILD="${ATELICO_UNREAL_BUILD_DIR:-/tmp/atelico_unreal_build}"
+# one build folder per checkout: a CMake cache is tied to its source folder
+BUILD="${ATELICO_UNREAL_BUILD_DIR:-/tmp/atelico_unreal_build_$(printf %s "$REPO" | md5sum | cut -c1-8)}"
 PYTHON="${ATELICO_PYTHON:-$REPO/.venv/bin/python}"
 PASSED=0
 FAILED=0
