@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import argparse
 import base64
-import collections
 import hashlib
 import http.server
 import json
 import os
-import secrets
 import shutil
 import signal
 import subprocess
@@ -24,11 +22,12 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 from pck import class_cache, write_pck
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repo root, for tests.helpers
+from tests.helpers.sidecar import SidecarProcess  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
@@ -191,61 +190,12 @@ class FakeServer:
         self.server.shutdown()
 
 
-class Sidecar:
+class Sidecar(SidecarProcess):
     """A real sidecar on 127.0.0.1:0 with a random token; always killed with its group."""
 
     def __init__(self, ready_timeout_s: float, allowed_origin: str) -> None:
-        self.token = secrets.token_hex(16)
-        self.log: collections.deque[str] = collections.deque(maxlen=50)
-        python = REPO / ".venv" / "bin" / "python"
-        env = dict(os.environ, PYTHONUNBUFFERED="1",
-                   ATELICO_SERVER__ALLOWED_ORIGINS=json.dumps([allowed_origin]))
-        self.proc = subprocess.Popen(
-            [str(python), "-m", "atelico", "serve", "--host", "127.0.0.1", "--port", "0",
-             "--token", self.token],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=REPO, env=env,
-            start_new_session=True)
-        self.port = 0
-        ready = threading.Event()
-
-        def pump() -> None:
-            assert self.proc.stdout is not None
-            for line in self.proc.stdout:
-                self.log.append(line.rstrip())
-                if line.startswith("ATELICO_READY port="):
-                    self.port = int(line.split("=", 1)[1].split()[0])
-                    ready.set()
-            ready.set()
-
-        threading.Thread(target=pump, daemon=True).start()
-        deadline = time.monotonic() + ready_timeout_s
-        if not ready.wait(ready_timeout_s) or not self.port:
-            self.stop()
-            raise RuntimeError("sidecar did not print ATELICO_READY:\n" + "\n".join(self.log))
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/health/ready", timeout=2) as r:
-                    if r.status == 200:
-                        return
-            except (urllib.error.URLError, OSError):
-                pass
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.25)
-        self.stop()
-        raise RuntimeError("sidecar never became ready:\n" + "\n".join(self.log))
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGTERM)
-                self.proc.wait(timeout=5)
-            except (ProcessLookupError, subprocess.TimeoutExpired):
-                try:
-                    os.killpg(self.proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                self.proc.wait(timeout=5)
+        super().__init__(env={"ATELICO_SERVER__ALLOWED_ORIGINS": json.dumps([allowed_origin])},
+                         ready_timeout_s=ready_timeout_s, log_lines=50)
 
 
 class Collector:

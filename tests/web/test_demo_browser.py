@@ -6,19 +6,14 @@ import json
 import os
 import secrets
 import shutil
-import signal
 import subprocess
-import threading
-import time
-import urllib.error
-import urllib.request
-from collections import deque
 from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
 
 from atelico.engines.base import ARKIT_BLENDSHAPES
+from tests.helpers.sidecar import SidecarProcess
 
 REPO = Path(__file__).resolve().parents[2]
 WEB_TESTS = REPO / "tests" / "web"
@@ -66,64 +61,12 @@ def _ensure_node_modules() -> None:
         pytest.fail(f"{' '.join(cmd)} failed in {WEB_TESTS}:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
 
 
-class Sidecar:
-    """``python -m atelico serve --port 0 --token T`` in its own process group."""
+class Sidecar(SidecarProcess):
+    """The demo's sidecar: TTS, face and a live-STT model preloaded."""
 
     def __init__(self, token: str, preload: str, ready_timeout_s: float = 120.0) -> None:
-        self.token = token
-        self.log: deque[str] = deque(maxlen=80)
-        env = dict(os.environ, PYTHONUNBUFFERED="1")
-        self.proc = subprocess.Popen(
-            [str(REPO / ".venv" / "bin" / "python"), "-m", "atelico", "serve", "--host", "127.0.0.1",
-             "--port", "0", "--token", token, "--preload", preload, "--exit-with-parent"],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=REPO, env=env,
-            start_new_session=True)
-        self.port = 0
-        printed = threading.Event()
-
-        def pump() -> None:
-            assert self.proc.stdout is not None
-            for line in self.proc.stdout:
-                self.log.append(line.rstrip())
-                if line.startswith("ATELICO_READY port="):
-                    self.port = int(line.split("=", 1)[1].split()[0])
-                    printed.set()
-            printed.set()
-
-        threading.Thread(target=pump, daemon=True).start()
-        deadline = time.monotonic() + ready_timeout_s
-        if not printed.wait(ready_timeout_s) or not self.port:
-            self.stop()
-            raise RuntimeError("the sidecar did not print ATELICO_READY:\n" + "\n".join(self.log))
-        while time.monotonic() < deadline:  # /health/ready: the preloaded models are loaded
-            try:
-                with urllib.request.urlopen(f"{self.url}/health/ready", timeout=2) as r:
-                    if r.status == 200:
-                        return
-            except (urllib.error.URLError, OSError):
-                pass
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.25)
-        self.stop()
-        raise RuntimeError("the sidecar never became ready:\n" + "\n".join(self.log))
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def stop(self) -> None:
-        if self.proc.poll() is not None:
-            return
-        try:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            self.proc.wait(timeout=10)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            self.proc.wait(timeout=5)
+        super().__init__(extra_args=["--preload", preload, "--exit-with-parent"], token=token,
+                         ready_timeout_s=ready_timeout_s)
 
 
 @pytest.fixture(scope="module")
