@@ -70,6 +70,14 @@ class TtsResult:
     def duration_s(self) -> float:
         return len(self.audio) / float(self.sample_rate_hz)
 
+    @classmethod
+    def from_pieces(cls, pieces: list[TtsPiece], *, model: str, voice: str) -> "TtsResult":
+        """Join streamed pieces into one utterance (trailing face-only pieces add no audio)."""
+        rate = pieces[0].sample_rate_hz if pieces else 24000
+        audio = np.concatenate([p.audio for p in pieces]) if pieces else np.zeros(0, np.float32)
+        return cls(audio=audio, sample_rate_hz=rate, words=[w for p in pieces for w in p.words],
+                   model=model, voice=voice, pieces=pieces)
+
 
 @dataclass
 class Transcript:
@@ -325,14 +333,12 @@ class Service:
                                    language=language, character=None, cancel=ev)
 
         pieces = [p async for p in self.stream(gen, cancel)]
-        rate = pieces[0].sample_rate_hz if pieces else 24000
-        audio = np.concatenate([p.audio for p in pieces]) if pieces else np.zeros(0, np.float32)
-        used_voice = voice or await self.run(self._default_voice, spec_id)
-        return TtsResult(audio=audio, sample_rate_hz=rate, words=[w for p in pieces for w in p.words],
-                         model=spec_id, voice=used_voice, pieces=pieces)
+        used_voice = voice or await self.run(self.default_voice, spec_id)
+        return TtsResult.from_pieces(pieces, model=spec_id, voice=used_voice)
 
-    def _default_voice(self, spec_id: str) -> str:
-        with self.registry.acquire(spec_id) as engine:
+    def default_voice(self, model_id: str) -> str:
+        """The voice a TTS model speaks with when a request names none."""
+        with self.registry.acquire(model_id) as engine:
             return _default_voice(engine)
 
     # ------------------------------------------------------------------ models
@@ -405,13 +411,7 @@ class Service:
                                       language=language, character=None, cancel=cancel))
         if cancel.is_set():
             raise Cancelled("synthesis was cancelled")
-        rate = pieces[0].sample_rate_hz if pieces else 24000
-        audio = np.concatenate([p.audio for p in pieces]) if pieces else np.zeros(0, np.float32)
-        words = [w for p in pieces for w in p.words]
-        with self.registry.acquire(spec_id) as engine:
-            used_voice = voice or _default_voice(engine)
-        return TtsResult(audio=audio, sample_rate_hz=rate, words=words, model=spec_id,
-                         voice=used_voice, pieces=pieces)
+        return TtsResult.from_pieces(pieces, model=spec_id, voice=voice or self.default_voice(spec_id))
 
     # ------------------------------------------------------------------ STT
     def transcribe(self, audio: np.ndarray, sample_rate_hz: int, *, model: str,
@@ -419,18 +419,16 @@ class Service:
                    temperature: float = 0.0, words: bool = False,
                    cancel: threading.Event | None = None) -> Transcript:
         """Synchronous transcription of a whole clip (any rate; resampled to 16 kHz)."""
-        _check_audio(audio, sample_rate_hz, self.settings.limits.max_audio_s)
-        spec_id = self.check_kind(model, "stt")
-        audio16 = resample(audio, sample_rate_hz, STT_SAMPLE_RATE_HZ)
-        with self.registry.acquire(spec_id) as engine:
-            segments, info = engine.transcribe(audio16, language=language, task=task, prompt=prompt,
-                                               temperature=temperature, word_timestamps=words,
-                                               cancel=cancel)
-            out = []
-            for seg in segments:
-                out.append(seg)
-                if cancel is not None and cancel.is_set():
-                    raise Cancelled("transcription was cancelled")
+        cancel = cancel or threading.Event()
+        steps = self.transcribe_steps(lambda: (audio, sample_rate_hz), model=model, language=language,
+                                      task=task, prompt=prompt, temperature=temperature, words=words,
+                                      cancel=cancel)
+        info = next(steps)
+        out = []
+        for seg in steps:
+            out.append(seg)
+            if cancel.is_set():
+                raise Cancelled("transcription was cancelled")
         return Transcript(out, info)
 
     def transcribe_steps(self, load_audio: Callable[[], tuple[np.ndarray, int]], *, model: str,
@@ -461,7 +459,7 @@ class Service:
         items = [item async for item in self.stream(
             lambda ev: self.transcribe_steps(load_audio, model=model, cancel=ev, **options), cancel,
             bulk=True)]
-        if cancel.is_set() and not items:
+        if not items:  # the stream ended before the model said anything
             raise Cancelled("transcription was cancelled")
         return Transcript(list(items[1:]), items[0])
 

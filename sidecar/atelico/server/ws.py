@@ -29,7 +29,7 @@ from atelico.protocol import tts as tts_proto
 from atelico.protocol.audio_desc import AudioDescription
 from atelico.protocol.envelope import Message, decode, encode, peek_id
 from atelico.server import security
-from atelico.service import Service, TtsPiece, engine_error
+from atelico.service import Service, TtsPiece, TtsResult, engine_error
 
 log = logging.getLogger(__name__)
 
@@ -347,21 +347,15 @@ async def _synthesize(s: WsSession, msg: Message, req: Request) -> Message:
             audio=_audio_bytes(piece.audio, piece.sample_rate_hz, r.sample_format, r.encoding),
             face=face))
         chunks += 1
-    voice = r.voice or await svc.run(_default_voice_of, svc, model_id)
+    voice = r.voice or await svc.run(svc.default_voice, model_id)
     if r.stream:
         return sess.done(req.id, {"chunks": chunks, "duration_s": round(total_samples / rate, 6),
                                   "sample_rate_hz": rate, "model": model_id, "voice": voice})
-    audio = np.concatenate([p.audio for p in pieces]) if pieces else np.zeros(0, np.float32)
-    words = [w for p in pieces for w in p.words] if r.words else []
-    return sess.done(req.id, {"duration_s": round(len(audio) / rate, 6), "sample_rate_hz": rate,
+    whole = TtsResult.from_pieces(pieces, model=model_id, voice=voice)
+    return sess.done(req.id, {"duration_s": round(whole.duration_s, 6), "sample_rate_hz": whole.sample_rate_hz,
                               "sample_format": r.sample_format, "channels": 1, "encoding": r.encoding,
-                              "words": words, "model": model_id, "voice": voice},
-                     payload=_audio_bytes(audio, rate, r.sample_format, r.encoding))
-
-
-def _default_voice_of(svc: Service, model_id: str) -> str:
-    with svc.registry.acquire(model_id) as engine:
-        return getattr(engine, "default_voice", None) or engine.voices()[0].id
+                              "words": whole.words if r.words else [], "model": model_id, "voice": voice},
+                     payload=_audio_bytes(whole.audio, whole.sample_rate_hz, r.sample_format, r.encoding))
 
 
 @handles(stt_proto.TRANSCRIBE)
