@@ -262,19 +262,23 @@ FString UAtelicoAISubsystem::StartRequest(const FString& Type, TFunction<bool(FA
 	return LocalId;
 }
 
-FString UAtelicoAISubsystem::SynthesizeAudioStream(const FString& RequestJson)
+FAtelicoRequestCallbacks UAtelicoAISubsystem::BroadcastingCallbacks(TSharedRef<FString> RequestId, bool bWithChunks)
 {
+	// RequestId is filled in by the caller once the request has started; callbacks only run
+	// later, on the game thread, so they always see the final id.
 	TWeakObjectPtr<UAtelicoAISubsystem> WeakThis(this);
-	TSharedRef<FString> RequestId = MakeShared<FString>();
 	FAtelicoRequestCallbacks Callbacks;
-	Callbacks.OnChunk = [WeakThis, RequestId](const FAtelicoSpeechChunk& Chunk)
+	if (bWithChunks)
 	{
-		if (UAtelicoAISubsystem* Self = WeakThis.Get())
+		Callbacks.OnChunk = [WeakThis, RequestId](const FAtelicoSpeechChunk& Chunk)
 		{
-			Self->OnAudioChunkReceivedNative.Broadcast(*RequestId, Chunk.ChunkJson);
-			Self->OnAudioChunkReceived.Broadcast(*RequestId, Chunk.ChunkJson);
-		}
-	};
+			if (UAtelicoAISubsystem* Self = WeakThis.Get())
+			{
+				Self->OnAudioChunkReceivedNative.Broadcast(*RequestId, Chunk.ChunkJson);
+				Self->OnAudioChunkReceived.Broadcast(*RequestId, Chunk.ChunkJson);
+			}
+		};
+	}
 	Callbacks.OnCompleted = [WeakThis, RequestId](const FString& Json, const TArray<uint8>&)
 	{
 		if (UAtelicoAISubsystem* Self = WeakThis.Get())
@@ -291,7 +295,13 @@ FString UAtelicoAISubsystem::SynthesizeAudioStream(const FString& RequestJson)
 			Self->OnAudioFailed.Broadcast(*RequestId, Error);
 		}
 	};
-	*RequestId = StartSynthesis(RequestJson, true, FString(), MoveTemp(Callbacks));
+	return Callbacks;
+}
+
+FString UAtelicoAISubsystem::SynthesizeAudioStream(const FString& RequestJson)
+{
+	TSharedRef<FString> RequestId = MakeShared<FString>();
+	*RequestId = StartSynthesis(RequestJson, true, FString(), BroadcastingCallbacks(RequestId, true));
 	return *RequestId;
 }
 
@@ -384,26 +394,9 @@ bool UAtelicoAISubsystem::StopLiveTranscription(const FString& RequestId)
 FString UAtelicoAISubsystem::AudioToFace(const TArray<uint8>& Pcm16Mono, int32 SampleRateHz, const FString& Character,
 	const FString& Transcript)
 {
-	TWeakObjectPtr<UAtelicoAISubsystem> WeakThis(this);
 	TSharedRef<FString> RequestId = MakeShared<FString>();
-	FAtelicoRequestCallbacks Callbacks;
-	Callbacks.OnCompleted = [WeakThis, RequestId](const FString& Json, const TArray<uint8>&)
-	{
-		if (UAtelicoAISubsystem* Self = WeakThis.Get())
-		{
-			Self->OnAudioCompletedNative.Broadcast(*RequestId, Json);
-			Self->OnAudioCompleted.Broadcast(*RequestId, Json);
-		}
-	};
-	Callbacks.OnFailed = [WeakThis, RequestId](const FAtelicoError& Error)
-	{
-		if (UAtelicoAISubsystem* Self = WeakThis.Get())
-		{
-			Self->OnAudioFailedNative.Broadcast(*RequestId, Error);
-			Self->OnAudioFailed.Broadcast(*RequestId, Error);
-		}
-	};
-	*RequestId = StartAudioToFace(Pcm16Mono, SampleRateHz, Character, Transcript, MoveTemp(Callbacks));
+	*RequestId = StartAudioToFace(Pcm16Mono, SampleRateHz, Character, Transcript,
+		BroadcastingCallbacks(RequestId, false));
 	return *RequestId;
 }
 
@@ -436,24 +429,7 @@ FString UAtelicoAISubsystem::BlockingCall(TFunction<FString(UAtelicoAISubsystem&
 	{
 		// Never block the game thread: start it and report through the events.
 		TSharedRef<FString> RequestId = MakeShared<FString>();
-		FAtelicoRequestCallbacks Callbacks;
-		Callbacks.OnCompleted = [WeakThis, RequestId](const FString& Json, const TArray<uint8>&)
-		{
-			if (UAtelicoAISubsystem* Self = WeakThis.Get())
-			{
-				Self->OnAudioCompletedNative.Broadcast(*RequestId, Json);
-				Self->OnAudioCompleted.Broadcast(*RequestId, Json);
-			}
-		};
-		Callbacks.OnFailed = [WeakThis, RequestId](const FAtelicoError& Error)
-		{
-			if (UAtelicoAISubsystem* Self = WeakThis.Get())
-			{
-				Self->OnAudioFailedNative.Broadcast(*RequestId, Error);
-				Self->OnAudioFailed.Broadcast(*RequestId, Error);
-			}
-		};
-		*RequestId = Start(*this, MoveTemp(Callbacks));
+		*RequestId = Start(*this, BroadcastingCallbacks(RequestId, false));
 		atelico::core::Value Pending = atelico::core::Value::Map();
 		Pending.Set("request_id", atelico::core::Value::Str(AtelicoConvert::ToUtf8(*RequestId)));
 		Pending.Set("status", atelico::core::Value::Str("pending"));

@@ -134,6 +134,8 @@ public:
 private:
 	FString StartRequest(const FString& Type, TFunction<bool(struct FAtelicoBuiltRequest&)> Build, FAtelicoRequestCallbacks Callbacks, double TimeoutSeconds = -1.0);
 	FString BlockingCall(TFunction<FString(UAtelicoAISubsystem&, FAtelicoRequestCallbacks)> Start);
+	/** Callbacks that broadcast a request's chunks/completion/failure on the multicast delegates. */
+	FAtelicoRequestCallbacks BroadcastingCallbacks(TSharedRef<FString> RequestId, bool bWithChunks);
 	void FailSoon(const FString& RequestId, const FAtelicoError& Error, FAtelicoRequestCallbacks Callbacks);
 
 	TSharedPtr<FAtelicoConnection, ESPMode::ThreadSafe> Connection;
