@@ -348,7 +348,6 @@ class Client:
 
     def synthesize_stream(self, text: str, **kw: Any) -> Iterator[SpeechChunkMsg]:
         """Yield chunks as they arrive (the socket is read on the client's own thread)."""
-        q: "asyncio.Queue[Any]"
         import queue
 
         out: queue.Queue[Any] = queue.Queue(maxsize=64)

@@ -135,8 +135,6 @@ async def clone(request: Request) -> JSONResponse:
 
     def work(job: Job) -> dict[str, Any]:
         if engine == "pocket":
-            from atelico.engines.tts import pocket
-
             with svc.registry.acquire("pocket") as eng:
                 path = eng.create_voice_pack(audio, name, sample_rate_hz=rate, max_seconds=max_seconds,
                                              progress=False)
