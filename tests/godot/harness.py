@@ -10,7 +10,6 @@ random token and always kills it afterwards. Exit status 0 only when every test 
 from __future__ import annotations
 
 import argparse
-import base64
 import hashlib
 import http.server
 import json

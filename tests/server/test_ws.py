@@ -6,14 +6,13 @@ import asyncio
 import json
 from pathlib import Path
 
-import msgpack
 import numpy as np
 import pytest
 import websockets
 
 from atelico.audio.codecs import decode_file
 from atelico.client import AsyncClient
-from atelico.errors import AuthError, Cancelled, ProtocolError, RequestError, UnknownModel, VoiceError
+from atelico.errors import AuthError, RequestError, UnknownModel, VoiceError
 from atelico.protocol.envelope import Message, decode, encode
 from tests.conftest import TEST_TOKEN
 from tests.helpers.wer import word_error_rate as wer
