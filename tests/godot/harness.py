@@ -36,6 +36,11 @@ WASM_SHA256 = "2b558bdb3c3af1f822ce6c43e09e1fa844d82fa440fe40d2d25d6c36ddf95137"
 VECTORS = REPO / "tests" / "data" / "protocol"
 SPEECH = REPO / "tests" / "data" / "speech"
 EVENT_PREFIX = "ATELICO_EVENT "
+# Godot's --headless would also select the Dummy audio driver (mix rate 0, nothing consumed).
+# Headless display + dummy renderer keep the web audio driver (ScriptProcessor, 44.1 kHz),
+# which really consumes AudioStreamGenerator frames and, with Chromium's fake media device,
+# really captures a microphone (a beeping tone) through AudioStreamMicrophone.
+ENGINE_ARGS = ["--display-driver", "headless", "--rendering-driver", "dummy"]
 RUNTIME_FILES = {
     "index.js": "text/javascript",
     "index.wasm": "application/wasm",
@@ -59,7 +64,7 @@ function out(kind, args) { queue.push(kind + " " + Array.from(args).join(" ")); 
 window.addEventListener("error", (e) => out("JSERR", [e.message]));
 window.addEventListener("unhandledrejection", (e) => out("JSERR", [String(e.reason)]));
 const engine = new Engine({
-  executable: "index", mainPack: "test.pck", args: ["--headless"],
+  executable: "index", mainPack: "test.pck", args: __ENGINE_ARGS__,
   canvasResizePolicy: 0, ensureCrossOriginIsolationHeaders: false,
   onPrint: (...a) => out("OUT", a), onPrintError: (...a) => out("ERR", a),
   onExit: (code) => out("EXIT", [code]),
@@ -150,10 +155,15 @@ def _speech_items(speech: object) -> list[str]:
 class FakeServer:
     """A scripted protocol server for what a real sidecar will not do on demand.
 
-    Speaks the real envelope (``atelico.protocol.envelope``). After the handshake, a
-    ``tts.synthesize`` whose input is ``"drop"`` gets one ``tts.chunk`` and then the TCP
-    connection is cut; any other request gets ``done`` echoing its input. Counts connections.
+    Speaks the real envelope (``atelico.protocol.envelope``). A ``hello`` whose token is
+    ``"slow-welcome"`` is answered after ``SLOW_WELCOME_S`` (a sidecar still starting). After
+    the handshake, a ``tts.synthesize`` whose input is ``"drop"`` gets one ``tts.chunk`` and
+    then the TCP connection is cut; ``stt.live.start`` stays open, counting the bytes of its
+    ``stt.live.audio`` follow-ups, and ``stt.live.stop`` ends it with ``done`` carrying
+    ``audio_bytes``; any other request gets ``done`` echoing its input. Counts connections.
     """
+
+    SLOW_WELCOME_S = 1.5
 
     def __init__(self) -> None:
         from websockets.sync.server import serve as ws_serve
@@ -167,6 +177,9 @@ class FakeServer:
             hello = decode(ws.recv(timeout=10))
             if hello.type != "hello":
                 return
+            if hello.data.get("token") == "slow-welcome":
+                time.sleep(self.SLOW_WELCOME_S)
+            live_bytes: dict[str, int] = {}
             ws.send(encode(Message("welcome", {
                 "protocol": 1, "server": "fake", "server_version": "0", "session": "s",
                 "models": [], "capabilities": [], "limits": {"max_in_flight": 4}})))
@@ -177,7 +190,17 @@ class FakeServer:
                                            payload=b"\0\0")))
                     ws.socket.shutdown(2)
                     return
-                if msg.type != "cancel":
+                if msg.type == "stt.live.start":
+                    live_bytes[msg.id] = 0
+                elif msg.type == "stt.live.audio" and msg.id in live_bytes:
+                    live_bytes[msg.id] += len(msg.payload or b"")
+                elif msg.type == "stt.live.stop" and msg.id in live_bytes:
+                    ws.send(encode(Message("done", {"audio_bytes": live_bytes.pop(msg.id)},
+                                           id=msg.id)))
+                elif msg.type == "cancel" and msg.id in live_bytes:
+                    del live_bytes[msg.id]
+                    ws.send(encode(Message("cancelled", {}, id=msg.id)))
+                elif msg.type != "cancel":
                     ws.send(encode(Message("done", {"echo": msg.data.get("input", ""),
                                                     "connection": self.connections}, id=msg.id)))
 
@@ -239,7 +262,7 @@ def serve(pck: Path, collector: Collector) -> http.server.ThreadingHTTPServer:
         def do_GET(self) -> None:
             name = self.path.split("?")[0].lstrip("/") or "index.html"
             if name == "index.html":
-                self._send(PAGE.encode(), "text/html")
+                self._send(PAGE.replace("__ENGINE_ARGS__", json.dumps(ENGINE_ARGS)).encode(), "text/html")
             elif name == "test.pck":
                 self._send(pck.read_bytes(), "application/octet-stream")
             elif name in RUNTIME_FILES:
@@ -295,6 +318,7 @@ def run(args: argparse.Namespace) -> int:
             [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
              "--disable-background-networking", "--disable-component-update", "--disable-sync",
              "--autoplay-policy=no-user-gesture-required", "--mute-audio",
+             "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
              f"--user-data-dir={work / 'profile'}", origin + "/index.html"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         finished = collector.finished.wait(args.timeout)

@@ -3,7 +3,9 @@
 ## Queue PCM as it arrives ([method queue_pcm_s16le], or connect [method queue_chunk] to
 ## [signal AtelicoCoreNode.speech_chunk]); the player feeds the generator every frame, so
 ## chunks play back to back without gaps. [method get_position_s] tells where playback is
-## in the utterance (what [AtelicoFaceDriver] syncs to).
+## in the utterance (what [AtelicoFaceDriver] syncs to): the frames pushed minus those still
+## queued in the generator, whose real capacity is read right after [method play] (Godot
+## rounds [member AudioStreamGenerator.buffer_length] up to a power of two of frames).
 class_name AtelicoStreamPlayer
 extends AudioStreamPlayer
 
@@ -18,7 +20,12 @@ signal stream_finished
 var _pending: PackedVector2Array = PackedVector2Array()
 var _pushed_frames: int = 0
 var _ending: bool = false
+var _finished: bool = false
 var _playback: AudioStreamGeneratorPlayback = null
+## Frames the generator holds (what get_frames_available() says when it is empty).
+var _capacity: int = 0
+## Ticks (ms) when the generator ran dry after finish_stream (-1 while audio is queued).
+var _drained_ms: int = -1
 
 
 func _ready() -> void:
@@ -33,11 +40,12 @@ func begin_stream(rate_hz: int = 0) -> void:
 	_reset_stream()
 	play()
 	_playback = get_stream_playback()
+	_capacity = _playback.get_frames_available()
 
 
-## Queues mono 16-bit PCM.
+## Queues mono 16-bit PCM (after [signal stream_finished], it starts a new utterance).
 func queue_pcm_s16le(pcm: PackedByteArray) -> void:
-	if _playback == null:
+	if _playback == null or _finished:
 		begin_stream()
 	_pending.append_array(AtelicoAudio.s16le_to_frames(pcm))
 	_feed()
@@ -45,7 +53,7 @@ func queue_pcm_s16le(pcm: PackedByteArray) -> void:
 
 ## Queues one [signal AtelicoCoreNode.speech_chunk] dictionary.
 func queue_chunk(_job_id: int, chunk: Dictionary) -> void:
-	if _playback == null:
+	if _playback == null or _finished:
 		begin_stream(int(chunk.get("sample_rate_hz", sample_rate_hz)))
 	queue_pcm_s16le(chunk.get("pcm", PackedByteArray()))
 
@@ -55,29 +63,47 @@ func finish_stream(_job_id: int = 0, _success: bool = true) -> void:
 	_ending = true
 
 
-## Seconds of the utterance heard so far (pushed minus still buffered, minus output latency).
+## Seconds of the utterance heard so far: frames pushed minus frames still queued in the
+## generator, minus the output latency (which elapses after the last frame left the queue).
 func get_position_s() -> float:
 	if _playback == null:
 		return 0.0
-	var buffered: int = (
-		int(buffer_length_s * sample_rate_hz) - _playback.get_frames_available() + _pending.size()
-	)
-	var heard := float(_pushed_frames - maxi(0, buffered - _pending.size())) / sample_rate_hz
-	return maxf(0.0, heard - AudioServer.get_output_latency())
+	var heard := float(_pushed_frames - get_queued_frames()) / sample_rate_hz
+	var latency := AudioServer.get_output_latency()
+	if _drained_ms >= 0:
+		latency = maxf(0.0, latency - (Time.get_ticks_msec() - _drained_ms) / 1000.0)
+	return maxf(0.0, heard - latency)
 
 
-## True while queued audio remains to be played.
+## Frames pushed into the generator and not yet taken by the audio server.
+func get_queued_frames() -> int:
+	if _playback == null:
+		return 0
+	return maxi(0, _capacity - _playback.get_frames_available())
+
+
+## Frames the generator really holds (known after the first [method begin_stream]).
+func get_capacity_frames() -> int:
+	return _capacity
+
+
+## True from [method begin_stream] until [signal stream_finished] (while more audio may come
+## or queued audio remains to be played).
 func is_streaming() -> bool:
-	return _playback != null and (not _pending.is_empty() or not _ending)
+	return _playback != null and not _finished
 
 
 func _process(_delta: float) -> void:
 	_feed()
-	if _ending and _playback != null and _pending.is_empty():
-		var capacity := int(buffer_length_s * sample_rate_hz)
-		if _playback.get_frames_available() >= capacity - 64:
-			_ending = false
-			stream_finished.emit()
+	if not _ending or _playback == null or not _pending.is_empty() or get_queued_frames() > 0:
+		return
+	if _drained_ms < 0:
+		_drained_ms = Time.get_ticks_msec()
+	# The last frames left the generator; they are heard after the output latency.
+	if Time.get_ticks_msec() - _drained_ms >= AudioServer.get_output_latency() * 1000.0:
+		_ending = false
+		_finished = true
+		stream_finished.emit()
 
 
 func _feed() -> void:
@@ -89,6 +115,7 @@ func _feed() -> void:
 	_playback.push_buffer(_pending.slice(0, count))
 	_pending = _pending.slice(count)
 	_pushed_frames += count
+	_drained_ms = -1
 
 
 func _reset_stream() -> void:
@@ -99,4 +126,7 @@ func _reset_stream() -> void:
 	_pending = PackedVector2Array()
 	_pushed_frames = 0
 	_ending = false
+	_finished = false
 	_playback = null
+	_capacity = 0
+	_drained_ms = -1
