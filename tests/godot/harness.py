@@ -23,6 +23,7 @@ import threading
 import time
 from pathlib import Path
 
+from coverage import COVERAGE_PATH, FileCoverage, coverage_script, instrument, missed, report as coverage_report
 from pck import class_cache, write_pck
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repo root, for tests.helpers
@@ -102,11 +103,17 @@ def check_runtime() -> None:
         sys.exit(f"index.wasm sha256 {digest} != pinned {WASM_SHA256}")
 
 
-def build_pack(out: Path, config: dict) -> list[str]:
-    """Build the test .pck; returns the scripts the bootstrap must load."""
+def build_pack(out: Path, config: dict,
+               coverage: list[FileCoverage] | None = None) -> list[str]:
+    """Build the test .pck; returns the scripts the bootstrap must load.
+
+    With ``coverage`` (a list to fill), the add-on's scripts are packed instrumented
+    (tests/godot/coverage.py) and the list gets one entry per add-on script.
+    """
     files: dict[str, bytes] = {}
     scripts: dict[str, str] = {}
     loadable: list[str] = []
+    next_index = 0
     for root, prefix in ((REPO / "addons" / "atelico", "addons/atelico"),
                          (HERE / "project", "")):
         for path in sorted(root.rglob("*")):
@@ -119,8 +126,20 @@ def build_pack(out: Path, config: dict) -> list[str]:
                 source = path.read_text()
                 scripts["res://" + res] = source
                 # EditorPlugin / editor-only scripts cannot load in an exported web build.
-                if "extends EditorPlugin" not in source and "/editor/" not in "/" + res:
+                runs = "extends EditorPlugin" not in source and "/editor/" not in "/" + res
+                if runs:
                     loadable.append("res://" + res)
+                if coverage is not None and prefix:
+                    text, lines = instrument(source, next_index)
+                    coverage.append(FileCoverage(res, lines, next_index, runs))
+                    next_index += len(lines)
+                    if runs:
+                        files[res] = text.encode()
+    if coverage is not None:
+        counters = coverage_script(next_index)
+        files[COVERAGE_PATH.removeprefix("res://")] = counters.encode()
+        scripts[COVERAGE_PATH] = counters
+        loadable.insert(0, COVERAGE_PATH)
     vectors = json.loads((VECTORS / "index.json").read_text())
     valid, invalid = [], []
     for entry in vectors:
@@ -166,6 +185,7 @@ class FakeServer:
     SLOW_WELCOME_S = 1.5
 
     def __init__(self) -> None:
+        from websockets.exceptions import ConnectionClosed
         from websockets.sync.server import serve as ws_serve
 
         from atelico.protocol.envelope import Message, decode, encode
@@ -173,6 +193,12 @@ class FakeServer:
         self.connections = 0
 
         def handler(ws) -> None:  # type: ignore[no-untyped-def]
+            try:
+                serve_one(ws)
+            except ConnectionClosed:
+                pass  # the client went away (a test ended or closed it)
+
+        def serve_one(ws) -> None:  # type: ignore[no-untyped-def]
             self.connections += 1
             hello = decode(ws.recv(timeout=10))
             if hello.type != "hello":
@@ -313,7 +339,8 @@ def run(args: argparse.Namespace) -> int:
                           sidecar_port=sidecar.port, token=sidecar.token)
         fake = FakeServer()
         config.update(fake_url=f"ws://127.0.0.1:{fake.port}/v1/ws")
-        scripts = build_pack(pck, config)
+        coverage: list[FileCoverage] | None = None if args.no_coverage else []
+        scripts = build_pack(pck, config, coverage)
         browser = subprocess.Popen(
             [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
              "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -323,7 +350,7 @@ def run(args: argparse.Namespace) -> int:
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         finished = collector.finished.wait(args.timeout)
         time.sleep(0.3)
-        return report(collector, scripts, finished, args, sidecar)
+        return report(collector, scripts, finished, args, sidecar, coverage)
     finally:
         if browser is not None and browser.poll() is None:
             os.killpg(browser.pid, signal.SIGKILL)
@@ -337,8 +364,26 @@ def run(args: argparse.Namespace) -> int:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def report_coverage(events: list[dict], coverage: list[FileCoverage], minimum: float,
+                    verbose: bool) -> int:
+    """Prints the per-file coverage table; returns 1 when the total is under ``minimum``."""
+    snapshots = [e for e in events if e["event"] == "coverage"]
+    if not snapshots:
+        print("FAIL coverage: the bootstrap sent no coverage counters")
+        return 1
+    hit = set(snapshots[-1]["hits"])
+    table, total = coverage_report(coverage, hit)
+    print(table)
+    if verbose:
+        print("not executed: " + " ".join(missed(coverage, hit)))
+    if total < minimum:
+        print(f"FAIL coverage: {total:.1f}% of executable add-on lines executed < {minimum:.1f}%")
+        return 1
+    return 0
+
+
 def report(collector: Collector, scripts: list[str], finished: bool, args: argparse.Namespace,
-           sidecar: Sidecar | None) -> int:
+           sidecar: Sidecar | None, coverage: list[FileCoverage] | None = None) -> int:
     events = collector.events
     passed = [e for e in events if e["event"] == "pass"]
     failed = [e for e in events if e["event"] in ("fail", "load_failed")]
@@ -362,6 +407,8 @@ def report(collector: Collector, scripts: list[str], finished: bool, args: argpa
     elif not any(e["event"] == "done" for e in events):
         print("FAIL harness: the engine exited before reporting 'done'")
         problems += 1
+    if coverage is not None and finished:
+        problems += report_coverage(events, coverage, args.min_coverage, args.verbose)
     if problems or args.verbose:
         print("---- page log (last 80 lines) ----")
         for line in collector.lines[-80:]:
@@ -380,6 +427,10 @@ def main() -> None:
     parser.add_argument("--filter", default="", help="only tests whose name contains this")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds for the whole page run")
     parser.add_argument("--sidecar-timeout", type=float, default=90.0)
+    parser.add_argument("--no-coverage", action="store_true",
+                        help="pack the add-on's scripts as they are (no line counters)")
+    parser.add_argument("--min-coverage", type=float, default=0.0,
+                        help="fail when fewer %% of the add-on's executable lines ran")
     parser.add_argument("-v", "--verbose", action="store_true")
     sys.exit(run(parser.parse_args()))
 

@@ -5,6 +5,7 @@
 extends Node
 
 const EVENT_PREFIX: String = "ATELICO_EVENT "
+const COVERAGE_SCRIPT: String = "res://tests/coverage_hits.gd"
 
 
 func _ready() -> void:
@@ -73,6 +74,10 @@ func _run() -> void:
 				failed += 1
 				emit_event({"event": "fail", "name": full, "message": suite.report(), "ms": ms})
 		await suite.after_all()
+	# Instrumented runs (tests/godot/coverage.py) pack this class with the line counters.
+	if FileAccess.file_exists(COVERAGE_SCRIPT):
+		var counters: Script = load(COVERAGE_SCRIPT)
+		emit_event({"event": "coverage", "hits": Array(counters.call("snapshot"))})
 	emit_event({"event": "done", "passed": passed, "failed": failed, "all_loaded": all_loaded})
 	await get_tree().create_timer(0.5).timeout
 	get_tree().quit(0 if failed == 0 and all_loaded else 1)
