@@ -179,7 +179,9 @@ class FakeServer:
     the handshake, a ``tts.synthesize`` whose input is ``"drop"`` gets one ``tts.chunk`` and
     then the TCP connection is cut; ``stt.live.start`` stays open, counting the bytes of its
     ``stt.live.audio`` follow-ups, and ``stt.live.stop`` ends it with ``done`` carrying
-    ``audio_bytes``; any other request gets ``done`` echoing its input. Counts connections.
+    ``audio_bytes``; character ``"nobody"`` gets an error; input ``"silent"`` is never answered; input ``"noise"`` is preceded by
+    a connection-level ``error`` and a text frame; any other request gets ``done`` echoing
+    its input. A ``"no-welcome"`` token never gets a welcome. Counts connections.
     """
 
     SLOW_WELCOME_S = 1.5
@@ -205,6 +207,10 @@ class FakeServer:
                 return
             if hello.data.get("token") == "slow-welcome":
                 time.sleep(self.SLOW_WELCOME_S)
+            if hello.data.get("token") == "no-welcome":
+                for _ in ws:  # a server that never finishes the handshake
+                    pass
+                return
             live_bytes: dict[str, int] = {}
             ws.send(encode(Message("welcome", {
                 "protocol": 1, "server": "fake", "server_version": "0", "session": "s",
@@ -223,10 +229,20 @@ class FakeServer:
                 elif msg.type == "stt.live.stop" and msg.id in live_bytes:
                     ws.send(encode(Message("done", {"audio_bytes": live_bytes.pop(msg.id)},
                                            id=msg.id)))
-                elif msg.type == "cancel" and msg.id in live_bytes:
-                    del live_bytes[msg.id]
+                elif msg.type == "cancel":  # a late one for an ended request is ignored
+                    live_bytes.pop(msg.id, None)
                     ws.send(encode(Message("cancelled", {}, id=msg.id)))
-                elif msg.type != "cancel":
+                elif msg.data.get("character") == "nobody":
+                    ws.send(encode(Message("error", {"code": "character.unknown",
+                                                     "message": "no such character"}, id=msg.id)))
+                elif msg.data.get("input") == "silent":
+                    pass  # never answered (request timeouts)
+                elif msg.data.get("input") == "noise":
+                    # A connection-level error (no id) and a text frame, then the answer.
+                    ws.send(encode(Message("error", {"code": "server.busy", "message": "hm"})))
+                    ws.send("a text frame")
+                    ws.send(encode(Message("done", {"echo": "noise"}, id=msg.id)))
+                else:
                     ws.send(encode(Message("done", {"echo": msg.data.get("input", ""),
                                                     "connection": self.connections}, id=msg.id)))
 

@@ -69,7 +69,7 @@ static func to_s16le(pcm: PackedByteArray, bits: int, format_tag: int = 1) -> Pa
 		return floats_to_s16le(pcm.to_float32_array())
 	var out := PackedByteArray()
 	var step := bits / 8
-	if format_tag != 1 or step < 1 or step > 4:
+	if format_tag != 1 or bits % 8 != 0 or step < 1 or step > 4:
 		return out
 	var count := pcm.size() / step
 	out.resize(count * 2)

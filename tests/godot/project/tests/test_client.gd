@@ -110,3 +110,52 @@ func test_cancel_queued_and_close() -> void:
 	check_eq(count[0], 1, "one completion for b")
 	var result: AtelicoMessage = await b.wait()
 	check(result == b.result, "wait() after completion returns the result")
+
+
+## A request with a timeout that gets no answer ends once with request.timeout (and the
+## client cancels it on the server); the connection stays usable.
+func test_request_timeout() -> void:
+	var client := _client(manifest["fake_url"])
+	var req := client.request("tts.synthesize", {"input": "silent"}, null, 0.3)
+	check(await _run_until_done(client, req, 5.0), "ended")
+	check_eq(req.error_code(), "request.timeout", "code")
+	check_eq(client.in_flight_count(), 0, "nothing left in flight")
+	var next := client.request("tts.synthesize", {"input": "after"})
+	check(await _run_until_done(client, next, 5.0), "next ended")
+	check(next.succeeded(), "connection still usable")
+
+
+## A connection-level error reaches server_error; a text frame is ignored; the request
+## around them still gets its answer.
+func test_connection_level_error_and_text_frame() -> void:
+	var client := _client(manifest["fake_url"])
+	var errors: Array = []
+	client.server_error.connect(func(code: String, m: String) -> void: errors.append([code, m]))
+	var req := client.request("tts.synthesize", {"input": "noise"})
+	check(await _run_until_done(client, req, 5.0), "ended")
+	check(req.succeeded(), "answered")
+	check_eq(errors, [["server.busy", "hm"]], "server_error")
+
+
+## A server that accepts the socket but never welcomes: the attempt times out and the
+## queued request ends with connection.unavailable naming the handshake timeout.
+func test_handshake_timeout() -> void:
+	var client := _client(manifest["fake_url"])
+	client.token = "no-welcome"
+	client.connect_timeout_s = 0.3
+	client.queue_timeout_s = 1.0
+	var req := client.request("tts.synthesize", {"input": "x"})
+	check(await _run_until_done(client, req, 8.0), "ended")
+	check_eq(req.error_code(), "connection.unavailable", "code")
+	check(client.last_error.contains("no welcome"), "reason: %s" % client.last_error)
+
+
+## A client without a URL does not try to connect; its requests end unavailable.
+func test_no_url() -> void:
+	var client := _client("")
+	client.queue_timeout_s = 0.3
+	client.open()
+	var req := client.request("models.list")
+	check(await _run_until_done(client, req, 5.0), "ended")
+	check_eq(req.error_code(), "connection.unavailable", "code")
+	check(client.last_error.contains("no sidecar url"), client.last_error)

@@ -127,3 +127,35 @@ func _count_handlers() -> int:
 		if callable.get_object() == _mic:
 			count += 1
 	return count
+
+
+## Without audio input enabled it refuses; start() while running returns the running job.
+func test_start_needs_input_enabled_and_is_idempotent() -> void:
+	var mic := _setup("")
+	ProjectSettings.set_setting("audio/driver/enable_input", false)
+	check_eq(mic.start(), 0, "refused without enable_input")
+	ProjectSettings.set_setting("audio/driver/enable_input", true)
+	var job := mic.start()
+	check(job != 0, "started")
+	check_eq(mic.start(), job, "second start() returns the running job")
+
+
+## While the request waits, the backlog is bounded by max_backlog_s (oldest audio dropped
+## and counted); stopping before the request is sent cancels the job and clears it.
+func test_backlog_is_bounded_and_cleared() -> void:
+	var mic := _setup("slow-welcome")
+	mic.max_backlog_s = 0.1
+	var ended: Array = []
+	_core.transcription_completed.connect(func(j: int, ok: bool) -> void: ended.append([j, ok]))
+	var job := mic.start()
+	var limit := 2 * int(0.1 * AudioServer.get_mix_rate())
+	check(
+		await wait_until(func() -> bool: return mic.get_dropped_frames() > 0, 3.0),
+		"old audio dropped beyond the bound"
+	)
+	check(mic.get_backlog_bytes() <= limit, "backlog within %d bytes" % limit)
+	check(not _core.get_job(job).sent, "still waiting")
+	mic.stop()
+	check_eq(mic.get_backlog_bytes(), 0, "cleared")
+	check(await wait_until(func() -> bool: return not ended.is_empty(), 5.0), "ended")
+	check_eq(ended, [[job, false]], "cancelled before it was sent")

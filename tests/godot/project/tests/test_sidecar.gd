@@ -266,6 +266,94 @@ func test_wrong_token_fails_with_auth_code() -> void:
 	check_eq(req.error_code(), "auth.invalid_token", "code")
 
 
+## speak played as a game does: chunks into AtelicoStreamPlayer and AtelicoFaceDriver, the
+## completion into finish_stream. Every PCM frame reaches the engine, stream_finished comes
+## after the engine mixed them all, and the face moved while the voice played.
+func test_speak_plays_through_the_stream_player_and_face() -> void:
+	var player := AtelicoStreamPlayer.new()
+	root.add_child(player)
+	var driver := AtelicoFaceDriver.new()
+	driver.player = player
+	var instance := MeshInstance3D.new()
+	instance.mesh = _jaw_mesh()
+	driver.mesh = instance
+	root.add_child(instance)
+	root.add_child(driver)
+	var frames := [0]
+	var count_frames := func(_j: int, c: Dictionary) -> void: frames[0] += c["pcm"].size() / 2
+	core.speech_chunk.connect(count_frames)
+	core.speech_chunk.connect(player.queue_chunk)
+	core.speech_chunk.connect(driver.queue_chunk)
+	core.speech_completed.connect(player.finish_stream)
+	var finished := [false]
+	player.stream_finished.connect(func() -> void: finished[0] = true)
+	var peak := [0.0]
+	var watch := func() -> void: peak[0] = maxf(peak[0], instance.get_blend_shape_value(0))
+	root.get_tree().process_frame.connect(watch)
+	player.begin_stream()
+	core.speak({"input": "Welcome, traveller.", "character": "james"})
+	check(await wait_until(func() -> bool: return finished[0], 60.0), "stream_finished")
+	root.get_tree().process_frame.disconnect(watch)
+	core.speech_chunk.disconnect(count_frames)
+	core.speech_chunk.disconnect(player.queue_chunk)
+	core.speech_chunk.disconnect(driver.queue_chunk)
+	core.speech_completed.disconnect(player.finish_stream)
+	var seconds: float = frames[0] / float(player.sample_rate_hz)
+	check(seconds > 0.5, "speech (%.2f s)" % seconds)
+	check(player.get_playback_position() >= seconds - 0.01, "the engine mixed every frame")
+	check_near(player.get_position_s(), seconds, 1e-6, "clock at the end")
+	check(peak[0] > 0.05, "the jaw moved (peak %.3f)" % peak[0])
+	player.queue_free()
+	driver.queue_free()
+	instance.queue_free()
+
+
+## The microphone path against the real sidecar: Chromium's fake capture device through
+## AudioStreamMicrophone/AudioEffectCapture, streamed live; stop() completes it successfully.
+func test_microphone_live_transcription_completes() -> void:
+	var mic := AtelicoMicrophone.new()
+	mic.core = core
+	mic.language = "en"
+	root.add_child(mic)
+	var completions: Array = []
+	var on_done := func(j: int, ok: bool) -> void: completions.append([j, ok])
+	core.transcription_completed.connect(on_done)
+	var job := mic.start()
+	var req := core.get_job(job)
+	check(job != 0 and req != null, "started")
+	check_eq(req.data.get("language") if req != null else null, "en", "language hint")
+	check(await wait_until(func() -> bool: return req.sent, 10.0), "sent")
+	await root.get_tree().create_timer(1.0).timeout
+	mic.stop()
+	check(await wait_until(func() -> bool: return not completions.is_empty(), 30.0), "completed")
+	core.transcription_completed.disconnect(on_done)
+	check_eq(completions, [[job, true]], "one successful completion %s" % req.error_message())
+	mic.queue_free()
+
+
+static func _jaw_mesh() -> ArrayMesh:
+	var arrays: Array = []
+	arrays.resize(Mesh.ARRAY_MAX)
+	arrays[Mesh.ARRAY_VERTEX] = PackedVector3Array([Vector3.ZERO, Vector3.RIGHT, Vector3.UP])
+	var shape: Array = []
+	shape.resize(Mesh.ARRAY_MAX)
+	shape[Mesh.ARRAY_VERTEX] = PackedVector3Array([Vector3.ZERO, Vector3.RIGHT, Vector3.DOWN])
+	var mesh := ArrayMesh.new()
+	mesh.add_blend_shape("jawOpen")
+	mesh.add_surface_from_arrays(Mesh.PRIMITIVE_TRIANGLES, arrays, [shape])
+	return mesh
+
+
+## A transcription the server rejects (not audio) returns its error JSON.
+func test_transcription_error_is_returned_as_json() -> void:
+	var response: Dictionary = JSON.parse_string(
+		await core.audio_transcribe(
+			JSON.stringify({"audio_b64": Marshalls.raw_to_base64("not a wav".to_utf8_buffer())})
+		)
+	)
+	check(not str(response.get("error", {}).get("code", "")).is_empty(), "error %s" % response)
+
+
 ## The manifest entry of the speech recording packed into the test pack.
 func _packed_speech() -> Dictionary:
 	for item: Dictionary in manifest.get("speech", []):

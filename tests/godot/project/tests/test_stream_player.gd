@@ -233,3 +233,57 @@ func test_face_driver_follows_the_player_clock() -> void:
 	check_near(instance.get_blend_shape_value(0), 0.0, 1e-6, "clear() relaxes the face")
 	driver.queue_free()
 	instance.queue_free()
+
+
+## Before any audio: position 0, nothing queued, not streaming; queueing PCM without
+## begin_stream() starts the stream by itself.
+func test_queue_without_begin_stream() -> void:
+	var player := _new_player()
+	check_near(player.get_position_s(), 0.0, 1e-9, "position before anything")
+	check_eq(player.get_queued_frames(), 0, "nothing queued")
+	check(not player.is_streaming(), "not streaming")
+	player.queue_pcm_s16le(tone(0.1))
+	check(player.is_streaming(), "streaming")
+	check_eq(player.get_queued_frames(), int(0.1 * RATE), "queued")
+
+
+## The face relaxes after the utterance ends when the clock has passed the last frame, and
+## a driver without a mesh or frames does nothing.
+func test_face_relaxes_after_the_end() -> void:
+	var driver := AtelicoFaceDriver.new()
+	check_eq(driver.sample(0.0), PackedFloat32Array(), "no frames: nothing to sample")
+	var player := _new_player()
+	var instance := MeshInstance3D.new()
+	var arrays: Array = []
+	arrays.resize(Mesh.ARRAY_MAX)
+	arrays[Mesh.ARRAY_VERTEX] = PackedVector3Array([Vector3.ZERO, Vector3.RIGHT, Vector3.UP])
+	var shape: Array = []
+	shape.resize(Mesh.ARRAY_MAX)
+	shape[Mesh.ARRAY_VERTEX] = PackedVector3Array([Vector3.ZERO, Vector3.RIGHT, Vector3.DOWN])
+	var mesh := ArrayMesh.new()
+	mesh.add_blend_shape("jawOpen")
+	mesh.add_surface_from_arrays(Mesh.PRIMITIVE_TRIANGLES, arrays, [shape])
+	instance.mesh = mesh
+	root.add_child(instance)
+	driver.mesh = instance
+	driver.player = player
+	root.add_child(driver)
+	var weights := PackedFloat32Array()
+	weights.resize(52)
+	weights[17] = 0.8
+	driver.add_frames(0, weights)  # one frame (1/30 s) for 0.2 s of audio
+	var finished := [false]
+	player.stream_finished.connect(func() -> void: finished[0] = true)
+	_begin(player)
+	player.queue_pcm_s16le(tone(0.2))
+	await root.get_tree().process_frame
+	check_near(instance.get_blend_shape_value(0), 0.8, 1e-6, "the frame is shown")
+	player.finish_stream()
+	check(await wait_until(func() -> bool: return finished[0], 5.0), "finished")
+	await root.get_tree().process_frame
+	check_near(instance.get_blend_shape_value(0), 0.0, 1e-6, "relaxed after the end")
+	instance.mesh = null
+	driver.clear()  # no mesh: nothing to apply, no error
+	check(driver.sample(0.0).is_empty(), "cleared")
+	driver.queue_free()
+	instance.queue_free()
