@@ -355,7 +355,9 @@ def run(args: argparse.Namespace) -> int:
                           sidecar_port=sidecar.port, token=sidecar.token)
         fake = FakeServer()
         config.update(fake_url=f"ws://127.0.0.1:{fake.port}/v1/ws")
-        coverage: list[FileCoverage] | None = None if args.no_coverage else []
+        if args.dump_api:
+            config["dump_api"] = True
+        coverage: list[FileCoverage] | None = None if args.no_coverage or args.dump_api else []
         scripts = build_pack(pck, config, coverage)
         browser = subprocess.Popen(
             [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
@@ -366,6 +368,8 @@ def run(args: argparse.Namespace) -> int:
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         finished = collector.finished.wait(args.timeout)
         time.sleep(0.3)
+        if args.dump_api:
+            return write_api(collector.events, Path(args.dump_api), finished)
         return report(collector, scripts, finished, args, sidecar, coverage)
     finally:
         if browser is not None and browser.poll() is None:
@@ -378,6 +382,31 @@ def run(args: argparse.Namespace) -> int:
         if fake is not None:
             fake.stop()
         shutil.rmtree(work, ignore_errors=True)
+
+
+def write_api(events: list[dict], out: Path, finished: bool) -> int:
+    """Writes the class API the engine reported (the --dump-api run) as sorted JSON."""
+    classes = {e["name"]: e["api"] for e in events if e["event"] == "api_class"}
+    singletons = [e["singletons"] for e in events if e["event"] == "api_singletons"]
+    if not finished or not classes or not singletons:
+        print("FAIL api dump: the engine did not report its classes")
+        return 1
+    for api in classes.values():
+        api["properties"] = sorted(set(api["properties"]))
+        api["signals"] = sorted(set(api["signals"]))
+        api["constants"] = sorted(set(api["constants"]))
+        api["enums"] = sorted(set(api["enums"]))
+    version = singletons[-1].pop("$version", "")
+    data = {"engine": version, "source": "ClassDB of the web runtime (harness.py --dump-api)",
+            "singletons": dict(sorted(singletons[-1].items())),
+            "classes": dict(sorted(classes.items()))}
+    # One class per line keeps regenerated extracts reviewable as diffs.
+    lines = [f"{json.dumps(name)}:{json.dumps(api, separators=(',', ':'))}"
+             for name, api in data.pop("classes").items()]
+    head = json.dumps(data, separators=(",", ":"))[:-1]
+    out.write_text(head + ',"classes":{\n' + ",\n".join(lines) + "\n}}\n")
+    print(f"wrote {out} ({len(classes)} classes, {version})")
+    return 0
 
 
 def report_coverage(events: list[dict], coverage: list[FileCoverage], minimum: float,
@@ -443,6 +472,8 @@ def main() -> None:
     parser.add_argument("--filter", default="", help="only tests whose name contains this")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds for the whole page run")
     parser.add_argument("--sidecar-timeout", type=float, default=90.0)
+    parser.add_argument("--dump-api", metavar="OUT.json", default="",
+                        help="write the engine's class API (for check_api.py) and exit")
     parser.add_argument("--no-coverage", action="store_true",
                         help="pack the add-on's scripts as they are (no line counters)")
     parser.add_argument("--min-coverage", type=float, default=0.0,

@@ -147,8 +147,11 @@ func _apply_frame(frame: PackedFloat32Array) -> void:
 func _bind() -> void:
 	_bound_mesh = mesh.mesh
 	var lookup: Dictionary = {}
-	for i in mesh.get_blend_shape_count():
-		lookup[String(_bound_mesh.get_blend_shape_name(i)).to_lower()] = i
+	# Blend shape names are an ArrayMesh API (Mesh itself has none): other meshes match nothing.
+	var shapes := _bound_mesh as ArrayMesh
+	var count := mesh.get_blend_shape_count() if shapes != null else 0
+	for i in count:
+		lookup[String(shapes.get_blend_shape_name(i)).to_lower()] = i
 	_shape_index.resize(ARKIT_NAMES.size())
 	for c in ARKIT_NAMES.size():
 		var wanted := str(name_map.get(ARKIT_NAMES[c], ARKIT_NAMES[c])).to_lower()

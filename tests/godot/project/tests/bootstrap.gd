@@ -20,6 +20,11 @@ func _run() -> void:
 	var manifest: Dictionary = JSON.parse_string(
 		FileAccess.get_file_as_string("res://manifest.json")
 	)
+	if manifest.get("dump_api", false):
+		_dump_api()
+		emit_event({"event": "done", "passed": 0, "failed": 0, "all_loaded": true})
+		get_tree().quit(0)
+		return
 	var suites: Array[String] = []
 	var all_loaded := true
 	for path: String in manifest["scripts"]:
@@ -81,3 +86,46 @@ func _run() -> void:
 	emit_event({"event": "done", "passed": passed, "failed": failed, "all_loaded": all_loaded})
 	await get_tree().create_timer(0.5).timeout
 	get_tree().quit(0 if failed == 0 and all_loaded else 1)
+
+
+## Emits this engine's class API (tests/godot/check_api.py checks the add-on against it):
+## per class its parent, methods (min/max argument counts, static, vararg), properties,
+## signals and constants, one event per class; then the singletons.
+func _dump_api() -> void:
+	for class_id: String in ClassDB.get_class_list():
+		var methods: Dictionary = {}
+		for info: Dictionary in ClassDB.class_get_method_list(class_id, true):
+			var count: int = info["args"].size()
+			var flags: int = info["flags"]
+			methods[info["name"]] = [
+				count - info["default_args"].size(),
+				-1 if flags & METHOD_FLAG_VARARG else count,
+				flags & METHOD_FLAG_STATIC != 0,
+			]
+		var properties: Array = []
+		for info: Dictionary in ClassDB.class_get_property_list(class_id, true):
+			if (
+				info["usage"]
+				& (PROPERTY_USAGE_CATEGORY | PROPERTY_USAGE_GROUP | PROPERTY_USAGE_SUBGROUP)
+			):
+				continue
+			properties.append(info["name"])
+		var signals: Array = []
+		for info: Dictionary in ClassDB.class_get_signal_list(class_id, true):
+			signals.append(info["name"])
+		var entry := {
+			"parent": str(ClassDB.get_parent_class(class_id)),
+			"methods": methods,
+			"properties": properties,
+			"signals": signals,
+			"constants": Array(ClassDB.class_get_integer_constant_list(class_id, true)),
+			"enums": Array(ClassDB.class_get_enum_list(class_id, true)),
+		}
+		emit_event({"event": "api_class", "name": class_id, "api": entry})
+	var singletons: Dictionary = {}
+	for singleton_name: String in Engine.get_singleton_list():
+		var object := Engine.get_singleton(singleton_name)
+		if object != null:
+			singletons[singleton_name] = object.get_class()
+	singletons["$version"] = Engine.get_version_info()["string"]
+	emit_event({"event": "api_singletons", "singletons": singletons})
