@@ -85,6 +85,20 @@ func wait_until(condition: Callable, timeout_s: float) -> bool:
 	return true
 
 
+## A one-triangle [ArrayMesh] with one blend shape named [param shape_name].
+static func blend_shape_mesh(shape_name: String) -> ArrayMesh:
+	var arrays: Array = []
+	arrays.resize(Mesh.ARRAY_MAX)
+	arrays[Mesh.ARRAY_VERTEX] = PackedVector3Array([Vector3.ZERO, Vector3.RIGHT, Vector3.UP])
+	var shape: Array = []
+	shape.resize(Mesh.ARRAY_MAX)
+	shape[Mesh.ARRAY_VERTEX] = PackedVector3Array([Vector3.ZERO, Vector3.RIGHT, Vector3.DOWN])
+	var mesh := ArrayMesh.new()
+	mesh.add_blend_shape(shape_name)
+	mesh.add_surface_from_arrays(Mesh.PRIMITIVE_TRIANGLES, arrays, [shape])
+	return mesh
+
+
 ## Deep equality that also requires equal types (int 1 is not float 1.0) and key order.
 static func same(a: Variant, b: Variant) -> bool:
 	if typeof(a) != typeof(b):

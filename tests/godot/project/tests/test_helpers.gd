@@ -55,15 +55,7 @@ func test_face_driver_timeline() -> void:
 
 ## A driven mesh gets the weights on its matching blend shapes.
 func test_face_driver_sets_blend_shapes() -> void:
-	var arrays: Array = []
-	arrays.resize(Mesh.ARRAY_MAX)
-	arrays[Mesh.ARRAY_VERTEX] = PackedVector3Array([Vector3.ZERO, Vector3.RIGHT, Vector3.UP])
-	var shape: Array = []
-	shape.resize(Mesh.ARRAY_MAX)
-	shape[Mesh.ARRAY_VERTEX] = PackedVector3Array([Vector3.ZERO, Vector3.RIGHT, Vector3.DOWN])
-	var mesh := ArrayMesh.new()
-	mesh.add_blend_shape("JawOpen")
-	mesh.add_surface_from_arrays(Mesh.PRIMITIVE_TRIANGLES, arrays, [shape])
+	var mesh := blend_shape_mesh("JawOpen")
 	var instance := MeshInstance3D.new()
 	instance.mesh = mesh
 	root.add_child(instance)

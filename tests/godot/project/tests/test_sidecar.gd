@@ -275,7 +275,7 @@ func test_speak_plays_through_the_stream_player_and_face() -> void:
 	var driver := AtelicoFaceDriver.new()
 	driver.player = player
 	var instance := MeshInstance3D.new()
-	instance.mesh = _jaw_mesh()
+	instance.mesh = blend_shape_mesh("jawOpen")
 	driver.mesh = instance
 	root.add_child(instance)
 	root.add_child(driver)
@@ -329,19 +329,6 @@ func test_microphone_live_transcription_completes() -> void:
 	core.transcription_completed.disconnect(on_done)
 	check_eq(completions, [[job, true]], "one successful completion %s" % req.error_message())
 	mic.queue_free()
-
-
-static func _jaw_mesh() -> ArrayMesh:
-	var arrays: Array = []
-	arrays.resize(Mesh.ARRAY_MAX)
-	arrays[Mesh.ARRAY_VERTEX] = PackedVector3Array([Vector3.ZERO, Vector3.RIGHT, Vector3.UP])
-	var shape: Array = []
-	shape.resize(Mesh.ARRAY_MAX)
-	shape[Mesh.ARRAY_VERTEX] = PackedVector3Array([Vector3.ZERO, Vector3.RIGHT, Vector3.DOWN])
-	var mesh := ArrayMesh.new()
-	mesh.add_blend_shape("jawOpen")
-	mesh.add_surface_from_arrays(Mesh.PRIMITIVE_TRIANGLES, arrays, [shape])
-	return mesh
 
 
 ## A transcription the server rejects (not audio) returns its error JSON.

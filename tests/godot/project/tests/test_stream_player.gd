@@ -181,15 +181,7 @@ func test_long_utterance_is_fed_as_the_generator_drains() -> void:
 func test_face_driver_follows_the_player_clock() -> void:
 	var player := _new_player()
 	var seconds := 0.6
-	var arrays: Array = []
-	arrays.resize(Mesh.ARRAY_MAX)
-	arrays[Mesh.ARRAY_VERTEX] = PackedVector3Array([Vector3.ZERO, Vector3.RIGHT, Vector3.UP])
-	var shape: Array = []
-	shape.resize(Mesh.ARRAY_MAX)
-	shape[Mesh.ARRAY_VERTEX] = PackedVector3Array([Vector3.ZERO, Vector3.RIGHT, Vector3.DOWN])
-	var mesh := ArrayMesh.new()
-	mesh.add_blend_shape("mouth_open")
-	mesh.add_surface_from_arrays(Mesh.PRIMITIVE_TRIANGLES, arrays, [shape])
+	var mesh := blend_shape_mesh("mouth_open")
 	var instance := MeshInstance3D.new()
 	instance.mesh = mesh
 	root.add_child(instance)
@@ -254,15 +246,7 @@ func test_face_relaxes_after_the_end() -> void:
 	check_eq(driver.sample(0.0), PackedFloat32Array(), "no frames: nothing to sample")
 	var player := _new_player()
 	var instance := MeshInstance3D.new()
-	var arrays: Array = []
-	arrays.resize(Mesh.ARRAY_MAX)
-	arrays[Mesh.ARRAY_VERTEX] = PackedVector3Array([Vector3.ZERO, Vector3.RIGHT, Vector3.UP])
-	var shape: Array = []
-	shape.resize(Mesh.ARRAY_MAX)
-	shape[Mesh.ARRAY_VERTEX] = PackedVector3Array([Vector3.ZERO, Vector3.RIGHT, Vector3.DOWN])
-	var mesh := ArrayMesh.new()
-	mesh.add_blend_shape("jawOpen")
-	mesh.add_surface_from_arrays(Mesh.PRIMITIVE_TRIANGLES, arrays, [shape])
+	var mesh := blend_shape_mesh("jawOpen")
 	instance.mesh = mesh
 	root.add_child(instance)
 	driver.mesh = instance
