@@ -159,3 +159,46 @@ func test_no_url() -> void:
 	check(await _run_until_done(client, req, 5.0), "ended")
 	check_eq(req.error_code(), "connection.unavailable", "code")
 	check(client.last_error.contains("no sidecar url"), client.last_error)
+
+
+## Without auto_reconnect a drop is final: the in-flight request ends connection.lost and
+## the ones still queued (over the server's max_in_flight of 4) connection.unavailable.
+func test_drop_without_reconnect_ends_queued_requests() -> void:
+	var client := _client(manifest["fake_url"])
+	client.auto_reconnect = false
+	client.open()
+	check(
+		await wait_until(
+			func() -> bool:
+				client.poll()
+				return client.is_ready(),
+			5.0
+		),
+		"connected"
+	)
+	var silent: Array[AtelicoRequest] = []
+	for i in 3:
+		silent.append(client.request("tts.synthesize", {"input": "silent"}))
+	var dropped := client.request("tts.synthesize", {"input": "drop"})
+	var queued := client.request("tts.synthesize", {"input": "queued"})
+	check(await _run_until_done(client, queued, 5.0), "queued request ended")
+	check_eq(dropped.error_code(), "connection.lost", "in flight: lost")
+	check_eq(queued.error_code(), "connection.unavailable", "queued: unavailable")
+	check(
+		silent.all(func(r: AtelicoRequest) -> bool: return r.error_code() == "connection.lost"),
+		"all in flight lost"
+	)
+
+
+## close() then open() makes a closed client usable again; cancelling an ended request
+## does nothing.
+func test_reopen_after_close() -> void:
+	var client := _client(manifest["fake_url"])
+	client.close()
+	client.open()
+	var req := client.request("tts.synthesize", {"input": "again"})
+	check(await _run_until_done(client, req, 5.0), "answered after reopening")
+	check(req.succeeded(), "succeeded")
+	client.cancel(req)
+	client.poll()
+	check(req.succeeded(), "cancel after the end changes nothing")

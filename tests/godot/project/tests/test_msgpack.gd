@@ -114,6 +114,43 @@ func test_malformed_inputs() -> void:
 	check(not AtelicoMsgpack.decode(deep).ok, "nesting limit")
 
 
+## 32-bit lengths (str, array of 65,536+) round-trip with the 0xdb/0xdd tags; a map32
+## header decodes too.
+func test_32_bit_lengths() -> void:
+	var text := "x".repeat(0x10000)
+	var items: Array = []
+	items.resize(0x10000)
+	items.fill(1)
+	for value: Variant in [text, items]:
+		var bytes := AtelicoMsgpack.encode(value)
+		check_eq(bytes[0], 0xDB if value is String else 0xDD, "tag")
+		var back := AtelicoMsgpack.decode(bytes)
+		check(back.ok and same(back.value, value), "round trip of %s" % type_string(typeof(value)))
+	var map32 := AtelicoMsgpack.decode(PackedByteArray([0xDF, 0, 0, 0, 1, 0x01, 0x02]))
+	check(map32.ok and same(map32.value, {1: 2}), "map32 %s" % map32.error)
+
+
+## Values msgpack cannot carry encode as nil (with an error); out-of-range or malformed
+## forms inside containers are rejected with a reason.
+func test_unencodable_values_and_rejected_forms() -> void:
+	var node := Node.new()
+	check_eq(AtelicoMsgpack.encode(node), PackedByteArray([0xC0]), "an Object encodes as nil")
+	node.free()
+	var cases := {
+		"uint64 above int64": [0xCF, 0x80, 0, 0, 0, 0, 0, 0, 0],
+		"truncated float32": [0xCA, 0x3F, 0x80],
+		"bad item in an array": [0x92, 0x01, 0xC1],
+		"bad key in a map": [0x81, 0xC1, 0x01],
+		"bad value in a map": [0x81, 0x01, 0xC1],
+		"map key of a float": [0x81, 0xCA, 0x3F, 0x80, 0, 0, 0x01],
+	}
+	for label: String in cases:
+		var result := AtelicoMsgpack.decode(PackedByteArray(cases[label]))
+		check(not result.ok and not result.error.is_empty(), label)
+	var map_key := AtelicoMsgpack.decode(PackedByteArray([0x81, 0xCA, 0x3F, 0x80, 0, 0, 0x01]))
+	check(map_key.error.contains("map key"), "reason names the key: %s" % map_key.error)
+
+
 ## Random nested values survive encode → decode unchanged.
 func test_random_values_round_trip() -> void:
 	var rng := RandomNumberGenerator.new()
