@@ -18,7 +18,7 @@ INSTALL_HINT = ("needs Debian chromium and npm: apt-get install -y chromium npm 
 sys.path.insert(0, str(GODOT_TESTS))
 
 import check_api  # noqa: E402
-import coverage as gd_coverage  # noqa: E402
+import gd_coverage  # noqa: E402
 
 
 @pytest.mark.slow

@@ -57,7 +57,8 @@ NOT_METHODS = {
 
 _STRING = re.compile(r'"(?:\\.|[^"\\])*"|\'(?:\\.|[^\'\\])*\'')
 _EXTENDS = re.compile(r"^extends\s+(\w+)", re.MULTILINE)
-_DEFINED = re.compile(r"^\s*(?:static\s+)?(?:func|var|const|signal|class|enum)\s+(\w+)", re.MULTILINE)
+_DEFINED = re.compile(r"^\s*(?:static\s+)?(?:func|var|const|signal|class|enum)\s+(\w+)",
+                      re.MULTILINE)
 _TYPED = re.compile(r"\b(\w+)\s*:\s*([A-Z]\w*)\b(?!\s*\()")
 _INFERRED = re.compile(r"\bvar\s+(\w+)\s*:?=\s*([A-Z]\w*)\.new\(")
 _ACCESS = re.compile(r"(?<![\w.])([A-Za-z_]\w*)\.([A-Za-z_]\w*)(\s*\()?")

@@ -23,7 +23,8 @@ import threading
 import time
 from pathlib import Path
 
-from coverage import COVERAGE_PATH, FileCoverage, coverage_script, instrument, missed, report as coverage_report
+from gd_coverage import COVERAGE_PATH, FileCoverage, coverage_script, instrument, missed
+from gd_coverage import report as coverage_report
 from pck import class_cache, write_pck
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repo root, for tests.helpers
@@ -108,7 +109,7 @@ def build_pack(out: Path, config: dict,
     """Build the test .pck; returns the scripts the bootstrap must load.
 
     With ``coverage`` (a list to fill), the add-on's scripts are packed instrumented
-    (tests/godot/coverage.py) and the list gets one entry per add-on script.
+    (tests/godot/gd_coverage.py) and the list gets one entry per add-on script.
     """
     files: dict[str, bytes] = {}
     scripts: dict[str, str] = {}
@@ -179,8 +180,8 @@ class FakeServer:
     the handshake, a ``tts.synthesize`` whose input is ``"drop"`` gets one ``tts.chunk`` and
     then the TCP connection is cut; ``stt.live.start`` stays open, counting the bytes of its
     ``stt.live.audio`` follow-ups, and ``stt.live.stop`` ends it with ``done`` carrying
-    ``audio_bytes``; character ``"nobody"`` gets an error; input ``"silent"`` is never answered; input ``"noise"`` is preceded by
-    a connection-level ``error`` and a text frame; any other request gets ``done`` echoing
+    ``audio_bytes``; character ``"nobody"`` gets an error; input ``"silent"`` is never
+    answered; input ``"noise"`` is preceded by a connection-level ``error`` and a text frame; any other request gets ``done`` echoing
     its input. A ``"no-welcome"`` token never gets a welcome. Counts connections.
     """
 
@@ -304,7 +305,8 @@ def serve(pck: Path, collector: Collector) -> http.server.ThreadingHTTPServer:
         def do_GET(self) -> None:
             name = self.path.split("?")[0].lstrip("/") or "index.html"
             if name == "index.html":
-                self._send(PAGE.replace("__ENGINE_ARGS__", json.dumps(ENGINE_ARGS)).encode(), "text/html")
+                page = PAGE.replace("__ENGINE_ARGS__", json.dumps(ENGINE_ARGS))
+                self._send(page.encode(), "text/html")
             elif name == "test.pck":
                 self._send(pck.read_bytes(), "application/octet-stream")
             elif name in RUNTIME_FILES:

@@ -79,7 +79,7 @@ func _run() -> void:
 				failed += 1
 				emit_event({"event": "fail", "name": full, "message": suite.report(), "ms": ms})
 		await suite.after_all()
-	# Instrumented runs (tests/godot/coverage.py) pack this class with the line counters.
+	# Instrumented runs (tests/godot/gd_coverage.py) pack this class with the line counters.
 	if FileAccess.file_exists(COVERAGE_SCRIPT):
 		var counters: Script = load(COVERAGE_SCRIPT)
 		emit_event({"event": "coverage", "hits": Array(counters.call("snapshot"))})

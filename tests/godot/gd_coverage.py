@@ -183,7 +183,7 @@ def instrument(source: str, first_index: int) -> tuple[str, list[int]]:
 def coverage_script(total: int) -> str:
     """The GDScript class that holds the counters of ``total`` executable lines."""
     return (
-        "## Line hit counters of the instrumented add-on scripts (tests/godot/coverage.py).\n"
+        "## Line hit counters of the instrumented add-on scripts (tests/godot/gd_coverage.py).\n"
         f"class_name {COVERAGE_CLASS}\n"
         "extends RefCounted\n\n"
         "static var hits: PackedInt32Array = PackedInt32Array()\n\n\n"
@@ -227,7 +227,8 @@ def report(files: list[FileCoverage], hit: set[int]) -> tuple[str, float]:
         share = 100.0 * ran / len(f.lines) if f.lines else 100.0
         rows.append(f"  {f.path:<44} {ran:>4} / {len(f.lines):<4} {share:5.1f}%")
     total = 100.0 * total_run / total_lines if total_lines else 0.0
-    rows.append(f"  {'TOTAL (scripts that run)':<44} {total_run:>4} / {total_lines:<4} {total:5.1f}%")
+    label = "TOTAL (scripts that run)"
+    rows.append(f"  {label:<44} {total_run:>4} / {total_lines:<4} {total:5.1f}%")
     return "\n".join(rows), total
 
 
