@@ -113,8 +113,9 @@ func test_clock_follows_the_frames_the_engine_consumed() -> void:
 		)
 	)
 	# The engine's counter has been seen one output block (~40 ms) ahead at the first mix;
-	# the defect this guards against (capacity taken as buffer_length × rate) is 0.73 s here.
-	check(worst < 0.05, "clock within 50 ms of the engine (worst %.4f s)" % worst)
+	# allow two. The defect this guards against (capacity taken as buffer_length × rate) is
+	# 0.73 s here.
+	check(worst < 0.1, "clock within 100 ms of the engine (worst %.4f s)" % worst)
 	check(monotonic, "clock never goes back")
 
 
@@ -215,8 +216,8 @@ func test_face_driver_follows_the_player_clock() -> void:
 			samples += 1
 			worst = maxf(worst, absf(instance.get_blend_shape_value(0) - expected))
 	check(samples >= 5, "sampled while playing (%d)" % samples)
-	# 0.1 of the ramp = 60 ms (one output block of slack); the old capacity bug is 0.3.
-	check(worst < 0.1, "jaw follows the engine clock (worst %.3f)" % worst)
+	# 0.15 of the ramp = 90 ms (two output blocks of slack); the old capacity bug is 0.3.
+	check(worst < 0.15, "jaw follows the engine clock (worst %.3f)" % worst)
 	check(await wait_until(func() -> bool: return finished[0], 5.0), "finished")
 	for i in 3:
 		await root.get_tree().process_frame
