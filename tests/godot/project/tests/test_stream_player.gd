@@ -3,7 +3,7 @@
 ## frames it mixed ([method AudioStreamPlayer.get_playback_position]) is the reference clock.
 ## Measured in this runtime: with Godot's --headless the Dummy driver is used (mix rate 0,
 ## get_frames_available() = 16383 right after play() but nothing is ever consumed, playback
-## position 0), so the harness keeps the web driver (44.1 kHz, ~46 ms output latency); there
+## position 0), so the harness keeps the web driver (44.1 kHz, 46-86 ms output latency); there
 ## the playback position also counts the silence mixed during an underrun.
 extends AtelicoTestCase
 
