@@ -120,6 +120,8 @@ async def ready(request: Request) -> JSONResponse:
     state = request.app.state
     body = {"status": state.readiness, "models": state.service.registry.loaded_ids(),
             "errors": state.preload_errors}
+    if state.readiness == "error" and getattr(state, "readiness_error", None):
+        body["error"] = state.readiness_error  # {"code", "message"}: launchers stop waiting
     return JSONResponse(body, status_code=200 if state.readiness == "ready" else 503)
 
 
