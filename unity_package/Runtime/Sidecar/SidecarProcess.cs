@@ -39,20 +39,28 @@ namespace Atelico.Audio.Sidecar
         /// <summary>Bound on "listening" to "GET /health/ready answers 200" (models loaded).</summary>
         public TimeSpan ReadyTimeout = TimeSpan.FromSeconds(120);
 
-        /// <summary>Pass <c>--exit-with-parent</c> so a crashed editor never leaves the sidecar behind.</summary>
+        /// <summary>Pass <c>--exit-with-parent --parent-pid &lt;this process&gt;</c> (docs/launch.md) so a
+        /// crashed editor never leaves the sidecar behind: it watches this pid (Python's own parent is
+        /// <c>cmd.exe</c> on Windows) and its stdin, a pipe this process holds for its whole life.</summary>
         public bool ExitWithParent = true;
     }
 
     /// <summary>
-    /// One launched sidecar. Output goes to a log file (not a pipe) so nothing blocks when the
-    /// editor reloads its scripting domain; <see cref="LogTail"/> quotes its last lines in errors.
+    /// One launched sidecar, per the launch contract (docs/launch.md): the token in the
+    /// <c>ATELICO_TOKEN</c> environment variable, never argv; stdin a pipe held open; stdout and
+    /// stderr appended to a file (not a pipe) so nothing blocks when the editor reloads its
+    /// scripting domain; <see cref="LogTail"/> quotes its last lines in errors, and
+    /// <see cref="SidecarLogPath"/> names the sidecar's own rotating log file.
     /// <see cref="Stop"/> ends the whole process tree: SIGTERM, a grace period, then SIGKILL
     /// (<c>taskkill /T</c> on Windows).
     /// </summary>
     public sealed class SidecarProcess : IDisposable
     {
         public const string ReadyPrefix = "ATELICO_READY";
+        public const string TokenVariable = "ATELICO_TOKEN";
         private static readonly Regex ReadyLine = new Regex(@"^ATELICO_READY port=(\d+)\s*$", RegexOptions.Multiline);
+        private static readonly Regex LogLine = new Regex(@"^ATELICO_LOG path=(.+?)\s*$", RegexOptions.Multiline);
+        private static readonly Regex ErrorCode = new Regex("\"error\":\\{\"code\":\"([^\"]*)\",\"message\":\"((?:[^\"\\\\]|\\\\.)*)\"");
 
         private readonly Process _process;
         private readonly SidecarOptions _options;
@@ -110,19 +118,10 @@ namespace Atelico.Audio.Sidecar
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(logPath)));
             File.WriteAllText(logPath, "");
 
-            var args = new List<string> { "-m", "atelico", "serve", "--host", options.Host, "--port", options.Port.ToString() };
-            if (options.Preload != null)
-            {
-                args.Add("--preload");
-                args.Add(string.Join(",", options.Preload));
-            }
-            if (options.ExitWithParent)
-            {
-                args.Add("--exit-with-parent");
-            }
-            args.AddRange(options.ExtraArguments);
+            List<string> args = Arguments(options, Process.GetCurrentProcess().Id);
 
-            var info = new ProcessStartInfo { UseShellExecute = false, CreateNoWindow = true };
+            // stdin is a pipe this process holds (never written): its end tells the sidecar we are gone.
+            var info = new ProcessStartInfo { UseShellExecute = false, CreateNoWindow = true, RedirectStandardInput = true };
             if (IsWindows)
             {
                 // cmd redirects to the log file; taskkill /T ends cmd and python together.
@@ -154,7 +153,7 @@ namespace Atelico.Audio.Sidecar
             {
                 info.WorkingDirectory = options.WorkingDirectory;
             }
-            info.EnvironmentVariables["ATELICO_TOKEN"] = token;
+            info.EnvironmentVariables[TokenVariable] = token;
             info.EnvironmentVariables["PYTHONUNBUFFERED"] = "1";
             foreach (var pair in options.Environment)
             {
@@ -173,7 +172,71 @@ namespace Atelico.Audio.Sidecar
             {
                 throw new AtelicoException(ErrorCodes.SidecarStartFailed, "cannot start the Atelico sidecar with '" + options.PythonPath + "'");
             }
+            HoldForProcessLifetime(process);
             return new SidecarProcess(process, options, token, logPath);
+        }
+
+        /// <summary>The arguments after the Python executable (docs/launch_spec.json's order).</summary>
+        public static List<string> Arguments(SidecarOptions options, int parentPid)
+        {
+            var args = new List<string> { "-m", "atelico", "serve", "--host", options.Host, "--port", options.Port.ToString() };
+            if (options.ExitWithParent)
+            {
+                args.Add("--exit-with-parent");
+                args.Add("--parent-pid");
+                args.Add(parentPid.ToString());
+            }
+            if (options.Preload != null)
+            {
+                args.Add("--preload");
+                args.Add(string.Join(",", options.Preload));
+            }
+            args.AddRange(options.ExtraArguments);
+            return args;
+        }
+
+        /// <summary>Keep our end of the sidecar's stdin open until this process ends. A domain reload
+        /// finalizes every managed object, which would close the pipe and stop a sidecar the editor
+        /// means to keep (its pid lives in SessionState), so the handle is detached from its
+        /// SafeHandle: the OS closes it when the editor exits, and <see cref="Stop"/> ends the process.</summary>
+        private static void HoldForProcessLifetime(Process process)
+        {
+            var stream = process.StandardInput.BaseStream as FileStream;
+            if (stream != null)
+            {
+                stream.SafeFileHandle.SetHandleAsInvalid();
+            }
+            else
+            {
+                HeldStdin.Add(process.StandardInput);
+            }
+        }
+
+        private static readonly List<StreamWriter> HeldStdin = new List<StreamWriter>();
+
+        /// <summary>The sidecar's own rotating log file (its <c>ATELICO_LOG path=</c> line), or null before it printed it.</summary>
+        public string SidecarLogPath
+        {
+            get
+            {
+                Match match = LogLine.Match(ReadLog());
+                return match.Success ? match.Groups[1].Value : null;
+            }
+        }
+
+        /// <summary>"code: message" of a <c>/health/ready</c> 503 body with <c>"status":"error"</c>, else null.</summary>
+        public static string ReadinessError(string body)
+        {
+            if (body == null || !body.Contains("\"status\":\"error\""))
+            {
+                return null;
+            }
+            Match match = ErrorCode.Match(body);
+            if (!match.Success)
+            {
+                return "preload failed";
+            }
+            return match.Groups[1].Value + ": " + Regex.Unescape(match.Groups[2].Value);
         }
 
         /// <summary>Wait for the <c>ATELICO_READY port=N</c> line. Throws <c>sidecar.start_failed</c>
@@ -224,10 +287,11 @@ namespace Atelico.Audio.Sidecar
                 {
                     throw Failure(ErrorCodes.SidecarStartFailed, "the Atelico sidecar exited before it was ready (exit code " + SafeExitCode() + ")");
                 }
-                if (status == 503 && last.Contains("\"status\":\"error\""))
+                string error = status == 503 ? ReadinessError(last) : null;
+                if (error != null)
                 {
                     // A model failed to load: waiting longer will not help.
-                    throw Failure(ErrorCodes.SidecarNotReady, "the Atelico sidecar cannot become ready (/health/ready: " + last + ")");
+                    throw Failure(ErrorCodes.SidecarNotReady, "the Atelico sidecar cannot become ready: " + error);
                 }
                 if (DateTime.UtcNow > deadline)
                 {
@@ -462,7 +526,9 @@ namespace Atelico.Audio.Sidecar
 
         private AtelicoException Failure(string code, string message)
         {
-            return new AtelicoException(code, message + "\n--- last lines of " + LogPath + " ---\n" + LogTail());
+            string sidecarLog = SidecarLogPath;
+            string where = sidecarLog != null ? " (the sidecar's log file: " + sidecarLog + ")" : "";
+            return new AtelicoException(code, message + where + "\n--- last lines of " + LogPath + " ---\n" + LogTail());
         }
 
         private string ReadLog()
@@ -500,7 +566,7 @@ namespace Atelico.Audio.Sidecar
                 using (var reader = new StreamReader(response.GetResponseStream()))
                 {
                     string body = reader.ReadToEnd();
-                    return body.Length > 600 ? body.Substring(0, 600) : body;
+                    return body.Length > 4000 ? body.Substring(0, 4000) : body;
                 }
             }
             catch (IOException)
