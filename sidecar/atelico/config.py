@@ -2,7 +2,8 @@
 
 Nested sections read ``ATELICO_<SECTION>__<FIELD>`` (e.g. ``ATELICO_SERVER__PORT``); the
 reference's flat names (``ATELICO_KOKORO_QUANT``, ``ATELICO_TTS_DTYPE``,
-``ATELICO_POCKET_TTS_MAX_TOKENS``, ``ATELICO_CACHE_DIR``, ``ATELICO_TOKEN``) work too.
+``ATELICO_POCKET_TTS_MAX_TOKENS``, ``ATELICO_CACHE_DIR``, ``ATELICO_TOKEN``) work too, and
+``ATELICO_LOG_FILE`` (docs/launch.md).
 Build it once with :func:`load_settings` in ``main`` and pass it down.
 """
 
