@@ -3,5 +3,6 @@
 #include "CoreMinimal.h"
 
 struct FFileHelper {
-  static bool LoadFileToString(FString&, const TCHAR*) { return false; }
+  enum class EHashOptions { None = 0 };
+  static bool LoadFileToString(FString&, const TCHAR*, EHashOptions = EHashOptions::None, uint32 = 0) { return false; }
 };

@@ -1,6 +1,7 @@
 // Launches and supervises a local Atelico sidecar process.
 #include "Sidecar/AtelicoSidecarProcess.h"
 
+#include "HAL/FileManager.h"
 #include "HAL/PlatformMisc.h"
 #include "HAL/PlatformTime.h"
 #include "HttpModule.h"
@@ -183,7 +184,9 @@ void FAtelicoSidecarProcess::Poll()
 FString FAtelicoSidecarProcess::GetLogTail() const
 {
 	FString Text;
-	if (!LogFilePath.IsEmpty() && FFileHelper::LoadFileToString(Text, *LogFilePath) && !Text.IsEmpty())
+	// FILEREAD_AllowWrite: the sidecar still has the file open for writing (Windows sharing rules).
+	if (!LogFilePath.IsEmpty() &&
+		FFileHelper::LoadFileToString(Text, *LogFilePath, FFileHelper::EHashOptions::None, FILEREAD_AllowWrite) && !Text.IsEmpty())
 	{
 		return AtelicoConvert::FromUtf8(atelico::core::LastLines(AtelicoConvert::ToUtf8(Text), 50));
 	}
