@@ -218,20 +218,17 @@ class _PosixProcess:
         self.pid = pid
         self._started = self._start_time()
 
-    def _start_time(self) -> str | None:
+    def _stat(self) -> list[str]:
+        """/proc/<pid>/stat from field 3 (state) on; empty without /proc (macOS)."""
         try:
             text = Path(f"/proc/{self.pid}/stat").read_text()
         except OSError:
-            return None
-        fields = text[text.rfind(")") + 2:].split()
-        return fields[19] if len(fields) > 19 else None  # field 22 overall: starttime
+            return []
+        return text[text.rfind(")") + 2:].split()
 
-    def _zombie(self) -> bool:
-        try:
-            text = Path(f"/proc/{self.pid}/stat").read_text()
-        except OSError:
-            return False
-        return text[text.rfind(")") + 2:][:1] in ("Z", "X")
+    def _start_time(self) -> str | None:
+        fields = self._stat()
+        return fields[19] if len(fields) > 19 else None  # field 22 overall: starttime
 
     def alive(self) -> bool:
         try:
@@ -242,9 +239,11 @@ class _PosixProcess:
             pass  # it exists, owned by someone else
         except OSError:
             return False
-        if self._zombie():
+        fields = self._stat()
+        if fields[:1] in (["Z"], ["X"]):  # exited, not yet reaped by its parent
             return False
-        return self._started is None or self._start_time() in (None, self._started)
+        started = fields[19] if len(fields) > 19 else None
+        return self._started is None or started in (None, self._started)
 
 
 class _WindowsProcess:

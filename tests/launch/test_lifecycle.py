@@ -44,6 +44,14 @@ def test_posix_process_alive_until_it_dies_even_while_a_zombie():
     assert not handle.alive()
 
 
+def test_posix_process_whose_pid_was_reused_is_gone():
+    """Same pid, another start time (Linux /proc): a new process got the launcher's pid."""
+    handle = lifecycle.process_handle(os.getpid(), platform="linux")
+    assert handle.alive()
+    handle._started = "1"  # as if recorded from an earlier process with this pid
+    assert not handle.alive()
+
+
 def test_watch_launcher_calls_on_gone_when_the_parent_pid_dies():
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     reasons: list[str] = []
