@@ -63,6 +63,47 @@ namespace Atelico.Audio.E2E.Tests
             }
         }
 
+        private const string StallingSidecar =
+            "import http.server, socketserver, threading, time\n" +
+            "seen = [0]\nlock = threading.Lock()\n" +
+            "class H(http.server.BaseHTTPRequestHandler):\n" +
+            "    def do_GET(self):\n" +
+            "        with lock:\n            seen[0] += 1\n            n = seen[0]\n" +
+            "        if n <= 2:\n            time.sleep(6)  # longer than a probe's 2 s: a loaded machine\n" +
+            "        body = b'{\"status\":\"ready\",\"models\":[],\"errors\":[]}'\n" +
+            "        self.send_response(200)\n        self.send_header('Content-Length', str(len(body)))\n" +
+            "        self.end_headers()\n        self.wfile.write(body)\n" +
+            "    def log_message(self, *args):\n        pass\n" +
+            "class S(socketserver.ThreadingMixIn, http.server.HTTPServer):\n    daemon_threads = True\n" +
+            "s = S(('127.0.0.1', 0), H)\n" +
+            "print('ATELICO_READY port=%d' % s.server_address[1], flush=True)\n" +
+            "s.serve_forever()\n";
+
+        [Test]
+        public void ProbesThatTimedOutDoNotStallTheReadyWait()
+        {
+            string dir = Path.Combine(Path.GetTempPath(), "atelico-stall-" + Guid.NewGuid().ToString("N"));
+            Directory.CreateDirectory(Path.Combine(dir, "atelico"));
+            File.WriteAllText(Path.Combine(dir, "atelico", "__init__.py"), "");
+            File.WriteAllText(Path.Combine(dir, "atelico", "__main__.py"), StallingSidecar);
+            var options = new SidecarOptions { PythonPath = "python3", WorkingDirectory = dir, ReadyTimeout = TimeSpan.FromSeconds(40) };
+            using (var sidecar = SidecarProcess.Start(options))
+            {
+                var watch = Stopwatch.StartNew();
+                sidecar.WaitForReady();  // two probes time out, the third must get the 200
+                Assert.Less(watch.Elapsed.TotalSeconds, 30.0);
+            }
+        }
+
+        [Test]
+        public void ParseHttpAnswerReadsStatusAndBody()
+        {
+            string description;
+            Assert.AreEqual(503, SidecarProcess.ParseHttpAnswer("HTTP/1.1 503 Service Unavailable\r\ncontent-length: 2\r\n\r\n{}", out description));
+            Assert.AreEqual("503 {}", description);
+            Assert.AreEqual(0, SidecarProcess.ParseHttpAnswer("garbage", out description));
+        }
+
         /// <summary>Starts a sidecar inside another AppDomain (Unity's scripting domain).</summary>
         public sealed class DomainStarter : MarshalByRefObject
         {

@@ -3,7 +3,7 @@ using System;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
-using System.Net;
+using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
@@ -301,36 +301,63 @@ namespace Atelico.Audio.Sidecar
             }
         }
 
-        /// <summary>One <c>GET /health/ready</c>: the HTTP status (0 when unreachable) and a short description.</summary>
+        /// <summary>One <c>GET /health/ready</c>: the HTTP status (0 when unreachable) and a short description.
+        /// A plain HTTP/1.0 exchange on its own socket, bounded by 2 s: Mono's <c>HttpWebRequest</c> keeps
+        /// timed-out requests in its per-host pool (two by default), after which every probe times out
+        /// even once the sidecar answers at once, so a slow start under load became a false "not ready".</summary>
         public int ProbeReady(out string description)
         {
             try
             {
-                var request = (HttpWebRequest)WebRequest.Create(new Uri(HttpUri, "health/ready"));
-                request.Timeout = 2000;
-                request.ReadWriteTimeout = 2000;
-                request.Proxy = null;
-                request.Headers[HttpRequestHeader.Authorization] = "Bearer " + Token;
-                using (var response = (HttpWebResponse)request.GetResponse())
+                using (var client = new TcpClient())
                 {
-                    description = (int)response.StatusCode + " " + response.StatusDescription;
-                    return (int)response.StatusCode;
+                    IAsyncResult connecting = client.BeginConnect(_options.Host, Port, null, null);
+                    if (!connecting.AsyncWaitHandle.WaitOne(2000))
+                    {
+                        description = "no answer (connect timed out)";
+                        return 0;
+                    }
+                    client.EndConnect(connecting);
+                    client.ReceiveTimeout = 2000;
+                    client.SendTimeout = 2000;
+                    NetworkStream stream = client.GetStream();
+                    byte[] request = Encoding.ASCII.GetBytes("GET /health/ready HTTP/1.0\r\nHost: " + _options.Host + ":" + Port +
+                        "\r\nAuthorization: Bearer " + Token + "\r\nConnection: close\r\n\r\n");
+                    stream.Write(request, 0, request.Length);
+                    var answer = new MemoryStream();
+                    var chunk = new byte[8192];
+                    int read;
+                    while (answer.Length < 65536 && (read = stream.Read(chunk, 0, chunk.Length)) > 0)
+                    {
+                        answer.Write(chunk, 0, read);
+                    }
+                    return ParseHttpAnswer(Encoding.UTF8.GetString(answer.ToArray()), out description);
                 }
             }
-            catch (WebException exc)
+            catch (Exception exc)
             {
-                var response = exc.Response as HttpWebResponse;
-                if (response != null)
+                if (!(exc is IOException || exc is SocketException || exc is ObjectDisposedException || exc is InvalidOperationException))
                 {
-                    using (response)
-                    {
-                        description = (int)response.StatusCode + " " + ReadBody(response);
-                        return (int)response.StatusCode;
-                    }
+                    throw;
                 }
                 description = exc.Message;
                 return 0;
             }
+        }
+
+        /// <summary>Status code and "code body" of a raw HTTP answer (0 when it is not one).</summary>
+        internal static int ParseHttpAnswer(string answer, out string description)
+        {
+            Match status = Regex.Match(answer, @"^HTTP/1\.[01] (\d{3})");
+            if (!status.Success)
+            {
+                description = "not an HTTP answer";
+                return 0;
+            }
+            int split = answer.IndexOf("\r\n\r\n", StringComparison.Ordinal);
+            string body = split < 0 ? "" : answer.Substring(split + 4);
+            description = status.Groups[1].Value + " " + (body.Length > 4000 ? body.Substring(0, 4000) : body);
+            return int.Parse(status.Groups[1].Value);
         }
 
         /// <summary>The last <paramref name="lines"/> lines of the sidecar's output.</summary>
@@ -556,22 +583,6 @@ namespace Atelico.Audio.Sidecar
             catch (InvalidOperationException)
             {
                 return "unknown";
-            }
-        }
-
-        private static string ReadBody(HttpWebResponse response)
-        {
-            try
-            {
-                using (var reader = new StreamReader(response.GetResponseStream()))
-                {
-                    string body = reader.ReadToEnd();
-                    return body.Length > 4000 ? body.Substring(0, 4000) : body;
-                }
-            }
-            catch (IOException)
-            {
-                return "";
             }
         }
 
