@@ -27,7 +27,8 @@ def test_serve_port_zero_prints_ready_and_health_answers():
     proc = subprocess.Popen([sys.executable, "-m", "atelico", "serve", "--port", "0", "--preload", ""],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        line = proc.stdout.readline()
+        log_line, line = proc.stdout.readline(), proc.stdout.readline()  # docs/launch.md: log, then ready
+        assert log_line.startswith("ATELICO_LOG path="), log_line
         assert line.startswith("ATELICO_READY port="), line
         port = int(line.strip().split("=")[1])
         assert httpx.get(f"http://127.0.0.1:{port}/health", timeout=10).json()["status"] == "ok"

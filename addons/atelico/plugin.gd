@@ -52,7 +52,7 @@ func _build() -> bool:
 
 
 func _preflight(settings: GDScript) -> String:
-	var python: String = settings.resolve_python()
+	var python: String = load(SIDECAR_SCRIPT).resolve_python()  # the launcher's own search order
 	var output: Array = []
 	var code := OS.execute(python, ["-c", "import atelico, sys; print(sys.version)"], output, true)
 	if code != 0:

@@ -7,11 +7,8 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
 import socket
 import sys
-import threading
-import time
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
@@ -25,7 +22,8 @@ READY_PREFIX = "ATELICO_READY"
 
 def _settings(args: argparse.Namespace) -> Settings:
     server = {"host": getattr(args, "host", None), "port": getattr(args, "port", None),
-              "token": getattr(args, "token", None), "api_key": getattr(args, "api_key", None)}
+              "token": getattr(args, "token", None), "api_key": getattr(args, "api_key", None),
+              "log_file": getattr(args, "log_file", None), "log_level": getattr(args, "log_level", None)}
     models = {"device": getattr(args, "device", None), "threads": getattr(args, "threads", None),
               "cache_dir": getattr(args, "cache_dir", None)}
     preload = getattr(args, "preload", None)
@@ -36,15 +34,19 @@ def _settings(args: argparse.Namespace) -> Settings:
     return load_settings({"server": server, "models": models})
 
 
-def _setup_logging(level: str) -> None:
-    logging.basicConfig(level=getattr(logging, level.upper(), logging.INFO), stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-
-
 # ---------------------------------------------------------------------- serve
 def cmd_serve(args: argparse.Namespace) -> int:
+    from atelico import lifecycle
+
     settings = _settings(args)
-    _setup_logging(settings.server.log_level)
+    log_path = lifecycle.setup_logging(settings.server.log_level,
+                                       settings.server.log_file or lifecycle.default_log_file(),
+                                       token=settings.server.token)
+    if log_path is not None:
+        _stdout(f"{lifecycle.LOG_PREFIX} path={log_path}")
+    if args.token:
+        log.warning("--token on the command line is visible to other local users; "
+                    "launchers pass ATELICO_TOKEN in the environment (docs/launch.md)")
     from atelico.server.security import check_bind
 
     check_bind(settings)
@@ -53,15 +55,24 @@ def cmd_serve(args: argparse.Namespace) -> int:
     try:
         sock.bind((settings.server.host, settings.server.port))
     except OSError as exc:
-        print(f"atelico: cannot listen on {settings.server.host}:{settings.server.port}: {exc.strerror}"
-              " (is another sidecar running? use --port 0 for a free port)", file=sys.stderr)
+        log.error("atelico: cannot listen on %s:%s: %s (is another sidecar running? use --port 0 "
+                  "for a free port)", settings.server.host, settings.server.port, exc.strerror)
         return 3
     sock.listen(128)
     port = sock.getsockname()[1]
     if args.exit_with_parent:
-        _watch_parent(os.getppid())
+        watched = lifecycle.watch_launcher(args.parent_pid)
+        log.info("exiting with the launcher: watching %s", ", ".join(watched) or "nothing")
     asyncio.run(_serve(settings, sock, port))
     return 0
+
+
+def _stdout(line: str) -> None:
+    """A contract line on stdout; a closed or broken stdout must not stop the sidecar."""
+    try:
+        print(line, flush=True)
+    except (OSError, ValueError, AttributeError):
+        log.warning("stdout is closed: could not print %r", line.split(" ", 1)[0])
 
 
 async def _serve(settings: Settings, sock: socket.socket, port: int) -> None:
@@ -71,6 +82,7 @@ async def _serve(settings: Settings, sock: socket.socket, port: int) -> None:
 
     app = create_app(settings)
     config = uvicorn.Config(app, log_level=settings.server.log_level.lower(), access_log=False,
+                            log_config=None,  # uvicorn's records go to our handlers (stderr + file)
                             ws_max_size=2 * settings.limits.max_frame_bytes, ws_ping_interval=20.0,
                             ws_ping_timeout=60.0, ws_per_message_deflate=False,  # PCM barely compresses
                             timeout_graceful_shutdown=3, lifespan="on")
@@ -82,24 +94,11 @@ async def _serve(settings: Settings, sock: socket.socket, port: int) -> None:
             return
         await asyncio.sleep(0.02)
     host = settings.server.host
-    print(f"{READY_PREFIX} port={port}", flush=True)
+    _stdout(f"{READY_PREFIX} port={port}")
     demo = f"http://{host}:{port}/demo" + ("?token=<your token>" if settings.server.token else "")
-    print(f"atelico {__version__}: listening on http://{host}:{port} (WebSocket ws://{host}:{port}/v1/ws,"
-          f" demo {demo})", file=sys.stderr, flush=True)
+    log.info("atelico %s: listening on http://%s:%s (WebSocket ws://%s:%s/v1/ws, demo %s)",
+             __version__, host, port, host, port, demo)
     await task
-
-
-def _watch_parent(parent_pid: int) -> None:
-    """Exit when the launching process dies, so an engine crash never leaves an orphan."""
-
-    def watch() -> None:
-        while True:
-            time.sleep(1.0)
-            if os.getppid() != parent_pid:
-                log.warning("parent process %s is gone: shutting down", parent_pid)
-                os._exit(0)
-
-    threading.Thread(target=watch, name="atelico-parent-watch", daemon=True).start()
 
 
 # ---------------------------------------------------------------------- models and voices
@@ -257,7 +256,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--token", help="per-launch token clients must present (or ATELICO_TOKEN)")
     s.add_argument("--api-key", help="key required for a non-loopback bind")
     s.add_argument("--preload", help="comma-separated model ids to load at start ('' for none)")
-    s.add_argument("--exit-with-parent", action="store_true", help="exit when the launching process dies")
+    s.add_argument("--exit-with-parent", action="store_true",
+                   help="exit when stdin (a pipe) reaches EOF or the --parent-pid process is gone")
+    s.add_argument("--parent-pid", type=int, help="the launcher's pid (default: the parent at start)")
+    s.add_argument("--log-file", help="rotating log file (or ATELICO_LOG_FILE; default in the user "
+                   "data dir, printed as ATELICO_LOG path=...)")
+    s.add_argument("--log-level", help="debug, info, warning or error (default info)")
     common(s)
     s.set_defaults(fn=cmd_serve)
 

@@ -2,7 +2,8 @@
 
 Nested sections read ``ATELICO_<SECTION>__<FIELD>`` (e.g. ``ATELICO_SERVER__PORT``); the
 reference's flat names (``ATELICO_KOKORO_QUANT``, ``ATELICO_TTS_DTYPE``,
-``ATELICO_POCKET_TTS_MAX_TOKENS``, ``ATELICO_CACHE_DIR``, ``ATELICO_TOKEN``) work too.
+``ATELICO_POCKET_TTS_MAX_TOKENS``, ``ATELICO_CACHE_DIR``, ``ATELICO_TOKEN``) work too, and
+``ATELICO_LOG_FILE`` (docs/launch.md).
 Build it once with :func:`load_settings` in ``main`` and pass it down.
 """
 
@@ -34,6 +35,8 @@ class ServerSettings(BaseModel):
     allowed_origins: list[str] = Field(default_factory=list, description="Extra browser "
                                        "Origins allowed besides the sidecar's own pages.")
     log_level: str = Field("info", description="Python logging level name.")
+    log_file: Path | None = Field(None, description="Rotating log file of `serve` (default "
+                                  "<user data dir>/atelico/logs/sidecar.log; docs/launch.md).")
 
 
 class LimitSettings(BaseModel):
@@ -101,6 +104,7 @@ _FLAT_ENV: dict[str, tuple[str, str]] = {
     "ATELICO_CACHE_DIR": ("models", "cache_dir"),
     "ATELICO_DEVICE": ("models", "device"),
     "ATELICO_TOKEN": ("server", "token"),
+    "ATELICO_LOG_FILE": ("server", "log_file"),
     "ATELICO_API_KEY": ("server", "api_key"),
     "ATELICO_HOST": ("server", "host"),
     "ATELICO_PORT": ("server", "port"),

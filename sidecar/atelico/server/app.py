@@ -77,6 +77,7 @@ def create_app(settings: Settings, registry: ModelRegistry | None = None) -> Fas
     app.state.service = service
     app.state.readiness = "loading"
     app.state.preload_errors = []
+    app.state.readiness_error = None
     app.state.connections = 0
     app.state.jobs = JobManager()
     app.add_middleware(Guard)
@@ -148,12 +149,22 @@ async def _preload(app: FastAPI) -> None:
     """Load the configured models in the background; /health/ready reports the outcome."""
     service: Service = app.state.service
     loop = asyncio.get_running_loop()
+    ids = list(service.settings.models.preload)
+    failures: dict[str, AtelicoError] = {}
+    for mid in ids:  # an unknown id fails readiness at once, before loading anything
+        try:
+            service.registry.resolve(mid)
+        except AtelicoError as exc:
+            failures[mid] = exc
     try:
-        failures = await loop.run_in_executor(None, service.registry.preload,
-                                              list(service.settings.models.preload))
-    except AtelicoError as exc:  # e.g. an unknown id in the preload list
+        if not failures:
+            failures = await loop.run_in_executor(None, service.registry.preload, ids)
+    except AtelicoError as exc:
         failures = {"preload": exc}
     app.state.preload_errors = [{"model": mid, **exc.to_dict()} for mid, exc in failures.items()]
+    if failures:  # what launchers show: the first failure's code and message (docs/launch.md)
+        mid, exc = next(iter(failures.items()))
+        app.state.readiness_error = {"code": exc.code, "message": f"preloading {mid!r}: {exc.message}"}
     app.state.readiness = "error" if failures else "ready"
     if failures:
         for item in app.state.preload_errors:

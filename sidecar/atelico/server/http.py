@@ -118,8 +118,10 @@ async def health() -> dict[str, Any]:
 @router.get("/health/ready")
 async def ready(request: Request) -> JSONResponse:
     state = request.app.state
-    body = {"status": state.readiness, "models": state.service.registry.loaded_ids(),
-            "errors": state.preload_errors}
+    body: dict[str, Any] = {"status": state.readiness}
+    if state.readiness == "error" and getattr(state, "readiness_error", None):
+        body["error"] = state.readiness_error  # {"code", "message"}, first: launchers stop waiting
+    body.update(models=state.service.registry.loaded_ids(), errors=state.preload_errors)
     return JSONResponse(body, status_code=200 if state.readiness == "ready" else 503)
 
 

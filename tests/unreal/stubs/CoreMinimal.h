@@ -259,7 +259,8 @@ struct FProcHandle {
 struct FPlatformProcess {
   static FEvent* GetSynchEventFromPool(bool = false) { return new FEvent(); }
   static void ReturnSynchEventToPool(FEvent* e) { delete e; }
-  static bool CreatePipe(void*& r, void*& w) { r = w = nullptr; return true; }
+  static bool CreatePipe(void*& r, void*& w, bool /*bWritePipeLocal*/ = false) { r = w = nullptr; return true; }
+  static uint32 GetCurrentProcessId() { return 1; }
   static void ClosePipe(void*, void*) {}
   static bool ReadPipeToArray(void*, TArray<uint8>&) { return false; }
   static FProcHandle CreateProc(const TCHAR*, const TCHAR*, bool, bool, bool, uint32*, int32, const TCHAR*, void*, void* = nullptr, void* = nullptr) { return FProcHandle(); }

@@ -3,7 +3,7 @@ using System;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
-using System.Net;
+using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
@@ -39,20 +39,28 @@ namespace Atelico.Audio.Sidecar
         /// <summary>Bound on "listening" to "GET /health/ready answers 200" (models loaded).</summary>
         public TimeSpan ReadyTimeout = TimeSpan.FromSeconds(120);
 
-        /// <summary>Pass <c>--exit-with-parent</c> so a crashed editor never leaves the sidecar behind.</summary>
+        /// <summary>Pass <c>--exit-with-parent --parent-pid &lt;this process&gt;</c> (docs/launch.md) so a
+        /// crashed editor never leaves the sidecar behind: it watches this pid (Python's own parent is
+        /// <c>cmd.exe</c> on Windows) and its stdin, a pipe this process holds for its whole life.</summary>
         public bool ExitWithParent = true;
     }
 
     /// <summary>
-    /// One launched sidecar. Output goes to a log file (not a pipe) so nothing blocks when the
-    /// editor reloads its scripting domain; <see cref="LogTail"/> quotes its last lines in errors.
+    /// One launched sidecar, per the launch contract (docs/launch.md): the token in the
+    /// <c>ATELICO_TOKEN</c> environment variable, never argv; stdin a pipe held open; stdout and
+    /// stderr appended to a file (not a pipe) so nothing blocks when the editor reloads its
+    /// scripting domain; <see cref="LogTail"/> quotes its last lines in errors, and
+    /// <see cref="SidecarLogPath"/> names the sidecar's own rotating log file.
     /// <see cref="Stop"/> ends the whole process tree: SIGTERM, a grace period, then SIGKILL
     /// (<c>taskkill /T</c> on Windows).
     /// </summary>
     public sealed class SidecarProcess : IDisposable
     {
         public const string ReadyPrefix = "ATELICO_READY";
+        public const string TokenVariable = "ATELICO_TOKEN";
         private static readonly Regex ReadyLine = new Regex(@"^ATELICO_READY port=(\d+)\s*$", RegexOptions.Multiline);
+        private static readonly Regex LogLine = new Regex(@"^ATELICO_LOG path=(.+?)\s*$", RegexOptions.Multiline);
+        private static readonly Regex ErrorCode = new Regex("\"error\":\\{\"code\":\"([^\"]*)\",\"message\":\"((?:[^\"\\\\]|\\\\.)*)\"");
 
         private readonly Process _process;
         private readonly SidecarOptions _options;
@@ -110,19 +118,10 @@ namespace Atelico.Audio.Sidecar
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(logPath)));
             File.WriteAllText(logPath, "");
 
-            var args = new List<string> { "-m", "atelico", "serve", "--host", options.Host, "--port", options.Port.ToString() };
-            if (options.Preload != null)
-            {
-                args.Add("--preload");
-                args.Add(string.Join(",", options.Preload));
-            }
-            if (options.ExitWithParent)
-            {
-                args.Add("--exit-with-parent");
-            }
-            args.AddRange(options.ExtraArguments);
+            List<string> args = Arguments(options, Process.GetCurrentProcess().Id);
 
-            var info = new ProcessStartInfo { UseShellExecute = false, CreateNoWindow = true };
+            // stdin is a pipe this process holds (never written): its end tells the sidecar we are gone.
+            var info = new ProcessStartInfo { UseShellExecute = false, CreateNoWindow = true, RedirectStandardInput = true };
             if (IsWindows)
             {
                 // cmd redirects to the log file; taskkill /T ends cmd and python together.
@@ -154,7 +153,7 @@ namespace Atelico.Audio.Sidecar
             {
                 info.WorkingDirectory = options.WorkingDirectory;
             }
-            info.EnvironmentVariables["ATELICO_TOKEN"] = token;
+            info.EnvironmentVariables[TokenVariable] = token;
             info.EnvironmentVariables["PYTHONUNBUFFERED"] = "1";
             foreach (var pair in options.Environment)
             {
@@ -173,7 +172,71 @@ namespace Atelico.Audio.Sidecar
             {
                 throw new AtelicoException(ErrorCodes.SidecarStartFailed, "cannot start the Atelico sidecar with '" + options.PythonPath + "'");
             }
+            HoldForProcessLifetime(process);
             return new SidecarProcess(process, options, token, logPath);
+        }
+
+        /// <summary>The arguments after the Python executable (docs/launch_spec.json's order).</summary>
+        public static List<string> Arguments(SidecarOptions options, int parentPid)
+        {
+            var args = new List<string> { "-m", "atelico", "serve", "--host", options.Host, "--port", options.Port.ToString() };
+            if (options.ExitWithParent)
+            {
+                args.Add("--exit-with-parent");
+                args.Add("--parent-pid");
+                args.Add(parentPid.ToString());
+            }
+            if (options.Preload != null)
+            {
+                args.Add("--preload");
+                args.Add(string.Join(",", options.Preload));
+            }
+            args.AddRange(options.ExtraArguments);
+            return args;
+        }
+
+        /// <summary>Keep our end of the sidecar's stdin open until this process ends. A domain reload
+        /// finalizes every managed object, which would close the pipe and stop a sidecar the editor
+        /// means to keep (its pid lives in SessionState), so the handle is detached from its
+        /// SafeHandle: the OS closes it when the editor exits, and <see cref="Stop"/> ends the process.</summary>
+        private static void HoldForProcessLifetime(Process process)
+        {
+            var stream = process.StandardInput.BaseStream as FileStream;
+            if (stream != null)
+            {
+                stream.SafeFileHandle.SetHandleAsInvalid();
+            }
+            else
+            {
+                HeldStdin.Add(process.StandardInput);
+            }
+        }
+
+        private static readonly List<StreamWriter> HeldStdin = new List<StreamWriter>();
+
+        /// <summary>The sidecar's own rotating log file (its <c>ATELICO_LOG path=</c> line), or null before it printed it.</summary>
+        public string SidecarLogPath
+        {
+            get
+            {
+                Match match = LogLine.Match(ReadLog());
+                return match.Success ? match.Groups[1].Value : null;
+            }
+        }
+
+        /// <summary>"code: message" of a <c>/health/ready</c> 503 body with <c>"status":"error"</c>, else null.</summary>
+        public static string ReadinessError(string body)
+        {
+            if (body == null || !body.Contains("\"status\":\"error\""))
+            {
+                return null;
+            }
+            Match match = ErrorCode.Match(body);
+            if (!match.Success)
+            {
+                return "preload failed";
+            }
+            return match.Groups[1].Value + ": " + Regex.Unescape(match.Groups[2].Value);
         }
 
         /// <summary>Wait for the <c>ATELICO_READY port=N</c> line. Throws <c>sidecar.start_failed</c>
@@ -224,10 +287,11 @@ namespace Atelico.Audio.Sidecar
                 {
                     throw Failure(ErrorCodes.SidecarStartFailed, "the Atelico sidecar exited before it was ready (exit code " + SafeExitCode() + ")");
                 }
-                if (status == 503 && last.Contains("\"status\":\"error\""))
+                string error = status == 503 ? ReadinessError(last) : null;
+                if (error != null)
                 {
                     // A model failed to load: waiting longer will not help.
-                    throw Failure(ErrorCodes.SidecarNotReady, "the Atelico sidecar cannot become ready (/health/ready: " + last + ")");
+                    throw Failure(ErrorCodes.SidecarNotReady, "the Atelico sidecar cannot become ready: " + error);
                 }
                 if (DateTime.UtcNow > deadline)
                 {
@@ -237,36 +301,63 @@ namespace Atelico.Audio.Sidecar
             }
         }
 
-        /// <summary>One <c>GET /health/ready</c>: the HTTP status (0 when unreachable) and a short description.</summary>
+        /// <summary>One <c>GET /health/ready</c>: the HTTP status (0 when unreachable) and a short description.
+        /// A plain HTTP/1.0 exchange on its own socket, bounded by 2 s: Mono's <c>HttpWebRequest</c> keeps
+        /// timed-out requests in its per-host pool (two by default), after which every probe times out
+        /// even once the sidecar answers at once, so a slow start under load became a false "not ready".</summary>
         public int ProbeReady(out string description)
         {
             try
             {
-                var request = (HttpWebRequest)WebRequest.Create(new Uri(HttpUri, "health/ready"));
-                request.Timeout = 2000;
-                request.ReadWriteTimeout = 2000;
-                request.Proxy = null;
-                request.Headers[HttpRequestHeader.Authorization] = "Bearer " + Token;
-                using (var response = (HttpWebResponse)request.GetResponse())
+                using (var client = new TcpClient())
                 {
-                    description = (int)response.StatusCode + " " + response.StatusDescription;
-                    return (int)response.StatusCode;
+                    IAsyncResult connecting = client.BeginConnect(_options.Host, Port, null, null);
+                    if (!connecting.AsyncWaitHandle.WaitOne(2000))
+                    {
+                        description = "no answer (connect timed out)";
+                        return 0;
+                    }
+                    client.EndConnect(connecting);
+                    client.ReceiveTimeout = 2000;
+                    client.SendTimeout = 2000;
+                    NetworkStream stream = client.GetStream();
+                    byte[] request = Encoding.ASCII.GetBytes("GET /health/ready HTTP/1.0\r\nHost: " + _options.Host + ":" + Port +
+                        "\r\nAuthorization: Bearer " + Token + "\r\nConnection: close\r\n\r\n");
+                    stream.Write(request, 0, request.Length);
+                    var answer = new MemoryStream();
+                    var chunk = new byte[8192];
+                    int read;
+                    while (answer.Length < 65536 && (read = stream.Read(chunk, 0, chunk.Length)) > 0)
+                    {
+                        answer.Write(chunk, 0, read);
+                    }
+                    return ParseHttpAnswer(Encoding.UTF8.GetString(answer.ToArray()), out description);
                 }
             }
-            catch (WebException exc)
+            catch (Exception exc)
             {
-                var response = exc.Response as HttpWebResponse;
-                if (response != null)
+                if (!(exc is IOException || exc is SocketException || exc is ObjectDisposedException || exc is InvalidOperationException))
                 {
-                    using (response)
-                    {
-                        description = (int)response.StatusCode + " " + ReadBody(response);
-                        return (int)response.StatusCode;
-                    }
+                    throw;
                 }
                 description = exc.Message;
                 return 0;
             }
+        }
+
+        /// <summary>Status code and "code body" of a raw HTTP answer (0 when it is not one).</summary>
+        internal static int ParseHttpAnswer(string answer, out string description)
+        {
+            Match status = Regex.Match(answer, @"^HTTP/1\.[01] (\d{3})");
+            if (!status.Success)
+            {
+                description = "not an HTTP answer";
+                return 0;
+            }
+            int split = answer.IndexOf("\r\n\r\n", StringComparison.Ordinal);
+            string body = split < 0 ? "" : answer.Substring(split + 4);
+            description = status.Groups[1].Value + " " + (body.Length > 4000 ? body.Substring(0, 4000) : body);
+            return int.Parse(status.Groups[1].Value);
         }
 
         /// <summary>The last <paramref name="lines"/> lines of the sidecar's output.</summary>
@@ -462,7 +553,9 @@ namespace Atelico.Audio.Sidecar
 
         private AtelicoException Failure(string code, string message)
         {
-            return new AtelicoException(code, message + "\n--- last lines of " + LogPath + " ---\n" + LogTail());
+            string sidecarLog = SidecarLogPath;
+            string where = sidecarLog != null ? " (the sidecar's log file: " + sidecarLog + ")" : "";
+            return new AtelicoException(code, message + where + "\n--- last lines of " + LogPath + " ---\n" + LogTail());
         }
 
         private string ReadLog()
@@ -490,22 +583,6 @@ namespace Atelico.Audio.Sidecar
             catch (InvalidOperationException)
             {
                 return "unknown";
-            }
-        }
-
-        private static string ReadBody(HttpWebResponse response)
-        {
-            try
-            {
-                using (var reader = new StreamReader(response.GetResponseStream()))
-                {
-                    string body = reader.ReadToEnd();
-                    return body.Length > 600 ? body.Substring(0, 600) : body;
-                }
-            }
-            catch (IOException)
-            {
-                return "";
             }
         }
 

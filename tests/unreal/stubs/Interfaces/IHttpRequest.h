@@ -6,6 +6,7 @@ class IHttpResponse {
  public:
   virtual ~IHttpResponse() = default;
   virtual int32 GetResponseCode() const = 0;
+  virtual FString GetContentAsString() const = 0;
 };
 class IHttpRequest;
 typedef TSharedPtr<IHttpRequest> FHttpRequestPtr;

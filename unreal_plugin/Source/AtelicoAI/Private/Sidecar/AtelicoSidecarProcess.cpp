@@ -1,14 +1,18 @@
 // Launches and supervises a local Atelico sidecar process.
 #include "Sidecar/AtelicoSidecarProcess.h"
 
+#include "HAL/FileManager.h"
+#include "HAL/PlatformMisc.h"
 #include "HAL/PlatformTime.h"
 #include "HttpModule.h"
 #include "Interfaces/IHttpRequest.h"
 #include "Interfaces/IHttpResponse.h"
+#include "Misc/FileHelper.h"
 #include "Misc/Guid.h"
 #include "Misc/Paths.h"
 
 #include "AtelicoAIModule.h"
+#include "AtelicoLaunch.h"
 #include "AtelicoSidecarText.h"
 #include "Transport/AtelicoUnrealConvert.h"
 
@@ -35,36 +39,41 @@ bool FAtelicoSidecarProcess::Launch(const FAtelicoSidecarLaunchSettings& Setting
 	}
 	Tail = MakeShared<FAtelicoLogTailHolder, ESPMode::ThreadSafe>();
 	Token = FGuid::NewGuid().ToString(EGuidFormats::Digits);
-	FString Args = FString::Printf(TEXT("-m atelico serve --host 127.0.0.1 --port %d --token %s --exit-with-parent"),
-		Settings.Port, *Token);
-	if (Settings.PreloadModels.Num() > 0)
-	{
-		Args += FString::Printf(TEXT(" --preload %s"), *FString::Join(Settings.PreloadModels, TEXT(",")));
-	}
+	LogFilePath.Reset();
+	// docs/launch.md: "-m atelico serve --host 127.0.0.1 --port P --exit-with-parent --parent-pid <this pid>
+	// [--preload ids]"; the token only through the environment (never argv, which every local user can read).
+	FString Args = AtelicoConvert::FromUtf8(atelico::core::LaunchArguments(Settings.Port,
+		FPlatformProcess::GetCurrentProcessId(), AtelicoConvert::ToUtf8(FString::Join(Settings.PreloadModels, TEXT(",")))));
 	if (!Settings.ExtraArguments.IsEmpty())
 	{
 		Args += TEXT(" ") + Settings.ExtraArguments;
 	}
-	if (!FPlatformProcess::CreatePipe(ReadPipe, WritePipe))
+	// stdout and stderr share one pipe, read every Poll(); the child's stdin is a pipe we hold and never
+	// write (bWritePipeLocal: our end is the write end), so the sidecar sees EOF when this process is gone.
+	if (!FPlatformProcess::CreatePipe(ReadPipe, WritePipe) ||
+		!FPlatformProcess::CreatePipe(StdinReadPipe, StdinWritePipe, /*bWritePipeLocal=*/true))
 	{
-		OutError = TEXT("Atelico sidecar: could not create the output pipe");
+		OutError = TEXT("Atelico sidecar: could not create its pipes");
+		ClosePipes();
 		State = EAtelicoSidecarState::Failed;
 		return false;
 	}
 	const FString WorkingDirectory = Settings.WorkingDirectory.IsEmpty() ? FPaths::ProjectDir() : Settings.WorkingDirectory;
+	const FString PreviousToken = FPlatformMisc::GetEnvironmentVariable(TEXT("ATELICO_TOKEN"));
+	FPlatformMisc::SetEnvironmentVar(TEXT("ATELICO_TOKEN"), *Token);  // inherited by the child only
 	Process = FPlatformProcess::CreateProc(*Settings.PythonExecutable, *Args, /*bLaunchDetached=*/false,
-		/*bLaunchHidden=*/true, /*bLaunchReallyHidden=*/true, nullptr, 0, *WorkingDirectory, WritePipe, nullptr, WritePipe);
+		/*bLaunchHidden=*/true, /*bLaunchReallyHidden=*/true, nullptr, 0, *WorkingDirectory, WritePipe, StdinReadPipe, WritePipe);
+	FPlatformMisc::SetEnvironmentVar(TEXT("ATELICO_TOKEN"), *PreviousToken);
 	if (!Process.IsValid())
 	{
 		OutError = FString::Printf(TEXT("Atelico sidecar: could not start '%s %s'"), *Settings.PythonExecutable, *Args);
-		FPlatformProcess::ClosePipe(ReadPipe, WritePipe);
-		ReadPipe = WritePipe = nullptr;
+		ClosePipes();
 		State = EAtelicoSidecarState::Failed;
 		return false;
 	}
 	State = EAtelicoSidecarState::Starting;
 	DeadlineSeconds = FPlatformTime::Seconds() + Settings.ReadyTimeoutSeconds;
-	UE_LOG(LogAtelicoAI, Log, TEXT("Started the Atelico sidecar: %s %s"), *Settings.PythonExecutable, *Args.Replace(*Token, TEXT("<token>")));
+	UE_LOG(LogAtelicoAI, Log, TEXT("Started the Atelico sidecar: %s %s"), *Settings.PythonExecutable, *Args);
 	return true;
 }
 
@@ -84,6 +93,11 @@ void FAtelicoSidecarProcess::ReadOutput()
 	while (Tail->Lines.TakeLine(Line))
 	{
 		int ReadyPort = 0;
+		std::string Path;
+		if (atelico::core::ParseLogLine(Line, Path))
+		{
+			LogFilePath = AtelicoConvert::FromUtf8(Path);
+		}
 		if (State == EAtelicoSidecarState::Starting && atelico::core::ParseReadyLine(Line, ReadyPort))
 		{
 			Port = ReadyPort;
@@ -110,7 +124,21 @@ void FAtelicoSidecarProcess::CheckHealth()
 			return;
 		}
 		Self->bHealthCheckInFlight = false;
-		if (Self->State == EAtelicoSidecarState::Loading && bConnected && Response.IsValid() && Response->GetResponseCode() == 200)
+		if (Self->State != EAtelicoSidecarState::Loading)
+		{
+			return;
+		}
+		const bool bAnswered = bConnected && Response.IsValid();
+		std::string Reason;
+		const atelico::core::Readiness Verdict = atelico::core::ReadReadiness(bAnswered ? Response->GetResponseCode() : 0,
+			bAnswered ? AtelicoConvert::ToUtf8(Response->GetContentAsString()) : std::string(), Reason);
+		if (Verdict == atelico::core::Readiness::Failed)
+		{
+			// status "error" (e.g. model.unknown for a bad preload id): waiting longer cannot help.
+			Self->Fail(FString::Printf(TEXT("the sidecar cannot become ready: %s"), *AtelicoConvert::FromUtf8(Reason)));
+			return;
+		}
+		if (Verdict == atelico::core::Readiness::Ready)
 		{
 			Self->State = EAtelicoSidecarState::Ready;
 			UE_LOG(LogAtelicoAI, Log, TEXT("The Atelico sidecar is ready on port %d"), Self->Port);
@@ -155,13 +183,34 @@ void FAtelicoSidecarProcess::Poll()
 
 FString FAtelicoSidecarProcess::GetLogTail() const
 {
-	return Tail.IsValid() ? AtelicoConvert::FromUtf8(Tail->Lines.Joined()) : FString();
+	FString Text;
+	// FILEREAD_AllowWrite: the sidecar still has the file open for writing (Windows sharing rules).
+	if (!LogFilePath.IsEmpty() &&
+		FFileHelper::LoadFileToString(Text, *LogFilePath, FFileHelper::EHashOptions::None, FILEREAD_AllowWrite) && !Text.IsEmpty())
+	{
+		return AtelicoConvert::FromUtf8(atelico::core::LastLines(AtelicoConvert::ToUtf8(Text), 50));
+	}
+	return Tail.IsValid() ? AtelicoConvert::FromUtf8(Tail->Lines.Joined()) : FString();  // before the log line
+}
+
+void FAtelicoSidecarProcess::ClosePipes()
+{
+	if (ReadPipe != nullptr || WritePipe != nullptr)
+	{
+		FPlatformProcess::ClosePipe(ReadPipe, WritePipe);
+	}
+	if (StdinReadPipe != nullptr || StdinWritePipe != nullptr)
+	{
+		FPlatformProcess::ClosePipe(StdinReadPipe, StdinWritePipe);
+	}
+	ReadPipe = WritePipe = StdinReadPipe = StdinWritePipe = nullptr;
 }
 
 void FAtelicoSidecarProcess::Fail(const FString& Reason)
 {
 	State = EAtelicoSidecarState::Failed;
-	const FString Message = FString::Printf(TEXT("Atelico sidecar failed: %s. Last output:\n%s"), *Reason, *GetLogTail());
+	const FString Message = FString::Printf(TEXT("Atelico sidecar failed: %s. Last lines of %s:\n%s"), *Reason,
+		LogFilePath.IsEmpty() ? TEXT("its output") : *LogFilePath, *GetLogTail());
 	UE_LOG(LogAtelicoAI, Error, TEXT("%s"), *Message);
 	Shutdown();
 	State = EAtelicoSidecarState::Failed;
@@ -182,11 +231,7 @@ void FAtelicoSidecarProcess::Shutdown()
 		}
 		FPlatformProcess::CloseProc(Process);
 	}
-	if (ReadPipe != nullptr || WritePipe != nullptr)
-	{
-		FPlatformProcess::ClosePipe(ReadPipe, WritePipe);
-		ReadPipe = WritePipe = nullptr;
-	}
+	ClosePipes();
 	State = EAtelicoSidecarState::Stopped;
 	bHealthCheckInFlight = false;
 }

@@ -29,10 +29,13 @@ enum class EAtelicoSidecarState : uint8
 };
 
 /**
- * One sidecar process: fresh random token per launch, stdout read through a pipe (the last
- * 50 lines are kept for error messages), readiness = ATELICO_READY line then GET /health/ready
- * = 200, within a timeout. Shutdown kills the whole process tree. Poll() from the game thread
- * (it never blocks); the callbacks run there.
+ * One sidecar process, per the launch contract (docs/launch.md): a fresh random token per launch
+ * passed in the ATELICO_TOKEN environment variable (never argv), --parent-pid this process, stdin
+ * a pipe held open (its EOF tells the sidecar we are gone), stdout+stderr read through one pipe,
+ * readiness = ATELICO_READY line then GET /health/ready = 200 within a timeout, and a 503
+ * "status":"error" ends the wait at once with its code and message. Failures quote the tail of
+ * the sidecar's log file (its ATELICO_LOG line). Shutdown kills the whole process tree. Poll()
+ * from the game thread (it never blocks); the callbacks run there.
  */
 class ATELICOAI_API FAtelicoSidecarProcess : public TSharedFromThis<FAtelicoSidecarProcess, ESPMode::ThreadSafe>
 {
@@ -47,8 +50,10 @@ public:
 	int32 GetPort() const { return Port; }
 	const FString& GetToken() const { return Token; }
 	FString GetWebSocketUrl() const { return FString::Printf(TEXT("ws://127.0.0.1:%d/v1/ws"), Port); }
-	/** The last lines the sidecar printed (stdout and stderr). */
+	/** The last lines of the sidecar's log file (its output until it printed the file's path). */
 	FString GetLogTail() const;
+	/** The sidecar's log file (empty until its ATELICO_LOG line was read). */
+	const FString& GetLogFilePath() const { return LogFilePath; }
 
 	TFunction<void()> OnReady;
 	/** Reason plus the log tail. */
@@ -58,10 +63,14 @@ private:
 	void Fail(const FString& Reason);
 	void ReadOutput();
 	void CheckHealth();
+	void ClosePipes();
 
 	FProcHandle Process;
 	void* ReadPipe = nullptr;
 	void* WritePipe = nullptr;
+	void* StdinReadPipe = nullptr;
+	void* StdinWritePipe = nullptr;
+	FString LogFilePath;
 	EAtelicoSidecarState State = EAtelicoSidecarState::Stopped;
 	FString Token;
 	int32 Port = 0;
