@@ -19,9 +19,9 @@ from atelico.audio import codecs
 from atelico.audio.wav import encode_wav, wav_header
 from atelico.audio.pcm import float32_to_bytes
 from atelico.engines.base import ARKIT_BLENDSHAPES
-from atelico.errors import AtelicoError, InputTooLong, RequestError
+from atelico.errors import AtelicoError, RequestError
 from atelico.protocol.fields import Fields
-from atelico.protocol.tts import MAX_SPEED, MIN_SPEED
+from atelico.protocol.tts import MAX_SPEED, MIN_SPEED, read_input
 from atelico.service import Service, TtsPiece
 
 log = logging.getLogger(__name__)
@@ -61,6 +61,8 @@ async def read_json(request: Request) -> dict[str, Any]:
         body = json.loads(raw or b"null")
     except (ValueError, UnicodeDecodeError) as exc:
         raise RequestError(f"body is not valid JSON: {exc}", code="request.invalid_json") from exc
+    except RecursionError:  # e.g. 100,000 nested '[': the parser recurses once per level
+        raise RequestError("body is nested too deeply to be a request", code="request.invalid_json") from None
     if not isinstance(body, dict):
         raise RequestError("body must be a JSON object", code="request.invalid_json")
     return body
@@ -168,12 +170,7 @@ async def speech(request: Request) -> Response:
     body = await read_json(request)
     f = Fields(body)
     model = f.str("model", required=True, missing_code="request.missing_model", max_len=128) or ""
-    text = f.str("input", required=True, missing_code="request.missing_input") or ""
-    if not text.strip():
-        raise RequestError("field 'input' is empty", code="request.missing_input", details={"field": "input"})
-    if len(text) > svc.settings.limits.max_input_chars:
-        raise InputTooLong(f"input is {len(text)} characters; the limit is "
-                           f"{svc.settings.limits.max_input_chars}", details={"field": "input"})
+    text = read_input(f, max_input_chars=svc.settings.limits.max_input_chars)
     voice = f.str("voice", None, max_len=256)
     speed = f.float("speed", 1.0, lo=MIN_SPEED, hi=MAX_SPEED)
     fmt = f.str("response_format", "wav", choices=tuple(codecs.ENCODINGS)) or "wav"
