@@ -84,8 +84,8 @@ def test_chunks_keep_every_word_exactly_once(parts: list[tuple[str, str]], max_u
 def test_has_speakable_ignores_controls_zero_width_and_bare_punctuation() -> None:
     """Letters, digits and symbols count (also full-width ones); NUL, other controls,
     zero-width and bidi format characters, private-use code points and punctuation do not."""
-    for text in ("a", "5", "%", "\uff48\uff49", " \u200bHi\u200b ", "日本"):
+    for text in ("a", "5", "%", "&", "\uff48\uff49", " \u200bHi\u200b ", "日本"):
         assert has_speakable(text), text
     for text in ("", "\x00", "\x00\x01\x7f\n\t", "\u200b\u200c\u200d\u2060\ufeff\u00ad\u200e",
-                 "\ue000", "...!?", "\u200b.\u200b"):
+                 "\ue000", "...!?", "\u200b.\u200b", "\"(—)\"", "。！"):
         assert not has_speakable(text), repr(text)
