@@ -1,0 +1,124 @@
+"""The app's cross-cutting HTTP behaviour on fake engines: error shape for unknown routes,
+security headers, cross-site fetches without an Origin, and what unauthenticated callers see."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterator
+
+import httpx
+import pytest
+
+from atelico.config import Settings
+from atelico.errors import ModelNotInstalled
+from atelico.models.catalog import ModelSpec
+from tests.reliability import fakes
+from tests.reliability.conftest import fake_registry, fake_settings
+from tests.server.live import LiveServer, ServerThread
+
+pytestmark = pytest.mark.timeout(90)
+MISSING_AT = Path.home() / ".cache" / "atelico" / "models" / "missing-tts" / "weights.onnx"
+
+
+def load_missing(spec: ModelSpec, assets: dict[str, Path], settings: Settings) -> Any:
+    """A loader whose weights are not there: its error names the absolute path, like the real ones."""
+    raise ModelNotInstalled(f"model file not found at {MISSING_AT}", details={"path": str(MISSING_AT)})
+
+
+def _server(tmp_path: Path, *, token: str | None, preload: list[str]) -> ServerThread:
+    settings = fake_settings(tmp_path)
+    settings = settings.model_copy(update={
+        "server": settings.server.model_copy(update={"token": token}),
+        "models": settings.models.model_copy(update={"preload": preload})})
+    extra = ModelSpec(id="missing-tts", kind="tts", loader=f"{__name__}:load_missing")
+    server = ServerThread(settings, fake_registry(settings, extra))
+    server.wait_ready(30)
+    return server
+
+
+@pytest.fixture(scope="module")
+def open_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A sidecar started by hand without a token (``atelico serve``), whose preload failed."""
+    server = _server(tmp_path_factory.mktemp("open"), token=None, preload=["missing-tts"])
+    yield server.live
+    server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _reset_fakes() -> Iterator[None]:
+    fakes.reset()
+    yield
+    fakes.reset()
+
+
+@pytest.mark.parametrize("method,path,status,code", [
+    ("GET", "/v1/nope", 404, "route.not_found"),
+    ("GET", "/static/nope.js", 404, "route.not_found"),
+    ("POST", "/v1/models", 405, "route.method_not_allowed"),
+    ("DELETE", "/v1/audio/speech", 405, "route.method_not_allowed"),
+])
+def test_unknown_route_and_wrong_method_use_the_documented_error_shape(open_server, method, path,
+                                                                       status, code):
+    """404 and 405 answer ``{"error": {code, message, type}}`` like every other error (not
+    Starlette's ``{"detail": ...}``); a 405 keeps its Allow header."""
+    r = httpx.request(method, open_server.http + path, timeout=10)
+    assert r.status_code == status
+    body = r.json()
+    assert set(body) == {"error"}, body
+    assert body["error"]["code"] == code and body["error"]["message"]
+    assert body["error"]["type"] == "invalid_request_error"
+    if status == 405:
+        assert r.headers["allow"]
+
+
+@pytest.mark.parametrize("path", ["/demo", "/static/app.js", "/health", "/v1/models", "/v1/nope"])
+def test_every_response_forbids_framing_referrers_and_sniffing(open_server, path):
+    """The demo (and every other response, errors included) sends X-Frame-Options DENY, CSP
+    frame-ancestors 'none', Referrer-Policy no-referrer and X-Content-Type-Options nosniff."""
+    r = httpx.get(open_server.http + path, timeout=10)
+    assert r.headers["x-frame-options"] == "DENY"
+    assert r.headers["content-security-policy"] == "frame-ancestors 'none'"
+    assert r.headers["referrer-policy"] == "no-referrer"
+    assert r.headers["x-content-type-options"] == "nosniff"
+
+
+def test_cross_site_image_fetch_is_refused_and_loads_no_model(open_server):
+    """What an ``<img src=".../v1/voices">`` on another page sends (no Origin, Sec-Fetch-Site
+    cross-site, or same-site from another port) is refused with auth.origin, even on a server
+    without a token, and no model gets loaded; the same GET from the sidecar's own page or
+    from a program still works."""
+    for site in ("cross-site", "same-site"):
+        img = {"Sec-Fetch-Site": site, "Sec-Fetch-Mode": "no-cors", "Sec-Fetch-Dest": "image"}
+        for path in ("/v1/voices", "/v1/voices?model=fake-tts", "/v1/status"):
+            r = httpx.get(open_server.http + path, headers=img, timeout=10)
+            assert r.status_code == 403 and r.json()["error"]["code"] == "auth.origin", r.text
+    registry = open_server.app.state.service.registry
+    assert registry.loaded_ids() == [] and fakes.STATS.loads == []
+    own = httpx.get(open_server.http + "/v1/voices?model=fake-tts", timeout=10,
+                    headers={"Sec-Fetch-Site": "same-origin", "Sec-Fetch-Mode": "cors"})
+    assert own.status_code == 200 and own.json()["data"]
+    assert httpx.get(open_server.http + "/v1/models", timeout=10).status_code == 200
+
+
+def test_health_ready_shows_no_filesystem_paths(open_server):
+    """/health/ready (open to anyone) reports the failed preload as {model, code, message}
+    without the absolute path the loader's error carried; the log keeps the path."""
+    r = httpx.get(open_server.http + "/health/ready", timeout=10)
+    assert r.status_code == 503
+    body = r.json()
+    assert body["status"] == "error"
+    assert body["errors"] == [{"model": "missing-tts", "code": "model.not_installed",
+                               "message": "model file not found at …/weights.onnx"}]
+    assert str(Path.home()) not in r.text and "/.cache/" not in r.text
+
+
+def test_errors_sent_to_clients_redact_paths(open_server):
+    """A request whose model is missing gets its coded error with the file name but not the
+    folders (message and details alike)."""
+    r = httpx.post(open_server.http + "/v1/audio/speech", json={"model": "missing-tts", "input": "hi"},
+                   timeout=10)
+    assert r.status_code == 424
+    err = r.json()["error"]
+    assert err["code"] == "model.not_installed" and err["message"].endswith("…/weights.onnx")
+    assert err["details"]["path"] == "…/weights.onnx"
+    assert str(Path.home()) not in r.text
