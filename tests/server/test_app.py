@@ -13,7 +13,7 @@ from atelico.config import Settings
 from atelico.errors import ModelNotInstalled
 from atelico.models.catalog import ModelSpec
 from tests.reliability import fakes
-from tests.reliability.conftest import fake_registry, fake_settings
+from tests.reliability.conftest import _reset_fakes, fake_registry, fake_settings  # noqa: F401 (autouse)
 from tests.server.live import LiveServer, ServerThread
 
 pytestmark = pytest.mark.timeout(90)
@@ -42,13 +42,6 @@ def open_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     server = _server(tmp_path_factory.mktemp("open"), token=None, preload=["missing-tts"])
     yield server.live
     server.stop()
-
-
-@pytest.fixture(autouse=True)
-def _reset_fakes() -> Iterator[None]:
-    fakes.reset()
-    yield
-    fakes.reset()
 
 
 @pytest.mark.parametrize("method,path,status,code", [
