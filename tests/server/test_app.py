@@ -3,6 +3,9 @@ security headers, cross-site fetches without an Origin, and what unauthenticated
 
 from __future__ import annotations
 
+import io
+import time
+import wave
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -115,3 +118,57 @@ def test_errors_sent_to_clients_redact_paths(open_server):
     assert err["code"] == "model.not_installed" and err["message"].endswith("…/weights.onnx")
     assert err["details"]["path"] == "…/weights.onnx"
     assert str(Path.home()) not in r.text
+
+
+def _wav(seconds: float = 1.0, rate: int = 16000) -> bytes:
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(b"\x00\x01" * int(seconds * rate))
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("fields,status,code", [
+    ({"name": "nl\n"}, 400, "voice.invalid_name"),
+    ({"name": "Hero"}, 400, "voice.invalid_name"),
+    ({"name": "x" * 65}, 400, "voice.invalid_name"),
+    ({"name": "../evil", "engine": "pocket"}, 400, "voice.invalid_name"),
+    ({"name": "alba", "engine": "pocket"}, 409, "voice.exists"),
+    ({"name": "taken"}, 409, "voice.exists"),
+    ({"name": "taken", "overwrite": "false"}, 409, "voice.exists"),
+    ({"name": "taken_pocket", "engine": "pocket"}, 409, "voice.exists"),
+    ({"name": "fine", "overwrite": "maybe"}, 400, "request.invalid"),
+])
+def test_clone_names_are_refused_before_any_job(open_server, fields, status, code):
+    """A bad clone name is 400 voice.invalid_name, an existing voice 409 voice.exists (unless
+    overwrite=true), answered at once: no job is created and no file is written."""
+    voices = open_server.settings.voices_dir
+    for engine, file in (("kokoro", "taken.bin"), ("pocket", "taken_pocket.safetensors")):
+        (voices / engine).mkdir(parents=True, exist_ok=True)
+        (voices / engine / file).write_bytes(b"custom voice")
+    before = sorted(p.name for p in voices.rglob("*"))
+    jobs = httpx.get(open_server.http + "/v1/jobs", timeout=10).json()["data"]
+    r = httpx.post(open_server.http + "/v1/voices/clone", data=fields,
+                   files={"file": ("ref.wav", _wav())}, timeout=10)
+    assert r.status_code == status, r.text
+    assert r.json()["error"]["code"] == code
+    assert httpx.get(open_server.http + "/v1/jobs", timeout=10).json()["data"] == jobs
+    assert sorted(p.name for p in voices.rglob("*")) == before
+
+
+def test_clone_with_overwrite_true_starts_a_job(open_server):
+    """overwrite=true lets a clone replace an existing custom voice: the job is accepted (202)."""
+    voices = open_server.settings.voices_dir / "kokoro"
+    voices.mkdir(parents=True, exist_ok=True)
+    (voices / "again.bin").write_bytes(b"custom voice")
+    r = httpx.post(open_server.http + "/v1/voices/clone", data={"name": "again", "overwrite": "true"},
+                   files={"file": ("ref.wav", _wav())}, timeout=10)
+    assert r.status_code == 202, r.text
+    job = r.json()["id"]
+    deadline = time.monotonic() + 30  # let the job end (the fake catalog has no Kokoro to run it)
+    while httpx.get(f"{open_server.http}/v1/jobs/{job}", timeout=10).json()["status"] in ("queued",
+                                                                                         "running"):
+        assert time.monotonic() < deadline, "job did not end"
+        time.sleep(0.05)

@@ -18,6 +18,7 @@ from typing import Any, Callable
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from atelico.engines.tts.voice_names import check_voice_free
 from atelico.errors import AtelicoError, Cancelled, LimitError, RequestError
 from atelico.protocol.fields import Fields
 
@@ -109,15 +110,18 @@ def _jobs(request: Request) -> JobManager:
 @router.post("/v1/voices/clone")
 async def clone(request: Request) -> JSONResponse:
     """Multipart: ``file`` (reference clip), ``name`` (new voice id), ``engine`` (kokoro|pocket),
-    ``generations`` and ``population`` (kokoro search size), ``max_seconds`` (reference trim)."""
+    ``generations`` and ``population`` (kokoro search size), ``max_seconds`` (reference trim),
+    ``overwrite`` (true replaces an existing custom voice; else 409 ``voice.exists``)."""
     from atelico.audio.codecs import decode_file
     from atelico.server.http import read_form, service_of
 
     svc = service_of(request)
     fields, data, _ = await read_form(request)
     f = Fields(fields)
-    name = f.str("name", required=True, missing_code="request.invalid", max_len=64) or ""
+    name = f.str("name", required=True, missing_code="request.invalid") or ""
     engine = f.str("engine", "kokoro", choices=("kokoro", "pocket")) or "kokoro"
+    overwrite = _form_bool(fields, "overwrite")
+    check_voice_free(engine, name, svc.settings, overwrite=overwrite)  # 400/409 before any job
     try:
         generations = int(fields.get("generations") or 10)
         population = int(fields.get("population") or 8)
@@ -137,7 +141,7 @@ async def clone(request: Request) -> JSONResponse:
         if engine == "pocket":
             with svc.registry.acquire("pocket") as eng:
                 path = eng.create_voice_pack(audio, name, sample_rate_hz=rate, max_seconds=max_seconds,
-                                             progress=False)
+                                             overwrite=overwrite, progress=False)
             return {"voice": name, "engine": "pocket", "path": str(path)}
         from atelico.engines.tts import clone as kclone
 
@@ -151,7 +155,7 @@ async def clone(request: Request) -> JSONResponse:
             result = kclone.clone_voice(eng, audio, rate, name, svc.settings.voices_dir,
                                         config=kclone.EvolutionConfig(generations=generations, population=population,
                                                                       elite=min(2, population - 1)),
-                                        progress=progress, cancel=job.cancel)
+                                        progress=progress, cancel=job.cancel, overwrite=overwrite)
             eng.rescan_voices()
         return {"voice": result.voice_id, "engine": "kokoro", "path": str(result.path),
                 "best_distance": round(result.best_distance, 4),
@@ -159,6 +163,14 @@ async def clone(request: Request) -> JSONResponse:
 
     job = _jobs(request).start(f"clone.{engine}", work)
     return JSONResponse(job.to_dict(), status_code=202, headers={"Location": f"/v1/jobs/{job.id}"})
+
+
+def _form_bool(fields: dict[str, Any], name: str) -> bool:
+    raw = str(fields.get(name) or "false").strip().lower()
+    if raw not in ("true", "false", "1", "0"):
+        raise RequestError(f"field '{name}' must be true or false", code="request.invalid",
+                           details={"field": name})
+    return raw in ("true", "1")
 
 
 @router.get("/v1/jobs")

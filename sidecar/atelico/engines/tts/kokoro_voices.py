@@ -23,8 +23,9 @@ log = logging.getLogger(__name__)
 VOICE_ROWS = 510
 STYLE_DIM = 256
 DEFAULT_VOICE = "af_heart"
-#: A voice id: letters, digits, ``_`` and ``-`` (so never a path).
-VOICE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,63}$")
+#: A voice id: letters, digits, ``_`` and ``-`` (so never a path). ``\Z``, not ``$``, which
+#: would let ``"nl\n"`` through.
+VOICE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,63}\Z")
 _PART = re.compile(r"^\s*([^()\s]+)\s*(?:\(\s*([0-9]*\.?[0-9]+)\s*\))?\s*$")
 _GENDERS = {"f": "female", "m": "male"}
 #: Blend weights outside this range are refused (only their ratios matter; beyond it they
