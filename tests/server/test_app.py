@@ -172,3 +172,53 @@ def test_clone_with_overwrite_true_starts_a_job(open_server):
                                                                                          "running"):
         assert time.monotonic() < deadline, "job did not end"
         time.sleep(0.05)
+
+
+#: The POST routes of docs/protocol.md ("HTTP equivalents"), their body type and required fields.
+DOCUMENTED_BODIES = {
+    "/v1/audio/speech": ("application/json", {"model", "input"}),
+    "/v1/audio/transcriptions": ("multipart/form-data", {"file", "model"}),
+    "/v1/audio/translations": ("multipart/form-data", {"file", "model"}),
+    "/v1/audio/face": ("multipart/form-data", {"file"}),
+    "/v1/voices/clone": ("multipart/form-data", {"file", "name"}),
+}
+
+
+def test_openapi_documents_every_post_body(open_server):
+    """/openapi.json gives every documented POST route a required request body of the right
+    media type whose required fields are the documented ones, files as binary strings; the
+    fields the routes read are listed."""
+    spec = httpx.get(open_server.http + "/openapi.json", timeout=10).json()
+    posts = {path for path, ops in spec["paths"].items() if "post" in ops}
+    assert posts == set(DOCUMENTED_BODIES)
+    for path, (media, required) in DOCUMENTED_BODIES.items():
+        body = spec["paths"][path]["post"].get("requestBody")
+        assert body and body["required"], path
+        schema = body["content"][media]["schema"]
+        assert set(schema["required"]) == required, path
+        if "file" in required:
+            assert schema["properties"]["file"] == {**schema["properties"]["file"], "type": "string",
+                                                    "format": "binary"}
+    def fields(path: str) -> dict:
+        media = DOCUMENTED_BODIES[path][0]
+        return spec["paths"][path]["post"]["requestBody"]["content"][media]["schema"]["properties"]
+
+    speech = fields("/v1/audio/speech")
+    assert {"voice", "speed", "response_format", "stream", "stream_format", "language"} <= set(speech)
+    assert set(speech["response_format"]["enum"]) == {"wav", "pcm", "mp3", "opus", "aac", "flac"}
+    clone, stt = fields("/v1/voices/clone"), fields("/v1/audio/transcriptions")
+    assert {"engine", "generations", "population", "max_seconds", "overwrite"} <= set(clone)
+    assert {"timestamp_granularities[]", "response_format", "language"} <= set(stt)
+
+
+def test_documented_bodies_do_not_change_error_codes(open_server):
+    """Declaring the bodies leaves the hand-made errors alone: a bad body still gets its own
+    request.* code (not FastAPI's 422)."""
+    r = httpx.post(open_server.http + "/v1/audio/speech", content=b"{oops", timeout=10,
+                   headers={"content-type": "application/json"})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "request.invalid_json"
+    r = httpx.post(open_server.http + "/v1/audio/speech", json={"input": "hi"}, timeout=10)
+    assert r.status_code == 400 and r.json()["error"]["code"] == "request.missing_model"
+    r = httpx.post(open_server.http + "/v1/audio/transcriptions", data={"model": "fake-stt"}, timeout=10,
+                   files={"other": ("x.txt", b"x")})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "request.missing_file"

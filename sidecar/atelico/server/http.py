@@ -22,6 +22,7 @@ from atelico.engines.base import ARKIT_BLENDSHAPES
 from atelico.errors import AtelicoError, RequestError
 from atelico.protocol.fields import Fields
 from atelico.protocol.tts import MAX_SPEED, MIN_SPEED, read_input
+from atelico.server import openapi
 from atelico.service import Service, TtsPiece
 
 log = logging.getLogger(__name__)
@@ -164,7 +165,7 @@ def _rss_mb() -> float:
 
 
 # ---------------------------------------------------------------------- speech
-@router.post("/v1/audio/speech")
+@router.post("/v1/audio/speech", openapi_extra=openapi.json_body(openapi.SpeechRequest))
 async def speech(request: Request) -> Response:
     svc = service_of(request)
     body = await read_json(request)
@@ -325,18 +326,18 @@ def _format_transcript(t: Any, fmt: str, grans: list[str], task: str) -> Respons
     return PlainTextResponse(body, media_type=media, headers=headers)
 
 
-@router.post("/v1/audio/transcriptions")
+@router.post("/v1/audio/transcriptions", openapi_extra=openapi.form_body(openapi.TranscriptionForm))
 async def transcriptions(request: Request) -> Response:
     return await _transcription(request, "transcribe")
 
 
-@router.post("/v1/audio/translations")
+@router.post("/v1/audio/translations", openapi_extra=openapi.form_body(openapi.TranscriptionForm))
 async def translations(request: Request) -> Response:
     return await _transcription(request, "translate")
 
 
 # ---------------------------------------------------------------------- face
-@router.post("/v1/audio/face")
+@router.post("/v1/audio/face", openapi_extra=openapi.form_body(openapi.FaceForm))
 async def face(request: Request) -> Response:
     svc = service_of(request)
     fields, data, _ = await read_form(request)

@@ -21,6 +21,7 @@ from fastapi.responses import JSONResponse
 from atelico.engines.tts.voice_names import check_voice_free
 from atelico.errors import AtelicoError, Cancelled, LimitError, RequestError
 from atelico.protocol.fields import Fields
+from atelico.server import openapi
 
 MAX_RUNNING = 1
 MAX_KEPT = 32
@@ -107,7 +108,7 @@ def _jobs(request: Request) -> JobManager:
     return request.app.state.jobs
 
 
-@router.post("/v1/voices/clone")
+@router.post("/v1/voices/clone", openapi_extra=openapi.form_body(openapi.CloneForm))
 async def clone(request: Request) -> JSONResponse:
     """Multipart: ``file`` (reference clip), ``name`` (new voice id), ``engine`` (kokoro|pocket),
     ``generations`` and ``population`` (kokoro search size), ``max_seconds`` (reference trim),
