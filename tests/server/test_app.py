@@ -28,13 +28,19 @@ def load_missing(spec: ModelSpec, assets: dict[str, Path], settings: Settings) -
     raise ModelNotInstalled(f"model file not found at {MISSING_AT}", details={"path": str(MISSING_AT)})
 
 
+def load_crashing(spec: ModelSpec, assets: dict[str, Path], settings: Settings) -> Any:
+    """A loader that crashes with a message naming an absolute path (an engine's own error)."""
+    raise RuntimeError(f"cannot map {MISSING_AT}")
+
+
 def _server(tmp_path: Path, *, token: str | None, preload: list[str]) -> ServerThread:
     settings = fake_settings(tmp_path)
     settings = settings.model_copy(update={
         "server": settings.server.model_copy(update={"token": token}),
         "models": settings.models.model_copy(update={"preload": preload})})
-    extra = ModelSpec(id="missing-tts", kind="tts", loader=f"{__name__}:load_missing")
-    server = ServerThread(settings, fake_registry(settings, extra))
+    extra = (ModelSpec(id="missing-tts", kind="tts", loader=f"{__name__}:load_missing"),
+             ModelSpec(id="crashing-tts", kind="tts", loader=f"{__name__}:load_crashing"))
+    server = ServerThread(settings, fake_registry(settings, *extra))
     server.wait_ready(30)
     return server
 
@@ -118,6 +124,13 @@ def test_errors_sent_to_clients_redact_paths(open_server):
     assert err["code"] == "model.not_installed" and err["message"].endswith("…/weights.onnx")
     assert err["details"]["path"] == "…/weights.onnx"
     assert str(Path.home()) not in r.text
+    r = httpx.post(open_server.http + "/v1/audio/speech", json={"model": "crashing-tts", "input": "hi"},
+                   timeout=10)
+    assert r.status_code == 500 and r.json()["error"]["code"] == "model.load_failed"
+    assert "cannot map …/weights.onnx" in r.json()["error"]["message"] and str(Path.home()) not in r.text
+    status = httpx.get(open_server.http + "/v1/status", timeout=10)
+    assert any("…/weights.onnx" in e["message"] for e in status.json()["recent_errors"])
+    assert str(Path.home()) not in status.text
 
 
 def _wav(seconds: float = 1.0, rate: int = 16000) -> bytes:

@@ -19,7 +19,7 @@ from atelico.audio import codecs
 from atelico.audio.wav import encode_wav, wav_header
 from atelico.audio.pcm import float32_to_bytes
 from atelico.engines.base import ARKIT_BLENDSHAPES
-from atelico.errors import AtelicoError, RequestError
+from atelico.errors import AtelicoError, RequestError, redact_paths
 from atelico.protocol.fields import Fields
 from atelico.protocol.tts import MAX_SPEED, MIN_SPEED, read_input
 from atelico.server import openapi
@@ -147,7 +147,8 @@ async def status(request: Request) -> dict[str, Any]:
     svc = service_of(request)
     return {"version": __version__, "uptime_s": round(time.time() - svc.started_at, 1),
             "rss_mb": _rss_mb(), "queue_depth": svc.queue_depth, "requests_total": svc.requests_total,
-            "loaded_models": svc.registry.loaded_ids(), "recent_errors": list(svc.recent_errors),
+            "loaded_models": svc.registry.loaded_ids(),
+            "recent_errors": [{**e, "message": redact_paths(e["message"])} for e in svc.recent_errors],
             "connections": request.app.state.connections}
 
 

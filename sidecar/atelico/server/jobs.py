@@ -19,7 +19,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from atelico.engines.tts.voice_names import check_voice_free
-from atelico.errors import AtelicoError, Cancelled, LimitError, RequestError
+from atelico.errors import AtelicoError, Cancelled, LimitError, RequestError, redact_paths
 from atelico.protocol.fields import Fields
 from atelico.server import openapi
 
@@ -87,7 +87,8 @@ class JobManager:
             except AtelicoError as exc:
                 job.error, job.status = exc.to_dict(), "failed"
             except Exception as exc:  # noqa: BLE001 - reported on the job, never lost
-                job.error, job.status = {"code": "engine.failed", "message": str(exc)[:500]}, "failed"
+                job.error = {"code": "engine.failed", "message": redact_paths(str(exc))[:500]}
+                job.status = "failed"
 
         threading.Thread(target=run, name=f"atelico-job-{job.id}", daemon=True).start()
         return job
