@@ -224,6 +224,23 @@ def test_openapi_documents_every_post_body(open_server):
     assert {"timestamp_granularities[]", "response_format", "language"} <= set(stt)
 
 
+def test_openapi_documents_responses_and_the_error_shape(open_server):
+    """Every operation documents the {"error": ...} body as its default response; speech
+    answers audio (not JSON), cloning answers 202, /v1/voices takes an optional model."""
+    spec = httpx.get(open_server.http + "/openapi.json", timeout=10).json()
+    for path, ops in spec["paths"].items():
+        for method, op in ops.items():
+            ref = op["responses"]["default"]["content"]["application/json"]["schema"]["$ref"]
+            assert ref == "#/components/schemas/ErrorBody", (method, path)
+    assert spec["components"]["schemas"]["ErrorBody"]["required"] == ["error"]
+    speech = spec["paths"]["/v1/audio/speech"]["post"]["responses"]["200"]["content"]
+    assert {"audio/wav", "audio/mpeg", "audio/ogg", "text/event-stream"} <= set(speech)
+    assert "application/json" not in speech
+    assert set(spec["paths"]["/v1/voices/clone"]["post"]["responses"]) == {"202", "default"}
+    params = spec["paths"]["/v1/voices"]["get"]["parameters"]
+    assert [(p["name"], p["in"], p["required"]) for p in params] == [("model", "query", False)]
+
+
 def test_documented_bodies_do_not_change_error_codes(open_server):
     """Declaring the bodies leaves the hand-made errors alone: a bad body still gets its own
     request.* code (not FastAPI's 422)."""

@@ -18,7 +18,7 @@ from atelico import __version__
 from atelico.config import Settings
 from atelico.errors import AtelicoError, AuthError, RequestError
 from atelico.models.registry import ModelRegistry
-from atelico.server import security
+from atelico.server import openapi, security
 from atelico.server.http import error_response, router
 from atelico.server.jobs import JobManager
 from atelico.server.jobs import router as jobs_router
@@ -121,8 +121,8 @@ def create_app(settings: Settings, registry: ModelRegistry | None = None) -> Fas
         service.record_error(err, request.url.path)
         return error_response(err)
 
-    app.include_router(router)
-    app.include_router(jobs_router)
+    app.include_router(router, responses=openapi.ERROR_RESPONSES)
+    app.include_router(jobs_router, responses=openapi.ERROR_RESPONSES)
 
     @app.websocket("/v1/ws")
     async def websocket(ws: WebSocket) -> None:
@@ -157,11 +157,11 @@ def _mount_web(app: FastAPI) -> None:
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
-    @app.get("/demo")
+    @app.get("/demo", response_class=FileResponse, responses=openapi.ERROR_RESPONSES)
     async def demo() -> Response:
         return FileResponse(STATIC_DIR / "index.html", media_type="text/html")
 
-    @app.get("/")
+    @app.get("/", include_in_schema=False)
     async def root() -> Response:
         return RedirectResponse("/demo")
 

@@ -135,7 +135,7 @@ async def models(request: Request) -> dict[str, Any]:
     return {"object": "list", "data": data}
 
 
-@router.get("/v1/voices")
+@router.get("/v1/voices", openapi_extra=openapi.VOICES_QUERY)
 async def voices(request: Request) -> dict[str, Any]:
     svc = service_of(request)
     model = request.query_params.get("model")
@@ -166,7 +166,8 @@ def _rss_mb() -> float:
 
 
 # ---------------------------------------------------------------------- speech
-@router.post("/v1/audio/speech", openapi_extra=openapi.json_body(openapi.SpeechRequest))
+@router.post("/v1/audio/speech", openapi_extra=openapi.json_body(openapi.SpeechRequest),
+             response_class=Response, responses=openapi.SPEECH_RESPONSES)
 async def speech(request: Request) -> Response:
     svc = service_of(request)
     body = await read_json(request)

@@ -109,7 +109,7 @@ def _jobs(request: Request) -> JobManager:
     return request.app.state.jobs
 
 
-@router.post("/v1/voices/clone", openapi_extra=openapi.form_body(openapi.CloneForm))
+@router.post("/v1/voices/clone", status_code=202, openapi_extra=openapi.form_body(openapi.CloneForm))
 async def clone(request: Request) -> JSONResponse:
     """Multipart: ``file`` (reference clip), ``name`` (new voice id), ``engine`` (kokoro|pocket),
     ``generations`` and ``population`` (kokoro search size), ``max_seconds`` (reference trim),

@@ -70,6 +70,34 @@ class CloneForm(BaseModel):
     overwrite: bool = Field(False, description="replace an existing custom voice (else 409 voice.exists)")
 
 
+class ErrorDetail(BaseModel):
+    code: str = Field(description="machine-readable, e.g. request.missing_input (docs/protocol.md)")
+    message: str
+    type: Literal["invalid_request_error", "server_error"]
+    details: dict[str, Any] | None = None
+
+
+class ErrorBody(BaseModel):
+    """Every error answer: ``{"error": {code, message, type, details?}}``."""
+
+    error: ErrorDetail
+
+
+#: Documents the error shape as every route's ``default`` response (4xx and 5xx alike).
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    "default": {"model": ErrorBody, "description": "an error with its code"}}
+#: ``POST /v1/audio/speech`` answers audio (or server-sent events), never JSON.
+SPEECH_RESPONSES: dict[int | str, dict[str, Any]] = {200: {
+    "description": "the audio file, chunked audio, or server-sent events when streaming",
+    "content": {**{media: {"schema": {"type": "string", "format": "binary"}}
+                   for media in sorted({m for _, _, m in ENCODINGS.values()})},
+                "text/event-stream": {"schema": {"type": "string"}}}}}
+#: ``GET /v1/voices``: the optional model filter.
+VOICES_QUERY = {"parameters": [{"name": "model", "in": "query", "required": False,
+                                "schema": {"type": "string"},
+                                "description": "a tts model id (default: every installed one)"}]}
+
+
 def _schema(model: type[BaseModel]) -> dict[str, Any]:
     return model.model_json_schema(by_alias=True)
 
