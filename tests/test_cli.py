@@ -78,3 +78,55 @@ def test_models_list_json_and_errors_are_one_line():
     assert {"kokoro", "whisper-base", "face", "pocket"} <= {r["id"] for r in rows}
     bad = run("speak", "hi", "--model", "nope", "-o", "/dev/null")
     assert bad.returncode == 1 and "[model.unknown]" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_voices_clone_refuses_bad_or_taken_names_before_any_work(tmp_path, capsys):
+    """`voices clone` checks the name first: a trailing newline or upper case is
+    voice.invalid_name, an existing custom voice is voice.exists unless --overwrite; nothing
+    is decoded or loaded (the clip does not even exist) and no file is written."""
+    from atelico.cli import main
+
+    cache = tmp_path / "cache"
+    (cache / "voices" / "kokoro").mkdir(parents=True)
+    (cache / "voices" / "kokoro" / "taken.bin").write_bytes(b"mine")
+    common = ["--input", str(tmp_path / "no-such-clip.wav"), "--cache-dir", str(cache), "--offline"]
+    for engine, name, code in (("pocket", "nl\n", "voice.invalid_name"),
+                               ("kokoro", "Hero", "voice.invalid_name"),
+                               ("kokoro", "taken", "voice.exists"), ("pocket", "alba", "voice.exists")):
+        assert main(["voices", "clone", "--engine", engine, "--name", name, *common]) == 1
+        assert f"[{code}]" in capsys.readouterr().err
+    assert sorted(p.name for p in (cache / "voices").rglob("*")) == ["kokoro", "taken.bin"]
+    with pytest.raises(FileNotFoundError):  # --overwrite passes the name check and reads the clip
+        main(["voices", "clone", "--engine", "kokoro", "--name", "taken", "--overwrite", *common])
+
+
+def test_speak_format_follows_the_file_extension(tmp_path):
+    """.ogg and .opus get Opus in Ogg, .flac FLAC, .mp3 MP3, no extension WAV; --format wins;
+    an unknown extension is a clear error naming the known ones."""
+    from atelico.cli import speak_format
+    from atelico.errors import RequestError
+
+    assert speak_format(Path("x.ogg"), None) == "opus" and speak_format(Path("x.OPUS"), None) == "opus"
+    assert speak_format(Path("x.flac"), None) == "flac" and speak_format(Path("x.mp3"), None) == "mp3"
+    assert speak_format(Path("/dev/null"), None) == "wav" and speak_format(Path("x.ogg"), "wav") == "wav"
+    with pytest.raises(RequestError) as err:
+        speak_format(Path("line.xyz"), None)
+    assert "'line.xyz'" in err.value.message and ".ogg" in err.value.message and ".wav" in err.value.message
+
+
+@pytest.mark.slow
+def test_speak_writes_the_container_its_extension_names(tmp_path):
+    """`speak -o x.ogg` writes an Ogg/Opus file (not WAV), .flac a FLAC file, as PyAV probes
+    them; an unknown extension exits 1 with the list before loading any model."""
+    import av
+
+    for name, container, codec in (("line.ogg", "ogg", "opus"), ("line.flac", "flac", "flac")):
+        out = tmp_path / name
+        res = run("speak", "The gate is open.", "-o", str(out))
+        assert res.returncode == 0, res.stderr
+        with av.open(str(out)) as probe:
+            assert probe.format.name == container, (name, probe.format.name)
+            assert probe.streams.audio[0].codec_context.name == codec
+    bad = run("speak", "hi", "-o", str(tmp_path / "line.xyz"), timeout=60)
+    assert bad.returncode == 1 and "[request.invalid]" in bad.stderr and ".ogg" in bad.stderr
+    assert not (tmp_path / "line.xyz").exists()

@@ -154,15 +154,18 @@ def _clone(args: argparse.Namespace, settings: Settings, registry: Any) -> int:
     from atelico.audio.codecs import decode_file
     from atelico.errors import RequestError
 
+    from atelico.engines.tts.voice_names import check_voice_free
+
     if not args.input or not args.name:
         raise RequestError("voices clone needs --input CLIP and --name VOICE_ID", code="request.invalid")
+    check_voice_free(args.engine, args.name, settings, overwrite=args.overwrite)
 
     audio, rate = decode_file(Path(args.input).read_bytes())
     if args.engine == "pocket":
         from atelico.engines.tts import pocket
 
         path = pocket.create_voice_pack(audio, rate, voice_id=args.name, max_seconds=args.max_seconds,
-                                        settings=settings)
+                                        settings=settings, overwrite=args.overwrite)
     else:
         from atelico.engines.tts import clone
 
@@ -170,7 +173,7 @@ def _clone(args: argparse.Namespace, settings: Settings, registry: Any) -> int:
         with registry.acquire("kokoro") as engine:
             result = clone.clone_voice(engine, audio, rate, args.name, settings.voices_dir,
                                        config=clone.EvolutionConfig(generations=args.generations),
-                                       show_bar=True)
+                                       show_bar=True, overwrite=args.overwrite)
         path = getattr(result, "path", result)
     print(f"voice '{args.name}' written to {path}")
     return 0
@@ -192,14 +195,41 @@ def _service(settings: Settings) -> Iterator[Any]:
         registry.close()
 
 
+#: ``speak -o`` file extensions and the encoding each one gets (``.ogg`` is Opus in Ogg).
+SPEAK_EXTENSIONS = {".wav": "wav", ".mp3": "mp3", ".ogg": "opus", ".opus": "opus", ".oga": "opus",
+                    ".aac": "aac", ".flac": "flac", ".pcm": "pcm", ".raw": "pcm"}
+
+
+def speak_format(output: Path, explicit: str | None) -> str:
+    """The encoding ``speak`` writes: ``--format`` if given, else the output's extension
+    (no extension, like ``/dev/null``: WAV).
+
+    Raises:
+        RequestError: an extension that names no supported format (the message lists them).
+    """
+    from atelico.errors import RequestError
+
+    if explicit:
+        return explicit
+    if not output.suffix:
+        return "wav"
+    fmt = SPEAK_EXTENSIONS.get(output.suffix.lower())
+    if fmt is None:
+        known = ", ".join(sorted(SPEAK_EXTENSIONS))
+        raise RequestError(f"cannot tell the audio format from {output.name!r}: name the file with "
+                           f"one of {known}, or pass --format", code="request.invalid",
+                           details={"field": "output"})
+    return fmt
+
+
 def cmd_speak(args: argparse.Namespace) -> int:
     settings = _settings(args)
     from atelico.audio import codecs
 
+    out = Path(args.output)
+    fmt = speak_format(out, args.format)  # before loading a model: a bad name fails at once
     with _service(settings) as service:
         result = service.synthesize(model=args.model, text=args.text, voice=args.voice, speed=args.speed)
-    out = Path(args.output)
-    fmt = args.format or (out.suffix.lstrip(".") if out.suffix.lstrip(".") in codecs.ENCODINGS else "wav")
     out.write_bytes(codecs.encode(result.audio, result.sample_rate_hz, fmt))
     print(f"{out}: {result.duration_s:.2f} s of {fmt} ({result.model}, voice {result.voice})")
     return 0
@@ -282,6 +312,7 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--name", help="clone: new voice id")
     v.add_argument("--max-seconds", type=float, default=30.0, help="clone: trim the reference")
     v.add_argument("--generations", type=int, default=10, help="clone (kokoro): generations")
+    v.add_argument("--overwrite", action="store_true", help="clone: replace an existing custom voice")
     common(v)
     v.set_defaults(fn=cmd_voices)
 
@@ -291,7 +322,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--voice")
     sp.add_argument("--model", default="tts")
     sp.add_argument("--speed", type=float, default=1.0)
-    sp.add_argument("--format", help="wav, mp3, opus, aac, flac or pcm (default: from the file name)")
+    sp.add_argument("--format", choices=("wav", "mp3", "opus", "aac", "flac", "pcm"),
+                    help="default: from the file name (.ogg/.opus: Opus in Ogg)")
     common(sp)
     sp.set_defaults(fn=cmd_speak)
 

@@ -20,7 +20,27 @@ AtelicoError
 
 from __future__ import annotations
 
+import re
 from typing import Any
+
+#: An absolute filesystem path (POSIX, ``~/``, or ``C:\\``), not the ``//host/`` of a URL.
+_ABS_PATH = re.compile(r"(?<![\w:/.\\])(?:[A-Za-z]:[\\/]|~[\\/]|/)(?:[^\s'\"`,;:()\[\]{}<>]+[\\/])+")
+
+
+def redact_paths(text: str) -> str:
+    """Replace the folders of absolute paths by ``…/`` (``/root/.cache/x/m.onnx`` → ``…/m.onnx``):
+    errors sent to clients say what is missing without showing the user's home or layout."""
+    return _ABS_PATH.sub("…/", text)
+
+
+def _redact(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact_paths(value)
+    if isinstance(value, dict):
+        return {k: _redact(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_redact(v) for v in value]
+    return value
 
 
 class AtelicoError(Exception):
@@ -40,9 +60,10 @@ class AtelicoError(Exception):
         self.details = details or {}
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"code": self.code, "message": self.message}
+        """The wire form ``{code, message, details?}``, filesystem paths redacted (logs keep them)."""
+        out: dict[str, Any] = {"code": self.code, "message": redact_paths(self.message)}
         if self.details:
-            out["details"] = self.details
+            out["details"] = _redact(self.details)
         return out
 
 

@@ -316,3 +316,45 @@ def test_unwritable_stamp_does_not_block_loading(tiny_settings: Settings,
         root = ensure_asset("whisper-tiny.en-ct2", tiny_settings, progress=False)
         assert (root / "model.bin").is_file()
     assert not (root / STAMP_NAME).exists()
+
+
+@pytest.mark.slow
+def test_stamp_hit_loads_at_once_and_is_rehashed_in_the_background(
+        tiny_settings: Settings, caplog: pytest.LogCaptureFixture) -> None:
+    """A byte flipped with size and mtime kept passes the stamp, so the load is not delayed,
+    but the background check hashes the file: the mismatch is logged as an error and
+    recorded, the stamp entry is dropped and every later load refuses the file."""
+    root = asset_dir("whisper-tiny.en-ct2", tiny_settings)
+    config = root / "config.json"
+    _flip_byte(config, offset=10, keep_mtime=True)
+    with caplog.at_level("ERROR", logger="atelico.models.assets"):
+        assert ensure_asset("whisper-tiny.en-ct2", tiny_settings, progress=False) == root
+        assert assets_mod.BACKGROUND.wait_idle(60)
+    assert assets_mod.BACKGROUND.failed(config)
+    failure = next(f for f in assets_mod.BACKGROUND.failures if f.details["file"] == str(config))
+    assert failure.code == "model.integrity" and failure.details["actual_sha256"] == _sha256(config)
+    assert any("config.json" in r.getMessage() and "sha256 mismatch" in r.getMessage()
+               for r in caplog.records)
+    stamp = json.loads((root / STAMP_NAME).read_text())
+    assert "config.json" not in stamp and "model.bin" in stamp
+    with pytest.raises(ModelIntegrity):
+        ensure_asset("whisper-tiny.en-ct2", tiny_settings, progress=False)
+
+
+@pytest.mark.slow
+def test_background_mismatch_is_refused_even_if_the_stamp_cannot_be_rewritten(
+        tiny_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a read-only cache the dropped stamp entry cannot be saved; the file is refused anyway."""
+    import errno
+
+    config = asset_dir("whisper-tiny.en-ct2", tiny_settings) / "config.json"
+    _flip_byte(config, offset=12, keep_mtime=True)
+
+    def read_only(path: Path, data: Any) -> None:
+        raise OSError(errno.EROFS, "Read-only file system", str(path))
+
+    monkeypatch.setattr(assets_mod, "_write_json_atomic", read_only)
+    ensure_asset("whisper-tiny.en-ct2", tiny_settings, progress=False)
+    assert assets_mod.BACKGROUND.wait_idle(60)
+    with pytest.raises(ModelIntegrity):
+        ensure_asset("whisper-tiny.en-ct2", tiny_settings, progress=False)

@@ -125,6 +125,13 @@ def test_openai_sse_and_raw_streamed_wav(http):
     ({"model": "tts", "input": "hi", "response_format": "ogg-vorbis"}, 400, "request.invalid"),
     ({"model": "tts", "input": "x" * 20_001}, 413, "request.input_too_long"),
     ({"model": "tts", "input": "hi", "voice": "zz_nobody", "stream": True}, 404, "voice.unknown"),
+    ({"model": "tts", "input": "hi", "voice": "af_heart(" + "9" * 200 + ")"}, 400, "voice.invalid"),
+    ({"model": "tts", "input": "hi", "voice": "af_heart(0." + "0" * 50 + "1)"}, 400, "voice.invalid"),
+    ({"model": "tts", "input": "hi", "voice": "af_heart(1e-51)", "stream": True}, 400, "voice.invalid"),
+    ({"model": "tts", "input": "\x00"}, 400, "request.missing_input"),
+    ({"model": "tts", "input": "\u200b\u200c\u200d"}, 400, "request.missing_input"),
+    ({"model": "tts", "input": "\u266a \u2605", "stream": True}, 400, "request.missing_input"),
+    ({"model": "tts", "input": "\u266a \u2605", "response_format": "mp3"}, 400, "request.missing_input"),
 ])
 def test_bad_speech_requests_get_clear_4xx_errors(http, body, status, code):
     """Every bad request is a 4xx JSON error with a machine-readable code (never a 5xx)."""

@@ -12,7 +12,7 @@ import websockets
 
 from atelico.audio.codecs import decode_file
 from atelico.client import AsyncClient
-from atelico.errors import AuthError, RequestError, UnknownModel, VoiceError
+from atelico.errors import AtelicoError, AuthError, RequestError, UnknownModel, VoiceError
 from atelico.protocol.envelope import Message, decode, encode
 from tests.conftest import TEST_TOKEN
 from tests.helpers.wer import word_error_rate as wer
@@ -112,6 +112,22 @@ async def test_invalid_fields_end_the_request_with_a_field_error(live_server):
         with pytest.raises(RequestError) as info:
             await c.call("stt.transcribe", {"sample_rate_hz": 16000}, b"\0\0")
         assert info.value.code == "request.missing_model"
+
+
+@pytest.mark.parametrize("data,code", [
+    ({"input": "hi", "voice": "af_heart(" + "9" * 200 + ")"}, "voice.invalid"),
+    ({"input": "hi", "voice": "af_heart(0." + "0" * 50 + "1)", "stream": True}, "voice.invalid"),
+    ({"input": "\x00"}, "request.missing_input"),
+    ({"input": "\u200b\ufeff", "stream": True}, "request.missing_input"),
+    ({"input": "\u266a\u2605", "stream": True}, "request.missing_input"),
+])
+async def test_silent_requests_end_in_an_error_never_done(live_server, data, code):
+    """Blend weights that would make an all-zero style, and input with nothing Kokoro can say,
+    end with one coded error on the real engine, never a done with zero samples."""
+    async with await AsyncClient.connect(live_server.ws, token=TEST_TOKEN) as c:
+        with pytest.raises(AtelicoError) as info:
+            await c.call("tts.synthesize", {"model": "tts", **data})
+        assert info.value.code == code and info.value.message
 
 
 async def test_streamed_synthesis_matches_blocking_and_ends_with_done(live_server):

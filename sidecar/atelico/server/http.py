@@ -19,9 +19,10 @@ from atelico.audio import codecs
 from atelico.audio.wav import encode_wav, wav_header
 from atelico.audio.pcm import float32_to_bytes
 from atelico.engines.base import ARKIT_BLENDSHAPES
-from atelico.errors import AtelicoError, InputTooLong, RequestError
+from atelico.errors import AtelicoError, RequestError, redact_paths
 from atelico.protocol.fields import Fields
-from atelico.protocol.tts import MAX_SPEED, MIN_SPEED
+from atelico.protocol.tts import MAX_SPEED, MIN_SPEED, read_input
+from atelico.server import openapi
 from atelico.service import Service, TtsPiece
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,8 @@ async def read_json(request: Request) -> dict[str, Any]:
         body = json.loads(raw or b"null")
     except (ValueError, UnicodeDecodeError) as exc:
         raise RequestError(f"body is not valid JSON: {exc}", code="request.invalid_json") from exc
+    except RecursionError:  # e.g. 100,000 nested '[': the parser recurses once per level
+        raise RequestError("body is nested too deeply to be a request", code="request.invalid_json") from None
     if not isinstance(body, dict):
         raise RequestError("body must be a JSON object", code="request.invalid_json")
     return body
@@ -134,7 +137,7 @@ async def models(request: Request) -> dict[str, Any]:
     return {"object": "list", "data": data}
 
 
-@router.get("/v1/voices")
+@router.get("/v1/voices", openapi_extra=openapi.VOICES_QUERY)
 async def voices(request: Request) -> dict[str, Any]:
     svc = service_of(request)
     model = request.query_params.get("model")
@@ -146,7 +149,8 @@ async def status(request: Request) -> dict[str, Any]:
     svc = service_of(request)
     return {"version": __version__, "uptime_s": round(time.time() - svc.started_at, 1),
             "rss_mb": _rss_mb(), "queue_depth": svc.queue_depth, "requests_total": svc.requests_total,
-            "loaded_models": svc.registry.loaded_ids(), "recent_errors": list(svc.recent_errors),
+            "loaded_models": svc.registry.loaded_ids(),
+            "recent_errors": [{**e, "message": redact_paths(e["message"])} for e in svc.recent_errors],
             "connections": request.app.state.connections}
 
 
@@ -164,18 +168,14 @@ def _rss_mb() -> float:
 
 
 # ---------------------------------------------------------------------- speech
-@router.post("/v1/audio/speech")
+@router.post("/v1/audio/speech", openapi_extra=openapi.json_body(openapi.SpeechRequest),
+             response_class=Response, responses=openapi.SPEECH_RESPONSES)
 async def speech(request: Request) -> Response:
     svc = service_of(request)
     body = await read_json(request)
     f = Fields(body)
     model = f.str("model", required=True, missing_code="request.missing_model", max_len=128) or ""
-    text = f.str("input", required=True, missing_code="request.missing_input") or ""
-    if not text.strip():
-        raise RequestError("field 'input' is empty", code="request.missing_input", details={"field": "input"})
-    if len(text) > svc.settings.limits.max_input_chars:
-        raise InputTooLong(f"input is {len(text)} characters; the limit is "
-                           f"{svc.settings.limits.max_input_chars}", details={"field": "input"})
+    text = read_input(f, max_input_chars=svc.settings.limits.max_input_chars)
     voice = f.str("voice", None, max_len=256)
     speed = f.float("speed", 1.0, lo=MIN_SPEED, hi=MAX_SPEED)
     fmt = f.str("response_format", "wav", choices=tuple(codecs.ENCODINGS)) or "wav"
@@ -330,18 +330,18 @@ def _format_transcript(t: Any, fmt: str, grans: list[str], task: str) -> Respons
     return PlainTextResponse(body, media_type=media, headers=headers)
 
 
-@router.post("/v1/audio/transcriptions")
+@router.post("/v1/audio/transcriptions", openapi_extra=openapi.form_body(openapi.TranscriptionForm))
 async def transcriptions(request: Request) -> Response:
     return await _transcription(request, "transcribe")
 
 
-@router.post("/v1/audio/translations")
+@router.post("/v1/audio/translations", openapi_extra=openapi.form_body(openapi.TranscriptionForm))
 async def translations(request: Request) -> Response:
     return await _transcription(request, "translate")
 
 
 # ---------------------------------------------------------------------- face
-@router.post("/v1/audio/face")
+@router.post("/v1/audio/face", openapi_extra=openapi.form_body(openapi.FaceForm))
 async def face(request: Request) -> Response:
     svc = service_of(request)
     fields, data, _ = await read_form(request)

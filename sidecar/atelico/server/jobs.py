@@ -18,8 +18,10 @@ from typing import Any, Callable
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from atelico.errors import AtelicoError, Cancelled, LimitError, RequestError
+from atelico.engines.tts.voice_names import check_voice_free
+from atelico.errors import AtelicoError, Cancelled, LimitError, RequestError, redact_paths
 from atelico.protocol.fields import Fields
+from atelico.server import openapi
 
 MAX_RUNNING = 1
 MAX_KEPT = 32
@@ -85,7 +87,8 @@ class JobManager:
             except AtelicoError as exc:
                 job.error, job.status = exc.to_dict(), "failed"
             except Exception as exc:  # noqa: BLE001 - reported on the job, never lost
-                job.error, job.status = {"code": "engine.failed", "message": str(exc)[:500]}, "failed"
+                job.error = {"code": "engine.failed", "message": redact_paths(str(exc))[:500]}
+                job.status = "failed"
 
         threading.Thread(target=run, name=f"atelico-job-{job.id}", daemon=True).start()
         return job
@@ -106,18 +109,21 @@ def _jobs(request: Request) -> JobManager:
     return request.app.state.jobs
 
 
-@router.post("/v1/voices/clone")
+@router.post("/v1/voices/clone", status_code=202, openapi_extra=openapi.form_body(openapi.CloneForm))
 async def clone(request: Request) -> JSONResponse:
     """Multipart: ``file`` (reference clip), ``name`` (new voice id), ``engine`` (kokoro|pocket),
-    ``generations`` and ``population`` (kokoro search size), ``max_seconds`` (reference trim)."""
+    ``generations`` and ``population`` (kokoro search size), ``max_seconds`` (reference trim),
+    ``overwrite`` (true replaces an existing custom voice; else 409 ``voice.exists``)."""
     from atelico.audio.codecs import decode_file
     from atelico.server.http import read_form, service_of
 
     svc = service_of(request)
     fields, data, _ = await read_form(request)
     f = Fields(fields)
-    name = f.str("name", required=True, missing_code="request.invalid", max_len=64) or ""
+    name = f.str("name", required=True, missing_code="request.invalid") or ""
     engine = f.str("engine", "kokoro", choices=("kokoro", "pocket")) or "kokoro"
+    overwrite = _form_bool(fields, "overwrite")
+    check_voice_free(engine, name, svc.settings, overwrite=overwrite)  # 400/409 before any job
     try:
         generations = int(fields.get("generations") or 10)
         population = int(fields.get("population") or 8)
@@ -137,7 +143,7 @@ async def clone(request: Request) -> JSONResponse:
         if engine == "pocket":
             with svc.registry.acquire("pocket") as eng:
                 path = eng.create_voice_pack(audio, name, sample_rate_hz=rate, max_seconds=max_seconds,
-                                             progress=False)
+                                             overwrite=overwrite, progress=False)
             return {"voice": name, "engine": "pocket", "path": str(path)}
         from atelico.engines.tts import clone as kclone
 
@@ -151,7 +157,7 @@ async def clone(request: Request) -> JSONResponse:
             result = kclone.clone_voice(eng, audio, rate, name, svc.settings.voices_dir,
                                         config=kclone.EvolutionConfig(generations=generations, population=population,
                                                                       elite=min(2, population - 1)),
-                                        progress=progress, cancel=job.cancel)
+                                        progress=progress, cancel=job.cancel, overwrite=overwrite)
             eng.rescan_voices()
         return {"voice": result.voice_id, "engine": "kokoro", "path": str(result.path),
                 "best_distance": round(result.best_distance, 4),
@@ -159,6 +165,14 @@ async def clone(request: Request) -> JSONResponse:
 
     job = _jobs(request).start(f"clone.{engine}", work)
     return JSONResponse(job.to_dict(), status_code=202, headers={"Location": f"/v1/jobs/{job.id}"})
+
+
+def _form_bool(fields: dict[str, Any], name: str) -> bool:
+    raw = str(fields.get(name) or "false").strip().lower()
+    if raw not in ("true", "false", "1", "0"):
+        raise RequestError(f"field '{name}' must be true or false", code="request.invalid",
+                           details={"field": name})
+    return raw in ("true", "1")
 
 
 @router.get("/v1/jobs")

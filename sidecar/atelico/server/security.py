@@ -6,7 +6,7 @@ import hmac
 import ipaddress
 import logging
 import re
-from typing import Mapping
+from typing import Any, Mapping
 
 from atelico.config import Settings
 from atelico.errors import AuthError
@@ -62,6 +62,38 @@ def check_origin(headers: Mapping[str, str], settings: Settings) -> None:
         return
     raise AuthError(f"cross-site request from Origin {origin!r} refused", code="auth.origin",
                     http_status=403)
+
+
+def check_fetch_site(headers: Mapping[str, str]) -> None:
+    """Refuse what another page makes a browser fetch without an Origin header.
+
+    An ``<img src>``, ``<script src>``, ``<link>`` or a link to an API route sends no Origin, so
+    :func:`check_origin` cannot see it; browsers do send ``Sec-Fetch-Site``. ``cross-site`` and
+    ``same-site`` (another port of this host is the same *site*) without an Origin are refused;
+    ``same-origin`` (the demo) and ``none`` (typed in the address bar) pass, as do clients
+    that send no Sec-Fetch headers (engines, curl).
+    """
+    site = headers.get("sec-fetch-site", "").lower()
+    if site in ("cross-site", "same-site") and headers.get("origin") is None:
+        raise AuthError(f"a {site} request without an Origin header (an <img>, <script> or link "
+                        "on another page) is refused", code="auth.origin", http_status=403)
+
+
+#: Sent with every HTTP response: no framing (clickjacking the demo), no Referer leaking a
+#: ``?token=`` URL, no content sniffing of audio or JSON as HTML.
+SECURITY_HEADERS = {
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "frame-ancestors 'none'",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+}
+
+
+def add_security_headers(headers: Any) -> None:
+    """Set :data:`SECURITY_HEADERS` on a response's mutable headers (a route's own CSP stays)."""
+    for name, value in SECURITY_HEADERS.items():
+        if name not in headers:
+            headers[name] = value
 
 
 def presented_token(headers: Mapping[str, str], query: Mapping[str, str] | None = None) -> str | None:

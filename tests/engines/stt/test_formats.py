@@ -132,6 +132,24 @@ def test_cue_text_cannot_break_the_subtitle_syntax() -> None:
     assert cues == [(0.0, 1.0, "a b -> c")]
 
 
+@pytest.mark.parametrize("fmt", ["srt", "vtt", "verbose_json"])
+def test_no_cue_outlasts_the_audio(fmt: str) -> None:
+    """A 3.1 s clip whose last segment Whisper ends at 4.0 s gives a last cue (and words)
+    ending at 3.1 s; times inside the audio are left alone."""
+    segs = [Segment(0, 0.0, 1.5, "Hello there.",
+                    (WordTiming("Hello", 0.0, 0.6), WordTiming("there.", 0.7, 1.5))),
+            Segment(1, 1.5, 4.0, "General Kenobi.",
+                    (WordTiming("General", 1.6, 2.4), WordTiming("Kenobi.", 2.5, 4.0)))]
+    info = TranscriptionInfo("en", 1.0, 3.1, "whisper-base")
+    body, _ = format_transcription(segs, info, fmt, ["segment", "word"])
+    if fmt == "verbose_json":
+        assert [(s["start"], s["end"]) for s in body["segments"]] == [(0.0, 1.5), (1.5, 3.1)]
+        assert [w["end"] for w in body["words"]] == [0.6, 1.5, 2.4, 3.1]
+    else:
+        cues = parse_cues(body, vtt=fmt == "vtt")
+        assert [(c[0], c[1]) for c in cues] == [(0.0, 1.5), (1.5, 3.1)]
+
+
 def test_timestamps() -> None:
     """Hours, minutes, seconds and milliseconds, with SRT's comma."""
     assert timestamp(3725.5) == "01:02:05.500"

@@ -94,3 +94,21 @@ def test_clone_refuses_bad_ids(kokoro: KokoroEngine, tmp_path: Path, voice_id: s
     """Built-in or path-like ids are refused before any work."""
     with pytest.raises(RequestError):
         clone_voice(kokoro, *reference, voice_id, tmp_path, config=TINY)
+
+
+@pytest.mark.slow
+def test_clone_never_silently_overwrites_a_custom_voice(kokoro: KokoroEngine, tmp_path: Path,
+                                                        reference: tuple[np.ndarray, int]) -> None:
+    """An existing custom voice of that name (any suffix) is voice.exists (409) before any
+    work; overwrite=True replaces it and removes the older file that would shadow the new one;
+    a name with a trailing newline is voice.invalid_name and writes nothing."""
+    folder = tmp_path / "kokoro"
+    folder.mkdir()
+    np.save(folder / "mine.npy", np.ones((510, 256), np.float32))
+    for name, code in (("mine", "voice.exists"), ("nl\n", "voice.invalid_name")):
+        with pytest.raises(RequestError) as err:
+            clone_voice(kokoro, *reference, name, tmp_path, config=TINY)
+        assert err.value.code == code
+    assert sorted(p.name for p in folder.iterdir()) == ["mine.npy"]
+    result = clone_voice(kokoro, *reference, "mine", tmp_path, config=TINY, overwrite=True)
+    assert sorted(p.name for p in folder.iterdir()) == ["mine.bin"] and result.path == folder / "mine.bin"

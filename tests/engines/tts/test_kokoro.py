@@ -159,6 +159,19 @@ def test_empty_input_is_missing_input(kokoro: KokoroEngine, text: str) -> None:
     assert err.value.code == "request.missing_input"
 
 
+@pytest.mark.parametrize("text", ["\x00", "\u200b\u200c\ufeff\u2060", "\x00 \x01\n\x7f",
+                                  "...!?", "\u266a\u2605"])
+def test_nothing_speakable_is_missing_input_never_silent_success(kokoro: KokoroEngine,
+                                                                 text: str) -> None:
+    """Control, zero-width or punctuation-only text, or symbols the phonemizer drops (♪★), raise
+    request.missing_input (at call time or from the stream before any chunk): a request
+    never ends as a success with zero samples."""
+    with pytest.raises(RequestError) as err:
+        list(kokoro.synthesize(text))
+    assert err.value.code == "request.missing_input" and "nothing to speak" in err.value.message
+    assert kokoro.synthesize_all("\u200bHi.\x00").duration_s > 0.2  # speech among them still speaks
+
+
 def test_cancel_stops_the_stream(kokoro: KokoroEngine) -> None:
     """Setting cancel after the first chunk ends the stream; a pre-set cancel yields nothing."""
     text = "One sentence here. Another sentence there. A third one. And a fourth."

@@ -107,3 +107,36 @@ def test_empty_voices_folder_is_refused(tmp_path: Path) -> None:
     """A voices folder without .bin files cannot make a bank."""
     with pytest.raises(FileNotFoundError):
         VoiceBank(tmp_path)
+
+
+@pytest.mark.parametrize("spec", [
+    "af_heart(" + "9" * 400 + ")",                    # overflows to inf
+    "af_heart(0." + "0" * 50 + "1)",                  # 1e-51: underflows to 0
+    "af_heart(" + "9" * 30 + ")+af_sky",              # finite but absurd
+    "af_heart(0.0000001)+af_sky(0.0000001)",          # both below the smallest weight
+    "af_heart(0)",
+])
+def test_out_of_range_blend_weight_is_invalid(bank_dirs: tuple[Path, Path], spec: str) -> None:
+    """A weight that is not finite or outside 0.001–1000 is voice.invalid naming the range,
+    never a NaN or all-zero style (which Kokoro would render as silence)."""
+    bank = VoiceBank(*bank_dirs)
+    with pytest.raises(VoiceError) as err:
+        bank.resolve(spec)
+    assert err.value.code == "voice.invalid" and err.value.http_status == 400
+    assert "weight" in err.value.message
+
+
+def test_blend_that_cancels_out_or_holds_nan_is_invalid(bank_dirs: tuple[Path, Path]) -> None:
+    """Voices that sum to an all-zero style, or a custom voice file holding NaN, are refused."""
+    builtin, custom = bank_dirs
+    custom.mkdir()
+    (custom / "anti.bin").write_bytes((-np.fromfile(builtin / "af_heart.bin", "<f4")).tobytes())
+    bad = np.full((510, 256), 1.0, np.float32)
+    bad[3, 3] = np.nan
+    np.save(custom / "nanvoice.npy", bad)
+    bank = VoiceBank(builtin, custom)
+    for spec in ("af_heart+anti", "nanvoice", "nanvoice+af_sky"):
+        with pytest.raises(VoiceError) as err:
+            bank.resolve(spec)
+        assert err.value.code == "voice.invalid", spec
+    assert np.isfinite(bank.resolve("af_heart(1000)+af_sky(0.001)")[0]).all()

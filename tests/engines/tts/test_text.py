@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from atelico.engines.tts.text import (TextChunk, chunk_text, count_words, split_clauses,
-                                      split_sentences)
+from atelico.engines.tts.text import (TextChunk, chunk_text, count_words, has_speakable,
+                                      split_clauses, split_sentences)
 
 PARAGRAPH = ("The old lighthouse keeper climbed the spiral stairs every evening, carrying a "
              "lantern and a small notebook. Tonight the sea was calm. He wrote three words "
@@ -79,3 +79,13 @@ def test_chunks_keep_every_word_exactly_once(parts: list[tuple[str, str]], max_u
     assert " ".join(c.text for c in chunks).split() == text.split()
     assert all(len(c.text) <= max_units for c in chunks if len(c.text.split()) > 1)
     assert count_words(chunks[0].text) <= max(first + first // 2, 1)
+
+
+def test_has_speakable_ignores_controls_zero_width_and_bare_punctuation() -> None:
+    """Letters, digits and symbols count (also full-width ones); NUL, other controls,
+    zero-width and bidi format characters, private-use code points and punctuation do not."""
+    for text in ("a", "5", "%", "&", "\uff48\uff49", " \u200bHi\u200b ", "日本"):
+        assert has_speakable(text), text
+    for text in ("", "\x00", "\x00\x01\x7f\n\t", "\u200b\u200c\u200d\u2060\ufeff\u00ad\u200e",
+                 "\ue000", "...!?", "\u200b.\u200b", "\"(—)\"", "。！"):
+        assert not has_speakable(text), repr(text)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Iterable, Sequence
 
 from atelico.engines.base import Segment, TranscriptionInfo
@@ -75,6 +76,7 @@ def format_transcription(segments: Sequence[Segment], info: TranscriptionInfo,
         RequestError: unknown format or granularity.
     """
     fmt, grans = check_response_format(response_format, granularities)
+    segments = clip_to_duration(segments, info.duration_s)
     text = joined_text(segments)
     media_type = MEDIA_TYPES[fmt]
     if fmt == "json":
@@ -94,6 +96,29 @@ def format_transcription(segments: Sequence[Segment], info: TranscriptionInfo,
         body["words"] = [{"word": w.word, "start": round(w.start_s, 3), "end": round(w.end_s, 3)}
                          for s in segments for w in s.words]
     return body, media_type
+
+
+def clip_to_duration(segments: Sequence[Segment], duration_s: float) -> list[Segment]:
+    """Segments (and their words) with no time past the end of the audio.
+
+    Whisper times end on its 20 ms grid and may run past the audio (a 3.1 s clip's last
+    segment ending at 4.0 s); a subtitle cue must not outlast the clip. A ``duration_s`` of 0
+    or less (unknown) leaves the times as they are.
+    """
+    if not duration_s > 0:
+        return list(segments)
+
+    def cap(t: float) -> float:
+        return min(t, duration_s)
+
+    out = []
+    for seg in segments:
+        if seg.end_s <= duration_s and all(w.end_s <= duration_s for w in seg.words):
+            out.append(seg)
+            continue
+        words = tuple(replace(w, start_s=cap(w.start_s), end_s=cap(w.end_s)) for w in seg.words)
+        out.append(replace(seg, start_s=cap(seg.start_s), end_s=cap(seg.end_s), words=words))
+    return out
 
 
 def _segment_dict(segment: Segment) -> dict[str, Any]:

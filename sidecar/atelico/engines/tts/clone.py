@@ -23,7 +23,8 @@ import numpy as np
 from atelico.errors import AudioError, Cancelled, RequestError
 
 from .kokoro import SAMPLE_RATE_HZ, KokoroEngine
-from .kokoro_voices import VOICE_ID, save_voice_file
+from .kokoro_voices import save_voice_file
+from .voice_names import check_new_voice_name, existing_custom_files
 
 log = logging.getLogger(__name__)
 
@@ -123,31 +124,34 @@ def clone_voice(engine: KokoroEngine, reference: np.ndarray, sample_rate_hz: int
                 config: EvolutionConfig | None = None,
                 progress: Callable[[Progress], None] | None = None,
                 cancel: threading.Event | None = None,
-                show_bar: bool = False) -> CloneResult:
+                show_bar: bool = False, overwrite: bool = False) -> CloneResult:
     """Evolve a Kokoro voice that sounds like ``reference`` and save it as ``voice_id``.
 
     Args:
         engine: a loaded Kokoro engine (its backend renders every candidate).
         reference: mono float audio of the target speaker (a few seconds of clean speech).
         sample_rate_hz: the reference's sample rate (resampled internally).
-        voice_id: the new voice's id (letters, digits, ``_``, ``-``; not a built-in id).
+        voice_id: the new voice's name (``[a-z0-9][a-z0-9_-]{0,63}``; not a built-in id).
         voices_dir: the voices root; the file goes to ``voices_dir/kokoro/<voice_id>.bin``.
         seeds: voices the first population is drawn from (blends of them plus mutations).
         config: search sizes (defaults run in a few minutes on two CPU cores).
         progress: called after each generation with a :class:`Progress`.
         cancel: when set, the search stops after the current candidate and nothing is saved.
         show_bar: draw a tqdm bar on stderr (for the CLI).
+        overwrite: replace an existing custom voice of that name (else ``voice.exists``).
 
     Raises:
-        RequestError: bad voice id or config. VoiceError: unknown seed voice.
+        RequestError: ``voice.invalid_name``, ``voice.exists`` (409: a built-in name, or a
+            custom one without ``overwrite``), or a bad config. VoiceError: unknown seed voice.
         AudioError: reference without usable speech. Cancelled: ``cancel`` was set.
     """
     config = config or EvolutionConfig()
-    if not VOICE_ID.match(voice_id) or any(v.id == voice_id and not v.custom
-                                           for v in engine.voices()):
-        raise RequestError(f"invalid voice id {voice_id!r} for a cloned voice (letters, "
-                           "digits, '_' and '-', not a built-in voice)",
-                           details={"field": "voice_id"})
+    check_new_voice_name(voice_id)
+    if any(v.id == voice_id and not v.custom for v in engine.voices()):
+        raise RequestError(f"{voice_id!r} is a built-in Kokoro voice; choose another name",
+                           code="voice.exists", http_status=409,
+                           details={"field": "name", "voice": voice_id})
+    _check_not_taken(voice_id, voices_dir, overwrite)
     if config.generations < 1 or config.population < 2 or not 0 <= config.elite < \
             config.population:
         raise RequestError("evolution needs generations >= 1, population >= 2 and "
@@ -209,10 +213,21 @@ def clone_voice(engine: KokoroEngine, reference: np.ndarray, sample_rate_hz: int
         if bar is not None:
             bar.close()
     best_tensor = population[int(np.argmin(scores))]
+    _check_not_taken(voice_id, voices_dir, overwrite)  # another clone may have taken it since
     path = save_voice_file(voices_dir / "kokoro" / f"{voice_id}.bin", best_tensor)
+    for other in existing_custom_files("kokoro", voice_id, voices_dir):
+        if other != path:  # an older .npy/.safetensors of that name would shadow the new file
+            other.unlink(missing_ok=True)
     log.info("voice clone %s: distance %.4f -> %.4f, saved to %s", voice_id, initial,
              min(scores), path)
     return CloneResult(voice_id, path, float(min(scores)), float(initial), config.generations)
+
+
+def _check_not_taken(voice_id: str, voices_dir: Path, overwrite: bool) -> None:
+    if not overwrite and existing_custom_files("kokoro", voice_id, voices_dir):
+        raise RequestError(f"a custom Kokoro voice named {voice_id!r} already exists; pass "
+                           "overwrite=True to replace it", code="voice.exists", http_status=409,
+                           details={"field": "name", "voice": voice_id})
 
 
 def _mutate(tensor: np.ndarray, spread: np.ndarray, scale: float,

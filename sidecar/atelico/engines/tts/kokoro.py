@@ -18,7 +18,7 @@ from atelico.errors import (EngineError, ModelLoadFailed, ModelNotInstalled, Req
 
 from .g2p import G2P, Phonemized, language_code
 from .kokoro_voices import DEFAULT_VOICE, STYLE_DIM, VoiceBank
-from .text import Boundary, TextChunk, chunk_text, split_sentences
+from .text import Boundary, TextChunk, chunk_text, has_speakable, split_sentences
 
 if TYPE_CHECKING:
     from atelico.config import Settings
@@ -261,7 +261,9 @@ class KokoroEngine:
 
         Raises (before the first chunk):
             RequestError: empty text (``request.missing_input``) or bad speed
-                (``request.invalid``, ``details.field == "speed"``).
+                (``request.invalid``, ``details.field == "speed"``). Text with letters or
+                symbols the phonemizer still turns into no sound (only ``♪``) raises
+                ``request.missing_input`` from the stream, before any chunk.
             VoiceError: unknown (``voice.unknown``) or malformed (``voice.invalid``) voice.
             LanguageError: unsupported language or its phonemizer is not installed.
         """
@@ -269,6 +271,8 @@ class KokoroEngine:
         if not sentences:
             raise RequestError("input text is empty", code="request.missing_input",
                                details={"field": "input"})
+        if not has_speakable(text):
+            raise _nothing_to_say()
         speed = _check_speed(speed)
         style, code = self._voices.resolve(voice or self.default_voice)
         if language:
@@ -331,6 +335,8 @@ class KokoroEngine:
                 yield SpeechChunk(sequence, chunk.text, rendered.audio, SAMPLE_RATE_HZ,
                                   rendered.words, rendered.phonemes)
                 sequence += 1
+        if sequence == 0 and not (cancel is not None and cancel.is_set()):
+            raise _nothing_to_say()  # no phoneme in the whole text: never a silent success
 
     def _render_chunk(self, chunk: TextChunk, style: np.ndarray, code: str, speed: float,
                       last: bool) -> _Rendered | None:
@@ -445,6 +451,13 @@ def _token_ids(phonemized: Phonemized) -> tuple[list[int], list[int]]:
             ids.append(token)
             positions.append(index)
     return ids, positions
+
+
+def _nothing_to_say() -> RequestError:
+    return RequestError("input has nothing to speak: no letters, digits or symbols the "
+                        "phonemizer can pronounce (only whitespace, punctuation, control or "
+                        "zero-width characters?)", code="request.missing_input",
+                        details={"field": "input"})
 
 
 def _check_speed(speed: Any) -> float:

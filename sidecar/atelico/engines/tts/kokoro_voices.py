@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import os
 import re
 import tempfile
@@ -22,10 +23,14 @@ log = logging.getLogger(__name__)
 VOICE_ROWS = 510
 STYLE_DIM = 256
 DEFAULT_VOICE = "af_heart"
-#: A voice id: letters, digits, ``_`` and ``-`` (so never a path).
-VOICE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,63}$")
+#: A voice id: letters, digits, ``_`` and ``-`` (so never a path). ``\Z``, not ``$``, which
+#: would let ``"nl\n"`` through.
+VOICE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,63}\Z")
 _PART = re.compile(r"^\s*([^()\s]+)\s*(?:\(\s*([0-9]*\.?[0-9]+)\s*\))?\s*$")
 _GENDERS = {"f": "female", "m": "male"}
+#: Blend weights outside this range are refused (only their ratios matter; beyond it they
+#: overflow or underflow float32 into a NaN or all-zero style that Kokoro renders as silence).
+MIN_WEIGHT, MAX_WEIGHT = 1e-3, 1e3
 
 
 def load_voice_file(path: Path) -> np.ndarray:
@@ -154,9 +159,12 @@ class VoiceBank:
                                  "'_' and '-', optionally weighted like af_bella(2)+af_sky(1)",
                                  code="voice.invalid", http_status=400, details={"voice": spec})
             weight = float(match.group(2)) if match.group(2) else 1.0
-            if weight <= 0:
-                raise VoiceError(f"voice weight must be positive in {raw.strip()!r}",
-                                 code="voice.invalid", http_status=400, details={"voice": spec})
+            if not (math.isfinite(weight) and MIN_WEIGHT <= weight <= MAX_WEIGHT):
+                raise VoiceError(f"voice weight in {raw.strip()[:80]!r} must be a number from "
+                                 f"{MIN_WEIGHT:g} to {MAX_WEIGHT:g}", code="voice.invalid",
+                                 http_status=400, details={"voice": spec[:256],
+                                                           "min_weight": MIN_WEIGHT,
+                                                           "max_weight": MAX_WEIGHT})
             parts.append((match.group(1), weight))
         tensors = []
         for name, _ in parts:
@@ -165,8 +173,12 @@ class VoiceBank:
                 raise VoiceError(f"unknown Kokoro voice {name!r}",
                                  details={"voice": name, "known": self.ids()})
             tensors.append(tensor)
-        weights = np.array([w for _, w in parts], dtype=np.float32)
-        blend = np.tensordot(weights / weights.sum(), np.stack(tensors), axes=1)
+        weights = np.array([w for _, w in parts], dtype=np.float64)
+        blend = np.tensordot(weights / weights.sum(), np.stack(tensors).astype(np.float64), axes=1)
+        if not np.isfinite(blend).all() or not np.any(blend):
+            raise VoiceError(f"voice {spec[:80]!r} makes an unusable style (not finite, or the "
+                             "voices cancel out to silence)", code="voice.invalid",
+                             http_status=400, details={"voice": spec[:256]})
         return blend.astype(np.float32), _code_of(parts[0][0])
 
 

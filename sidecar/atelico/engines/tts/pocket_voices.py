@@ -43,7 +43,7 @@ BUILTIN_VOICES: Mapping[str, str] = {
     "stuart_bell": "male", "vera": "female", "ian": "male",
 }
 
-_VOICE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+_VOICE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}\Z")
 
 State = dict[str, dict[str, "torch.Tensor"]]
 

@@ -1,7 +1,7 @@
 """Text chunking for streamed TTS: sentences, clauses and a short first chunk.
 
 Shared by the TTS engines. The public API is :class:`TextChunk`, :func:`split_sentences`,
-:func:`split_clauses` and :func:`chunk_text`. Every function only *splits*: the chunks'
+:func:`split_clauses`, :func:`chunk_text` and :func:`has_speakable`. Every function only *splits*: the chunks'
 words, in order, are exactly the input's whitespace-separated words (nothing is dropped,
 duplicated or rewritten), so a chunk's text can be shown as a caption as-is.
 """
@@ -9,6 +9,7 @@ duplicated or rewritten), so a chunk's text can be shown as a caption as-is.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Callable, Literal
 
@@ -21,6 +22,8 @@ _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-
 _SENTENCE_END = re.compile(r"[.!?…]+[\"'”’»)\]]*(?=\s)|[。！？]+[」』”’）]*")
 # Clause ends: , ; : (before whitespace), full-width comma/semicolon/colon, or a dash.
 _CLAUSE_END = re.compile(r"[,;:](?=\s)|[，、；：]|\s[—–]\s?|—")
+# Punctuation (category Po) that is only a pause or a tone, never a word, when alone.
+_SILENT_PUNCT = frozenset(".,;:!?¡¿…·'\"、。，！？；：‼⁇⁈⁉")
 # Words before a period that do not end a sentence.
 _ABBREVIATIONS = frozenset(
     "mr mrs ms dr st jr sr vs etc e.g i.e prof gen col lt sgt capt no fig mt approx".split())
@@ -113,6 +116,19 @@ def chunk_text(text: str, *, max_units: int, measure: Callable[[str], int] = len
     if chunks and first_max_words:
         chunks[:1] = _split_first(chunks[0], first_max_words)
     return chunks
+
+
+def has_speakable(text: str) -> bool:
+    """True if ``text`` holds something to say: a letter, digit or symbol (``%``, ``&`` and
+    ``#`` included) once it is NFKC-normalised. Whitespace, sentence punctuation, quotes,
+    brackets and dashes alone, control characters (``\\x00``), format
+    characters (zero-width space/joiners, BOM, bidi marks), private-use and unassigned code
+    points do not count. Engines may still find nothing to say in what passes (``♪``)."""
+    if not isinstance(text, str):
+        return False
+    return any(unicodedata.category(ch)[0] in "LNS" or
+               (unicodedata.category(ch) == "Po" and ch not in _SILENT_PUNCT)
+               for ch in unicodedata.normalize("NFKC", text))
 
 
 def count_words(text: str) -> int:
