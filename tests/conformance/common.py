@@ -28,6 +28,13 @@ SERVER = HERE / "scripted_server.py"
 # How long a runner waits for one observable state (a chunk count, a completion) before it
 # reports the wait as failed; the whole scenario set must also finish within a bounded time.
 WAIT_TIMEOUT_MS = 8000
+# A scenario that runs longer than this is reported as hung (and the next one starts).
+SCENARIO_TIMEOUT_MS = 30000
+
+
+def batch_timeout_s() -> float:
+    """How long one runtime launch playing every scenario may take (start-up included)."""
+    return 60.0 + len(scenario_files()) * SCENARIO_TIMEOUT_MS / 1000.0
 
 
 def scenario_files() -> list[Path]:

@@ -13,9 +13,9 @@ from typing import Any
 from atelico import errors
 from atelico.client import AsyncClient
 
-from tests.conformance.common import WAIT_TIMEOUT_MS
+from tests.conformance.common import SCENARIO_TIMEOUT_MS, WAIT_TIMEOUT_MS
 
-SCENARIO_TIMEOUT_S = 30.0
+SCENARIO_TIMEOUT_S = SCENARIO_TIMEOUT_MS / 1000.0
 
 
 async def _wait(cond: Any, what: str, problems: list[str]) -> None:

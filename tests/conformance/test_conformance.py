@@ -64,7 +64,12 @@ def _outcomes(client: str) -> dict[str, Any]:
     """One run of every scenario by ``client`` (cached: the runtime launches once)."""
     if client not in _RUNS:
         play = RUNNERS[client]()  # may skip (tool missing) before any server starts
-        _RUNS[client] = common.run_with_server(play)
+        try:
+            _RUNS[client] = common.run_with_server(play)
+        except Exception as exc:  # noqa: BLE001 - reported by every test of this client, run once
+            _RUNS[client] = {"failed": exc}
+    if "failed" in _RUNS[client]:
+        raise AssertionError(f"the {client} runner failed: {_RUNS[client]['failed']}")
     return _RUNS[client]
 
 
