@@ -35,25 +35,11 @@ def _web() -> Callable[[dict[str, int]], dict[str, Any]]:
     return web_runner.prepare()
 
 
-@runner("csharp")
-def _csharp() -> Callable[[dict[str, int]], dict[str, Any]]:
-    from tests.conformance.csharp import runner as cs_runner
-
-    return cs_runner.prepare()
-
-
 @runner("cpp")
 def _cpp() -> Callable[[dict[str, int]], dict[str, Any]]:
     from tests.conformance.cpp import runner as cpp_runner
 
     return cpp_runner.prepare()
-
-
-@runner("godot")
-def _godot() -> Callable[[dict[str, int]], dict[str, Any]]:
-    from tests.conformance.godot import runner as godot_runner
-
-    return godot_runner.prepare()
 
 
 _RUNS: dict[str, dict[str, Any]] = {}
