@@ -3,7 +3,9 @@
 Requests are multiplexed on one socket. Each request method ends when its terminal message
 arrives: ``done`` returns, ``error`` raises the matching :class:`atelico.errors.AtelicoError`,
 ``cancelled`` raises :class:`atelico.errors.Cancelled`. If the socket drops, every pending
-request raises ``ConnectionLost`` (code ``connection.lost``).
+request raises ``ConnectionLost`` (code ``connection.lost``); closing the client with requests
+in flight ends each with ``client.closed``. A server frame that cannot be decoded closes the
+connection (``connection.lost``). The client-side codes are listed in docs/protocol.md.
 """
 
 from __future__ import annotations
@@ -30,6 +32,28 @@ class ConnectionLost(errors.AtelicoError):
     http_status = 503
 
 
+class ConnectionUnavailable(ConnectionLost):
+    """The socket could not be opened (nothing listens, the upgrade was refused)."""
+
+    code = "connection.unavailable"
+
+
+class HandshakeTimeout(ConnectionLost):
+    code = "connection.handshake_timeout"
+
+
+class RequestTimeout(errors.AtelicoError):
+    """No message for the request within its timeout (the client then sends ``cancel``)."""
+
+    code = "request.timeout"
+    http_status = 504
+
+
+class ClientClosed(errors.AtelicoError):
+    code = "client.closed"
+    http_status = 503
+
+
 _BY_PREFIX: list[tuple[str, type[errors.AtelicoError]]] = [
     ("request.input_too_long", errors.InputTooLong), ("request.", errors.RequestError),
     ("audio.", errors.AudioError), ("model.unknown", errors.UnknownModel),
@@ -37,7 +61,7 @@ _BY_PREFIX: list[tuple[str, type[errors.AtelicoError]]] = [
     ("model.", errors.ModelLoadFailed), ("voice.", errors.VoiceError),
     ("language.", errors.LanguageError), ("protocol.", errors.ProtocolError),
     ("limits.", errors.LimitError), ("auth.", errors.AuthError), ("cancelled", errors.Cancelled),
-    ("connection.", ConnectionLost), ("engine.", errors.EngineError),
+    ("connection.unavailable", ConnectionUnavailable), ("connection.", ConnectionLost), ("engine.", errors.EngineError),
 ]
 
 
@@ -93,22 +117,34 @@ class AsyncClient:
         self._reader = asyncio.create_task(self._read())
         self.connection_errors: list[errors.AtelicoError] = []
         self._lost: errors.AtelicoError | None = None
+        self._closing = False
 
     @classmethod
     async def connect(cls, url: str, *, token: str | None = None, client: str = "python",
-                      max_size: int = 64 * 2**20) -> "AsyncClient":
+                      max_size: int = 64 * 2**20, handshake_timeout: float = 10.0) -> "AsyncClient":
         """Open the socket and do the hello/welcome handshake.
 
         Raises:
+            ConnectionUnavailable: the socket could not be opened (``connection.unavailable``).
+            HandshakeTimeout: no welcome within ``handshake_timeout`` s.
             AtelicoError: the server's handshake error (``protocol.version``, ``auth.invalid_token``).
         """
         import websockets
 
-        ws = await websockets.connect(url, max_size=max_size, open_timeout=10,
-                                      compression=None)  # raw audio barely compresses
-        await ws.send(encode(sess.Hello(protocol=sess.PROTOCOL_VERSION, client=client,
-                                        client_version=__version__, token=token).to_message()))
-        reply = decode(await ws.recv(), max_frame_bytes=max_size)
+        try:
+            ws = await websockets.connect(url, max_size=max_size, open_timeout=handshake_timeout,
+                                          compression=None)  # raw audio barely compresses
+        except (OSError, websockets.InvalidHandshake, asyncio.TimeoutError) as exc:
+            raise ConnectionUnavailable(f"cannot connect to {url}: {exc}") from exc
+        try:
+            await ws.send(encode(sess.Hello(protocol=sess.PROTOCOL_VERSION, client=client,
+                                            client_version=__version__, token=token).to_message()))
+            reply = decode(await asyncio.wait_for(ws.recv(), handshake_timeout), max_frame_bytes=max_size)
+        except asyncio.TimeoutError as exc:
+            await ws.close()
+            raise HandshakeTimeout(f"no welcome within {handshake_timeout} s") from exc
+        except websockets.ConnectionClosed as exc:
+            raise ConnectionUnavailable(f"the server closed the socket during the handshake: {exc}") from exc
         if reply.type == sess.ERROR:
             await ws.close()
             raise error_from_wire(reply.data)
@@ -118,6 +154,8 @@ class AsyncClient:
         return cls(ws, reply.data)
 
     async def close(self) -> None:
+        """Close the socket; requests still in flight end with ``client.closed``."""
+        self._closing = True
         await self._ws.close()
         try:
             await asyncio.wait_for(self._reader, 5)
@@ -138,7 +176,13 @@ class AsyncClient:
             async for frame in self._ws:
                 if isinstance(frame, str):
                     continue
-                msg = decode(frame, max_frame_bytes=2**31)
+                try:
+                    msg = decode(frame, max_frame_bytes=2**31)
+                except errors.ProtocolError as exc:
+                    # A stream we cannot parse cannot be trusted: end the connection.
+                    self.connection_errors.append(exc)
+                    await self._ws.close(1002, "undecodable frame")
+                    break
                 if msg.id is None or msg.id not in self._pending:
                     if msg.type == sess.ERROR:
                         self.connection_errors.append(error_from_wire(msg.data))
@@ -147,7 +191,8 @@ class AsyncClient:
         except (websockets.ConnectionClosed, OSError):
             pass
         finally:
-            self._lost = ConnectionLost("the connection to the sidecar was lost")
+            self._lost = (ClientClosed("the client was closed") if self._closing
+                          else ConnectionLost("the connection to the sidecar was lost"))
             for p in self._pending.values():
                 p.queue.put_nowait(self._lost)
 
@@ -158,19 +203,32 @@ class AsyncClient:
         await self._ws.send(encode(msg))
 
     async def request(self, mtype: str, data: dict[str, Any], payload: bytes | None = None,
-                      request_id: str | None = None) -> AsyncIterator[Message]:
+                      request_id: str | None = None, timeout: float | None = None) -> AsyncIterator[Message]:
         """Send a request and yield every message for it, the terminal ``done`` last.
 
-        Raises the request's error, ``Cancelled``, or ``ConnectionLost``.
+        ``timeout``: seconds the request may go without a message; then it is cancelled on the
+        server and raises ``RequestTimeout`` (its late messages are ignored).
+        Raises the request's error, ``Cancelled``, ``ConnectionLost`` or ``ClientClosed``.
         """
+        import websockets
+
         rid = request_id or self.new_id()
         if self._lost is not None:
             raise self._lost
         pending = self._pending[rid] = _Pending()
         try:
-            await self.send(Message(mtype, data, id=rid, payload=payload))
+            try:
+                await self.send(Message(mtype, data, id=rid, payload=payload))
+            except websockets.ConnectionClosed:
+                raise self._lost or ConnectionLost("the connection to the sidecar was lost") from None
             while True:
-                item = await pending.queue.get()
+                try:
+                    item = await asyncio.wait_for(pending.queue.get(), timeout)
+                except asyncio.TimeoutError:
+                    self._pending.pop(rid, None)
+                    if self._lost is None:
+                        await self.cancel(rid)
+                    raise RequestTimeout(f"no answer within {timeout} s") from None
                 if isinstance(item, BaseException):
                     raise item
                 if item.type == sess.ERROR:

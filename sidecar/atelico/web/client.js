@@ -22,15 +22,17 @@ export class ApiError extends Error {
  */
 export class AtelicoClient {
   /**
-   * @param {{baseUrl?: string, token?: string|null, clientName?: string}} [options]
+   * @param {{baseUrl?: string, token?: string|null, clientName?: string, handshakeTimeoutMs?: number}} [options]
    */
-  constructor({ baseUrl = location.origin, token = null, clientName = 'atelico-web-demo' } = {}) {
+  constructor({ baseUrl = location.origin, token = null, clientName = 'atelico-web-demo', handshakeTimeoutMs = 10000 } = {}) {
     this.baseUrl = baseUrl.replace(/\/$/, '');
     this.token = token;
     this.clientName = clientName;
+    this.handshakeTimeoutMs = handshakeTimeoutMs;
     this.ws = null;
+    this._closed = false;
     this.welcome = null;
-    this._pending = new Map(); // request id → {onMessage, resolve, reject}
+    this._pending = new Map(); // request id → {onMessage, succeed, fail, touch}
     this._nextId = 1;
     this.onclose = null; // (event) => void, for a connection indicator
   }
@@ -100,16 +102,23 @@ export class AtelicoClient {
 
   // ------------------------------------------------------------------ WebSocket
   /**
-   * Open the WebSocket and do the handshake (`hello` → `welcome`).
+   * Open the WebSocket and do the handshake (`hello` → `welcome`). Also reconnects after a drop.
+   * Rejects with `connection.unavailable` (cannot open), `connection.handshake_timeout` or the
+   * server's handshake error (e.g. `auth.invalid_token`).
    * @returns {Promise<object>} the welcome data: models, capabilities, limits
    */
   connect() {
     if (this.welcome && this.ws && this.ws.readyState === WebSocket.OPEN) return Promise.resolve(this.welcome);
     const url = this.baseUrl.replace(/^http/, 'ws') + '/v1/ws';
+    this._closed = false;
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(url);
       ws.binaryType = 'arraybuffer';
       let welcomed = false;
+      const timer = setTimeout(() => {
+        reject(new ApiError('connection.handshake_timeout', `no welcome from ${url} within ${this.handshakeTimeoutMs} ms`));
+        ws.close();
+      }, this.handshakeTimeoutMs);
       ws.onopen = () => {
         const data = { protocol: PROTOCOL_VERSION, client: this.clientName, client_version: '0.1.0' };
         if (this.token) data.token = this.token;
@@ -119,37 +128,55 @@ export class AtelicoClient {
         if (typeof event.data === 'string') return; // the protocol never sends text frames
         let msg;
         try { msg = decodeMessage(event.data); } catch (e) {
-          console.warn('atelico: undecodable frame', e);
+          // a stream we cannot parse cannot be trusted: end the connection
+          console.warn('atelico: undecodable frame, closing the connection', e);
+          if (welcomed) this._failPending('connection.lost', 'the sidecar sent an undecodable frame');
+          else reject(new ApiError('connection.unavailable', 'the sidecar sent an undecodable frame'));
+          ws.close();
           return;
         }
         if (!welcomed) {
           if (msg.type === 'welcome') {
+            clearTimeout(timer);
             welcomed = true;
             this.ws = ws;
             this.welcome = msg.data;
             resolve(msg.data);
           } else if (msg.type === 'error') {
+            clearTimeout(timer);
             reject(new ApiError(msg.data.code, msg.data.message, msg.data.details));
           }
           return;
         }
         this._dispatch(msg);
       };
-      ws.onerror = () => { if (!welcomed) reject(new ApiError('ws.failed', `cannot open ${url}`)); };
+      ws.onerror = () => { if (!welcomed) reject(new ApiError('connection.unavailable', `cannot open ${url}`)); };
       ws.onclose = (event) => {
-        if (!welcomed) reject(new ApiError('ws.closed', `WebSocket closed (${event.code} ${event.reason})`));
+        clearTimeout(timer);
+        if (!welcomed) reject(new ApiError('connection.unavailable', `WebSocket closed (${event.code} ${event.reason})`));
         if (this.ws === ws) {
           this.ws = null;
           this.welcome = null;
         }
         // every request still open ends with an error: nothing else will arrive for it
-        for (const [id, p] of this._pending) {
-          p.reject(new ApiError('ws.closed', `connection closed before request ${id} ended`));
-        }
-        this._pending.clear();
+        this._failPending('connection.lost', 'the connection closed before the request ended');
         if (welcomed && this.onclose) this.onclose(event);
       };
     });
+  }
+
+  /** Close the WebSocket: every request still open ends with `client.closed`. */
+  close() {
+    this._closed = true;
+    this._failPending('client.closed', 'the client was closed');
+    if (this.ws) this.ws.close(1000, 'client closed');
+  }
+
+  /** End every open request with `code` (each exactly once). */
+  _failPending(code, message) {
+    const open = [...this._pending.entries()];
+    this._pending.clear();
+    for (const [id, p] of open) p.fail(new ApiError(code, `${message} (request ${id})`));
   }
 
   _dispatch(msg) {
@@ -158,16 +185,17 @@ export class AtelicoClient {
       return;
     }
     const p = this._pending.get(msg.id);
-    if (!p) return;
+    if (!p) return; // a late message of a request that already ended
+    p.touch();
     if (!TERMINAL_TYPES.has(msg.type)) {
       p.onMessage(msg);
       return;
     }
     // exactly one terminal message per request: done, error or cancelled
     this._pending.delete(msg.id);
-    if (msg.type === 'done') p.resolve(msg);
-    else if (msg.type === 'cancelled') p.reject(new ApiError('cancelled', `request ${msg.id} was cancelled`));
-    else p.reject(new ApiError(msg.data.code, msg.data.message, msg.data.details));
+    if (msg.type === 'done') p.succeed(msg);
+    else if (msg.type === 'cancelled') p.fail(new ApiError('cancelled', `request ${msg.id} was cancelled`));
+    else p.fail(new ApiError(msg.data.code, msg.data.message, msg.data.details));
   }
 
   /**
@@ -175,14 +203,35 @@ export class AtelicoClient {
    * `done` promise resolves with the `done` message or rejects with an ApiError.
    * @param {string} type e.g. `speak`, `stt.live.start`
    * @param {object} data
-   * @param {{payload?: Uint8Array, onMessage?: (msg: object) => void, id?: string}} [options]
+   * With `timeoutMs`, a request that hears nothing for that long ends with `request.timeout`
+   * (a `cancel` goes to the server; its late messages are ignored).
+   * @param {{payload?: Uint8Array, onMessage?: (msg: object) => void, id?: string, timeoutMs?: number}} [options]
    * @returns {{id: string, done: Promise<object>, send: (type: string, data?: object, payload?: Uint8Array) => void, cancel: () => void}}
    */
-  request(type, data, { payload = null, onMessage = () => {}, id = null } = {}) {
-    if (!this.ws || this.ws.readyState !== WebSocket.OPEN) throw new ApiError('ws.closed', 'not connected');
+  request(type, data, { payload = null, onMessage = () => {}, id = null, timeoutMs = 0 } = {}) {
+    if (!this.ws || this.ws.readyState !== WebSocket.OPEN) {
+      throw new ApiError(this._closed ? 'client.closed' : 'connection.lost', 'not connected');
+    }
     const rid = id || `web-${this._nextId++}`;
     const done = new Promise((resolve, reject) => {
-      this._pending.set(rid, { onMessage, resolve, reject });
+      let timer = null;
+      const entry = {
+        onMessage,
+        succeed: (msg) => { clearTimeout(timer); resolve(msg); },
+        fail: (err) => { clearTimeout(timer); reject(err); },
+        touch: () => {
+          if (!timeoutMs) return;
+          clearTimeout(timer);
+          timer = setTimeout(() => {
+            if (this._pending.get(rid) !== entry) return;
+            this._pending.delete(rid);
+            if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(encodeMessage({ type: 'cancel', id: rid }));
+            reject(new ApiError('request.timeout', `no answer to request ${rid} within ${timeoutMs} ms`));
+          }, timeoutMs);
+        },
+      };
+      entry.touch();
+      this._pending.set(rid, entry);
     });
     this.ws.send(encodeMessage({ type, id: rid, data, payload }));
     return {

@@ -316,7 +316,7 @@ TEST_CASE("a failing send completes the request with connection.lost; destructio
     CHECK(pending.completions.empty());
   }
   REQUIRE(pending.completions.size() == 1);
-  CHECK(pending.completions[0].error.code == "client.shutdown");
+  CHECK(pending.completions[0].error.code == "client.closed");
 }
 
 TEST_CASE("ping completes on pong; ids are unique") {
@@ -332,15 +332,23 @@ TEST_CASE("ping completes on pong; ids are unique") {
   CHECK(rec.completions.size() == 50);
 }
 
-TEST_CASE("undecodable frames are reported, not fatal") {
+TEST_CASE("an undecodable frame is reported and closes the connection: sent requests are lost") {
   FakeServer server;
+  Recorder rec;
   ClientCore client(Options(), server.Send(), server.Close());
+  client.OnOpened(0.0);
+  FakeServer::Deliver(client, FakeServer::Welcome());
+  client.Start("models.list", Value::Map(), nullptr, rec.Handlers(), 0.0);
   std::vector<RequestError> errors;
   client.on_connection_error = [&](const RequestError& e) { errors.push_back(e); };
   const uint8_t garbage[] = {0xc1, 0x00};
   client.OnFrame(garbage, sizeof garbage, 0.0);
   REQUIRE(errors.size() == 1);
   CHECK(errors[0].code == "protocol.malformed");
+  CHECK(server.closes == 1);
+  CHECK(client.State() == ConnectionState::Disconnected);
+  REQUIRE(rec.completions.size() == 1);
+  CHECK(rec.completions[0].error.code == "connection.lost");
 }
 
 TEST_CASE("frame assembler joins fragments by BytesRemaining and refuses oversize messages") {

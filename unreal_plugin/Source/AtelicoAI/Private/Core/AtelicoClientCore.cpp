@@ -27,7 +27,13 @@ double Backoff::NextDelaySeconds() {
 ClientCore::ClientCore(ClientOptions options, SendFn send, CloseFn close)
     : options_(std::move(options)), send_(std::move(send)), close_(std::move(close)) {}
 
-ClientCore::~ClientCore() { FailAll("client.shutdown", "the client was destroyed"); }
+ClientCore::~ClientCore() { FailAll("client.closed", "the client was destroyed"); }
+
+void ClientCore::Close(const std::string& reason) {
+  FailAll("client.closed", reason.empty() ? "the client was closed" : reason);
+  if (state_ != ConnectionState::Disconnected && close_) close_(1000, reason);
+  SetState(ConnectionState::Disconnected);
+}
 
 void ClientCore::SetState(ConnectionState state) {
   if (state_ == state) return;
@@ -52,6 +58,12 @@ void ClientCore::OnOpened(double now_s) {
 }
 
 void ClientCore::OnClosed(const std::string& reason) {
+  if ((state_ == ConnectionState::Connecting || state_ == ConnectionState::Handshaking) && !fatal_) {
+    // The socket never reached welcome: nothing listens, the upgrade was refused, or it closed.
+    last_connection_error_.code = "connection.unavailable";
+    last_connection_error_.message = "cannot connect to the sidecar" + (reason.empty() ? "" : ": " + reason);
+    last_connection_error_.details = Value::Map();
+  }
   SetState(ConnectionState::Disconnected);
   abandoned_.clear();
   // Sent requests are lost with the socket; queued ones wait for the next connection.
@@ -197,10 +209,10 @@ bool ClientCore::Cancel(const std::string& id, double now_s) {
 
 void ClientCore::Tick(double now_s) {
   if (state_ == ConnectionState::Handshaking && now_s >= handshake_deadline_s_) {
-    last_connection_error_.code = "connection.handshake_timeout";
-    last_connection_error_.message = "the sidecar did not answer hello in time";
     if (close_) close_(1002, "handshake timeout");
     OnClosed("handshake timeout");
+    last_connection_error_.code = "connection.handshake_timeout";
+    last_connection_error_.message = "the sidecar did not answer hello in time";
   }
   std::vector<std::string> expired;
   for (const auto& entry : requests_) {
@@ -234,8 +246,13 @@ void ClientCore::OnFrame(const uint8_t* data, size_t size, double now_s) {
   if (!DecodeMessage(data, size, m, issue, options_.max_frame_bytes)) {
     RequestError e;
     e.code = issue.code;
-    e.message = "dropped a frame from the sidecar: " + issue.message;
+    e.message = "undecodable frame from the sidecar: " + issue.message;
     if (on_connection_error) on_connection_error(e);
+    // A stream we cannot parse cannot be trusted: close it; requests in flight are lost.
+    if (state_ != ConnectionState::Disconnected) {
+      if (close_) close_(1002, "undecodable frame");
+      OnClosed("undecodable frame");
+    }
     return;
   }
   HandleMessage(std::move(m), now_s);

@@ -80,7 +80,8 @@ class Backoff {
  *
  * Guarantees: every Start() ends in exactly one on_complete - on done/error/cancelled from
  * the server, on timeout (`request.timeout`), when the socket drops (`connection.lost`),
- * on a fatal handshake error (its code, e.g. `auth.invalid_token`) or on Shutdown().
+ * on a fatal handshake error (its code, e.g. `auth.invalid_token`) or on Close() / destruction
+ * (`client.closed`). An undecodable server frame closes the socket (`connection.lost`).
  * Requests started before the handshake completes are queued and sent after `welcome`.
  */
 class ClientCore {
@@ -121,6 +122,9 @@ class ClientCore {
     fatal_ = false;
     last_connection_error_ = RequestError();
   }
+  /** The game closes the client: every open request completes with `client.closed`, then the
+   *  socket is closed. Start() may reconnect later (the owner calls OnConnecting again). */
+  void Close(const std::string& reason = std::string());
   /** Completes every open request with `code` (e.g. at shutdown); sends nothing. */
   void FailAll(const std::string& code, const std::string& message);
 
