@@ -219,6 +219,7 @@ class FStandInWebSocket : public IWebSocket {
       }
       if (opcode != 0) message_opcode = opcode;
       ++g_frames;
+      if (std::getenv("ATELICO_STANDIN_WSDEBUG")) std::fprintf(stderr, "ws frame opcode=%d fin=%d len=%llu\n", opcode, fin ? 1 : 0, static_cast<unsigned long long>(len));
       uint64 remaining = len;
       bool first = true;
       while (first || remaining > 0) {

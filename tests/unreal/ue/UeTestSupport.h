@@ -55,6 +55,57 @@ struct FGame {
 };
 
 inline std::string DataPath(const std::string& Rel) { return std::string(ATELICO_DATA_DIR) + "/" + Rel; }
+inline std::string RepoPath(const std::string& Rel) { return std::string(ATELICO_REPO_DIR) + "/" + Rel; }
+inline std::string Python() {
+  const char* p = std::getenv("ATELICO_E2E_PYTHON");
+  return p ? p : RepoPath(".venv/bin/python");
+}
+
+/** A helper process started through the stand-in FPlatformProcess (stdout piped to us, stdin a
+ *  pipe we hold: closing it tells the child to exit). */
+struct FChild {
+  FProcHandle Handle;
+  void* OutRead = nullptr;
+  void* OutWrite = nullptr;
+  void* InRead = nullptr;
+  void* InWrite = nullptr;
+  std::string Output;
+  bool Start(const std::string& Exe, const std::string& Args) {
+    if (!FPlatformProcess::CreatePipe(OutRead, OutWrite) || !FPlatformProcess::CreatePipe(InRead, InWrite, true)) return false;
+    Handle = FPlatformProcess::CreateProc(*Utf8(Exe), *Utf8(Args), false, true, true, nullptr, 0, nullptr, OutWrite, InRead);
+    return Handle.IsValid();
+  }
+  /** Reads stdout until a line starts with Prefix; returns the rest of that line ("" on timeout). */
+  std::string WaitLine(const std::string& Prefix, double Timeout) {
+    const double Deadline = FPlatformTime::Seconds() + Timeout;
+    while (FPlatformTime::Seconds() < Deadline) {
+      TArray<uint8> Bytes;
+      if (FPlatformProcess::ReadPipeToArray(OutRead, Bytes)) Output.append(reinterpret_cast<const char*>(Bytes.GetData()), static_cast<size_t>(Bytes.Num()));
+      size_t Pos = 0;
+      while (true) {
+        const size_t Eol = Output.find('\n', Pos);
+        if (Eol == std::string::npos) break;
+        const std::string Line = Output.substr(Pos, Eol - Pos);
+        if (Line.rfind(Prefix, 0) == 0) return Line.substr(Prefix.size());
+        Pos = Eol + 1;
+      }
+      if (!FPlatformProcess::IsProcRunning(Handle)) return "";
+      FPlatformProcess::Sleep(0.02f);
+    }
+    return "";
+  }
+  ~FChild() {
+    FPlatformProcess::ClosePipe(nullptr, InWrite);  // stdin EOF: the child exits by itself
+    InWrite = nullptr;
+    const double Deadline = FPlatformTime::Seconds() + 5.0;
+    while (FPlatformProcess::IsProcRunning(Handle) && FPlatformTime::Seconds() < Deadline) FPlatformProcess::Sleep(0.02f);
+    if (FPlatformProcess::IsProcRunning(Handle)) FPlatformProcess::TerminateProc(Handle, true);
+    FPlatformProcess::WaitForProc(Handle);
+    FPlatformProcess::CloseProc(Handle);
+    FPlatformProcess::ClosePipe(OutRead, OutWrite);
+    FPlatformProcess::ClosePipe(InRead, nullptr);
+  }
+};
 
 }  // namespace uetest
 
