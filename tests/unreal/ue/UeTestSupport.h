@@ -61,6 +61,19 @@ inline std::string Python() {
   return p ? p : RepoPath(".venv/bin/python");
 }
 
+inline std::vector<uint8_t> ReadBytes(const std::string& Path) {
+  std::FILE* F = std::fopen(Path.c_str(), "rb");
+  std::vector<uint8_t> Out;
+  if (F == nullptr) return Out;
+  uint8_t Buf[65536];
+  size_t N;
+  while ((N = std::fread(Buf, 1, sizeof Buf, F)) > 0) Out.insert(Out.end(), Buf, Buf + N);
+  std::fclose(F);
+  return Out;
+}
+/** A speech clip of tests/data/speech (16 kHz mono s16 WAV). */
+inline const char* kClip = "speech/sense_and_sensibility_01_austen_64kb-0880.wav";  // "he was not an ill disposed young man"
+
 /** A helper process started through the stand-in FPlatformProcess (stdout piped to us, stdin a
  *  pipe we hold: closing it tells the child to exit). */
 struct FChild {
