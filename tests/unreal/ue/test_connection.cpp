@@ -77,3 +77,34 @@ TEST_CASE("connection: a 5 MB message in two frames arrives whole through many 4
   CHECK(R.Completed == 1);
   CHECK(R.Pcm.Num() == 5000000);
 }
+
+TEST_CASE("connection: the server dies, reconnects fail and back off, a new endpoint connects and serves queued requests") {
+  auto First = std::make_unique<FFragmentServer>(/*Frames=*/2, /*Samples=*/2400);
+  REQUIRE(First->Port > 0);
+  uetest::UseSidecar(First->Port, "");
+  uetest::FGame Game;
+  REQUIRE(Game.WaitConnected());
+  AtelicoStandIn::ClearLog();
+  First.reset();  // the server exits (stdin EOF): the socket closes under the client
+  REQUIRE(AtelicoStandIn::PumpUntil([&] { return !Game.Subsystem->IsConnected(); }, 10.0));
+  CHECK(AtelicoStandIn::PumpUntil([] { return AtelicoStandIn::LogContains("Sidecar connection closed"); }, 5.0));
+  // Reconnect attempts against the dead port fail and are retried with backoff.
+  REQUIRE(AtelicoStandIn::PumpUntil([] {
+    int Failures = 0;
+    for (const std::string& Line : AtelicoStandIn::LogLines()) Failures += Line.find("Sidecar connection failed") != std::string::npos;
+    return Failures >= 2;
+  }, 10.0));
+  // A request made while disconnected waits in the queue...
+  FStreamResult R;
+  Game.Subsystem->StartSynthesis(TEXT("{\"input\":\"queued\"}"), true, FString(), Collect(R));
+  AtelicoStandIn::PumpUntil([] { return false; }, 0.3);
+  CHECK(R.Completed + R.Failed == 0);
+  // ... and is served once a launcher publishes a new endpoint.
+  FFragmentServer Second(/*Frames=*/2, /*Samples=*/2400);
+  REQUIRE(Second.Port > 0);
+  uetest::UseSidecar(Second.Port, "");
+  REQUIRE(AtelicoStandIn::PumpUntil([&] { return R.Completed + R.Failed > 0; }, 20.0));
+  CHECK(R.Completed == 1);
+  CHECK(R.Pcm.Num() == 4800);
+  CHECK(Game.Subsystem->IsConnected());
+}
