@@ -351,21 +351,27 @@ TEST_CASE("an undecodable frame is reported and closes the connection: sent requ
   CHECK(rec.completions[0].error.code == "connection.lost");
 }
 
-TEST_CASE("frame assembler joins fragments by BytesRemaining and refuses oversize messages") {
+TEST_CASE("frame assembler joins pieces up to the last fragment and refuses oversize messages") {
   FrameAssembler fa(16);
   const uint8_t part1[] = {1, 2, 3};
   const uint8_t part2[] = {4, 5};
-  CHECK(fa.Append(part1, 3, 2) == FrameAssembler::Result::NeedMore);
-  CHECK(fa.Append(part2, 2, 0) == FrameAssembler::Result::Complete);
-  CHECK(fa.Frame() == std::vector<uint8_t>{1, 2, 3, 4, 5});
-  CHECK(fa.Append(part2, 2, 0) == FrameAssembler::Result::Complete);
+  CHECK(fa.Append(part1, 3, false) == FrameAssembler::Result::NeedMore);
+  CHECK(fa.Append(part2, 2, false) == FrameAssembler::Result::NeedMore);  // a frame ended, the message did not
+  CHECK(fa.Append(part2, 2, true) == FrameAssembler::Result::Complete);
+  CHECK(fa.Frame() == std::vector<uint8_t>{1, 2, 3, 4, 5, 4, 5});
+  CHECK(fa.Append(part2, 2, true) == FrameAssembler::Result::Complete);
   CHECK(fa.Frame() == std::vector<uint8_t>{4, 5});
   const uint8_t big[10] = {};
-  CHECK(fa.Append(big, 10, 10) == FrameAssembler::Result::TooLarge);
-  CHECK(fa.Append(big, 10, 0) == FrameAssembler::Result::NeedMore);  // rest of the refused message
-  CHECK(fa.Append(part1, 3, 0) == FrameAssembler::Result::Complete);
+  CHECK(fa.Append(big, 10, false) == FrameAssembler::Result::NeedMore);
+  CHECK(fa.Append(big, 10, false) == FrameAssembler::Result::TooLarge);  // 20 > 16
+  CHECK(fa.BufferedBytes() == 0);
+  CHECK(fa.Append(big, 10, true) == FrameAssembler::Result::NeedMore);  // rest of the refused message
+  CHECK(fa.Append(part1, 3, true) == FrameAssembler::Result::Complete);
   CHECK(fa.Frame().size() == 3);
-  CHECK(fa.Append(part1, 3, 1) == FrameAssembler::Result::NeedMore);
+  const uint8_t huge[17] = {};
+  CHECK(fa.Append(huge, 17, true) == FrameAssembler::Result::TooLarge);  // one piece, over the limit
+  CHECK(fa.Append(part1, 3, true) == FrameAssembler::Result::Complete);  // nothing left to discard
+  CHECK(fa.Append(part1, 3, false) == FrameAssembler::Result::NeedMore);
   fa.Reset();
   CHECK(fa.BufferedBytes() == 0);
 }

@@ -3,7 +3,8 @@
 #include "CoreMinimal.h"
 
 struct FEditorDelegates {
-  typedef TMulticastDelegate<bool> FOnPIEEvent;
+  typedef TMulticastDelegate<const bool> FOnPIEEvent;
   static FOnPIEEvent PreBeginPIE;
+  static FOnPIEEvent BeginPIE;
   static FOnPIEEvent EndPIE;
 };

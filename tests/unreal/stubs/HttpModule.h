@@ -1,4 +1,5 @@
-// Stand-in for Unreal's FHttpModule. Not Unreal Engine.
+// Stand-in for Unreal's FHttpModule: real HTTP/1.1 requests on a worker thread, completion
+// delegates on the game thread (as the engine's HTTP manager does). Not Unreal Engine.
 #pragma once
 #include "Interfaces/IHttpRequest.h"
 

@@ -5,5 +5,6 @@
 
 class FWebSocketsModule : public IModuleInterface {
  public:
+  static FWebSocketsModule& Get() { return FModuleManager::LoadModuleChecked<FWebSocketsModule>(TEXT("WebSockets")); }
   TSharedRef<IWebSocket> CreateWebSocket(const FString& Url, const FString& Protocol = FString());
 };

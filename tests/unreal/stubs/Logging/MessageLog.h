@@ -1,11 +1,13 @@
-// Stand-in for Unreal's FMessageLog. Not Unreal Engine.
+// Stand-in for Unreal's FMessageLog: errors are recorded (AtelicoStandIn::MessageLogErrors). Not Unreal Engine.
 #pragma once
 #include "CoreMinimal.h"
 
-namespace EMessageSeverity { enum Type { Error, Warning, Info }; }
+namespace EMessageSeverity { enum Type { Error, PerformanceWarning, Warning, Info }; }
 class FMessageLog {
  public:
-  explicit FMessageLog(const FName&) {}
-  void Error(const FText&) {}
+  explicit FMessageLog(const FName& Name) : LogName(Name) {}
+  void Error(const FText& Message);
   void Open(EMessageSeverity::Type = EMessageSeverity::Info, bool = false) {}
+ private:
+  FName LogName;
 };

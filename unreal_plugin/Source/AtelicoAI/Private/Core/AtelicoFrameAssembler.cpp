@@ -1,29 +1,27 @@
-// Joins WebSocket message fragments into frames.
+// Joins WebSocket message pieces into frames.
 #include "AtelicoFrameAssembler.h"
 
 namespace atelico {
 namespace core {
 
-FrameAssembler::Result FrameAssembler::Append(const uint8_t* data, size_t size, size_t bytes_remaining) {
+FrameAssembler::Result FrameAssembler::Append(const uint8_t* data, size_t size, bool is_last) {
   frame_.clear();
   if (discarding_) {
-    if (bytes_remaining == 0) discarding_ = false;
+    if (is_last) discarding_ = false;
     return Result::NeedMore;
   }
-  if (size > max_frame_bytes_ || bytes_remaining > max_frame_bytes_ ||
-      buffer_.size() + size + bytes_remaining > max_frame_bytes_) {
+  if (size > max_frame_bytes_ || buffer_.size() + size > max_frame_bytes_) {
     buffer_.clear();
     buffer_.shrink_to_fit();
-    discarding_ = bytes_remaining != 0;
+    discarding_ = !is_last;
     return Result::TooLarge;
   }
-  if (buffer_.empty() && bytes_remaining == 0) {
-    frame_.assign(data, data + size);  // common case: one fragment
+  if (buffer_.empty() && is_last) {
+    frame_.assign(data, data + size);  // common case: one piece
     return Result::Complete;
   }
-  if (buffer_.empty()) buffer_.reserve(size + bytes_remaining);
   buffer_.insert(buffer_.end(), data, data + size);
-  if (bytes_remaining != 0) return Result::NeedMore;
+  if (!is_last) return Result::NeedMore;
   frame_.swap(buffer_);
   buffer_.clear();
   return Result::Complete;

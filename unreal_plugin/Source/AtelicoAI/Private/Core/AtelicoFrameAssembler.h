@@ -1,4 +1,4 @@
-// Joins WebSocket message fragments (IWebSocket::OnRawMessage with BytesRemaining) into frames.
+// Joins WebSocket message pieces (IWebSocket::OnBinaryMessage with bIsLastFragment) into frames.
 #pragma once
 
 #include <cstddef>
@@ -9,10 +9,12 @@ namespace atelico {
 namespace core {
 
 /**
- * UE's IWebSocket delivers a binary message as fragments: (data, size, bytes_remaining);
- * the message is complete when bytes_remaining reaches 0. This buffers fragments and hands
- * back whole frames, refusing any message that would exceed `max_frame_bytes`
- * (the rest of that message is then discarded up to its end).
+ * UE's IWebSocket delivers a binary message as pieces: (data, size, is_last). A message may span
+ * several WebSocket frames and a frame several pieces; only is_last (OnBinaryMessage's
+ * bIsLastFragment) marks the end of the MESSAGE. (OnRawMessage's BytesRemaining counts down per
+ * FRAME in the engine's implementation, so it cannot delimit messages.) This buffers pieces and
+ * hands back whole frames, refusing any message that would exceed `max_frame_bytes` (the rest
+ * of that message is then discarded up to its end).
  */
 class FrameAssembler {
  public:
@@ -20,8 +22,8 @@ class FrameAssembler {
 
   explicit FrameAssembler(size_t max_frame_bytes) : max_frame_bytes_(max_frame_bytes) {}
 
-  /** Feeds one fragment. On Complete the frame is available from Frame() until the next Append. */
-  Result Append(const uint8_t* data, size_t size, size_t bytes_remaining);
+  /** Feeds one piece. On Complete the frame is available from Frame() until the next Append. */
+  Result Append(const uint8_t* data, size_t size, bool is_last);
   const std::vector<uint8_t>& Frame() const { return frame_; }
   /** Forgets a partial message (the socket closed mid-message). */
   void Reset();

@@ -154,15 +154,17 @@ void FAtelicoConnection::Connect()
 			Pinned->RunOnGameThread([StatusCode, Reason](FAtelicoConnection& Self) { Self.HandleClosed(StatusCode, Reason); });
 		}
 	});
-	Socket->OnRawMessage().AddLambda([Weak](const void* Data, SIZE_T Size, SIZE_T BytesRemaining)
+	// OnBinaryMessage, not OnRawMessage: the engine's BytesRemaining counts down per WebSocket
+	// frame, while bIsLastFragment marks the end of the message (which may span frames).
+	Socket->OnBinaryMessage().AddLambda([Weak](const void* Data, SIZE_T Size, bool bIsLastFragment)
 	{
 		// Copy now: Data is only valid during this call, and the hop may be deferred.
 		TArray<uint8> Fragment(static_cast<const uint8*>(Data), static_cast<int32>(Size));
 		if (TSharedPtr<FAtelicoConnection, ESPMode::ThreadSafe> Pinned = Weak.Pin())
 		{
-			Pinned->RunOnGameThread([Fragment = MoveTemp(Fragment), BytesRemaining](FAtelicoConnection& Self)
+			Pinned->RunOnGameThread([Fragment = MoveTemp(Fragment), bIsLastFragment](FAtelicoConnection& Self)
 			{
-				Self.HandleFragment(Fragment, BytesRemaining);
+				Self.HandleFragment(Fragment, bIsLastFragment);
 			});
 		}
 	});
@@ -199,7 +201,7 @@ void FAtelicoConnection::DropSocket()
 		Old->OnConnected().Clear();
 		Old->OnConnectionError().Clear();
 		Old->OnClosed().Clear();
-		Old->OnRawMessage().Clear();
+		Old->OnBinaryMessage().Clear();
 		Old->OnMessage().Clear();
 		Old->Close();
 	}
@@ -257,11 +259,11 @@ void FAtelicoConnection::HandleClosed(int32 StatusCode, const FString& Reason)
 	ScheduleReconnect();
 }
 
-void FAtelicoConnection::HandleFragment(const TArray<uint8>& Fragment, SIZE_T BytesRemaining)
+void FAtelicoConnection::HandleFragment(const TArray<uint8>& Fragment, bool bIsLastFragment)
 {
 	using atelico::core::FrameAssembler;
 	const FrameAssembler::Result Result = Assembler.Append(Fragment.GetData(), static_cast<size_t>(Fragment.Num()),
-		static_cast<size_t>(BytesRemaining));
+		bIsLastFragment);
 	if (Result == FrameAssembler::Result::Complete)
 	{
 		const std::vector<uint8_t> Frame = Assembler.Frame();

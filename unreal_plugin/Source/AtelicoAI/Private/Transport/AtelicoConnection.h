@@ -42,7 +42,7 @@ private:
 	void HandleConnected();
 	void HandleConnectionError(const FString& Error);
 	void HandleClosed(int32 StatusCode, const FString& Reason);
-	void HandleFragment(const TArray<uint8>& Fragment, SIZE_T BytesRemaining);
+	void HandleFragment(const TArray<uint8>& Fragment, bool bIsLastFragment);
 
 	/** Runs Fn on the game thread with this connection, if it still exists then. */
 	void RunOnGameThread(TFunction<void(FAtelicoConnection&)>&& Fn);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "CoreMinimal.h"
+#include "HAL/CriticalSection.h"
 #include "Sound/SoundWaveProcedural.h"
 
 #include <atomic>
@@ -9,9 +10,12 @@
 #include "AtelicoStreamingSound.generated.h"
 
 /**
- * Gap-free playback of streamed speech: chunks are queued back to back (QueueAudio) as they
- * arrive; the mixer pulls them on the audio render thread. GeneratePCMData counts the samples
- * really handed to the mixer, which is the clock the face component follows.
+ * Gap-free playback of streamed speech: chunks are queued back to back as they arrive; the
+ * mixer pulls them on the audio render thread. The engine's USoundWaveProcedural pads an
+ * underrun with zeros and reports them as produced, so its output length is not the speech
+ * clock: this class keeps its own queue, hands the mixer the real samples it has (zeros for the
+ * rest of the request, as the engine does) and counts only the real ones as played. That count
+ * is the clock the face component follows and the one IsPlaybackFinished checks.
  */
 UCLASS(BlueprintType)
 class ATELICOAI_API UAtelicoStreamingSound : public USoundWaveProcedural
@@ -31,21 +35,32 @@ public:
 	UFUNCTION(BlueprintCallable, Category = "Atelico AI | Audio")
 	void MarkStreamComplete() { bStreamComplete = true; }
 
-	/** Seconds of audio the mixer has consumed so far (the playback clock). */
+	/** Seconds of queued speech the mixer has consumed so far (the playback clock). */
 	UFUNCTION(BlueprintPure, Category = "Atelico AI | Audio")
 	float GetPlayedSeconds() const;
+
+	/** Seconds of silence the mixer got because no speech was queued yet (underruns). */
+	UFUNCTION(BlueprintPure, Category = "Atelico AI | Audio")
+	float GetUnderrunSeconds() const;
 
 	UFUNCTION(BlueprintPure, Category = "Atelico AI | Audio")
 	float GetQueuedSeconds() const;
 
-	/** True when the stream is complete and every queued sample has been played. */
+	/** True when the stream is complete and every queued sample has been consumed by the mixer. */
 	UFUNCTION(BlueprintPure, Category = "Atelico AI | Audio")
 	bool IsPlaybackFinished() const;
 
 	virtual int32 GeneratePCMData(uint8* PCMData, const int32 SamplesNeeded) override;
 
 private:
+	float SecondsOf(int64 Samples) const;
+
+	/** s16le samples not yet handed to the mixer; game thread appends, audio thread consumes. */
+	FCriticalSection PendingLock;
+	TArray<uint8> PendingPcm;
+	int32 PendingReadOffset = 0;
 	std::atomic<int64> SamplesPlayed{0};
+	std::atomic<int64> UnderrunSamples{0};
 	int64 SamplesQueued = 0;
 	bool bStreamComplete = false;
 };
