@@ -285,23 +285,21 @@ def open_audio(source: Any, *, max_duration_s: float | None = None,
 def decode_all(source: Any, *, max_duration_s: float | None = None, rate: int | None = None,
                keep_s: float | None = None) -> tuple[np.ndarray, int]:
     """Decode the whole file (or its first ``keep_s`` seconds) into one float32 mono array at
-    ``rate`` (default: the file's rate). The array is allocated once from the declared
-    duration, so the peak is the result itself, not twice it."""
+    ``rate`` (default: the file's rate). With a limit, the array is reserved once at its
+    largest possible size (pages are only committed as samples arrive), so the peak is the
+    result itself, never a grown copy of it, whatever the header claims."""
     stream = open_audio(source, max_duration_s=max_duration_s, rate=rate)
     limit = None if keep_s is None else max(1, int(keep_s * stream.rate))
-    expect_s = stream.declared_s or 1.0
-    if max_duration_s is not None:
-        expect_s = min(expect_s, max_duration_s)
-    if keep_s is not None:
-        expect_s = min(expect_s, keep_s)
-    out = np.empty(int(expect_s * stream.rate) + 4096, np.float32)
+    bounds = [s for s in (max_duration_s, keep_s) if s is not None]
+    capacity_s = min(bounds) + 1.0 if bounds else (stream.declared_s or 1.0)
+    out = np.empty(int(capacity_s * stream.rate) + 8192, np.float32)
     n = 0
     blocks = stream.blocks()
     try:
         for block in blocks:
             if limit is not None:
                 block = block[: limit - n]
-            if n + len(block) > len(out):
+            if n + len(block) > len(out):  # only without a limit (a header that lied)
                 out = np.resize(out, max(n + len(block), int(len(out) * 1.5)))
             out[n:n + len(block)] = block
             n += len(block)
@@ -310,4 +308,4 @@ def decode_all(source: Any, *, max_duration_s: float | None = None, rate: int | 
     finally:
         blocks.close()
         stream.close()
-    return out[:n].copy() if n < len(out) * 0.9 else out[:n], stream.rate
+    return out[:n], stream.rate
