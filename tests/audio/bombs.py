@@ -1,4 +1,5 @@
-"""Decompression bombs and lying files, built at test time with PyAV (nothing is stored).
+"""Decompression bombs and lying files, built at test time with PyAV (nothing is stored),
+and :class:`PeakRss`, the peak-memory probe the tests and ``bench/memory.py`` measure them with.
 
 Each builder encodes silence block by block, so building an hour never holds an hour of
 samples; the ``lying_*`` helpers patch a header so that it declares something else than
@@ -18,6 +19,29 @@ import numpy as np
 #: (container, codec, samples per encoded frame): the codecs FFmpeg builds here can write
 CODECS = {"flac": ("flac", "flac", 4608 * 4), "ogg": ("ogg", "libopus", 960 * 50),
           "mp3": ("mp3", "libmp3lame", 1152 * 16)}
+
+
+class PeakRss:
+    """Peak RSS growth of a process (``"self"`` or a pid) from :meth:`start` on: VmHWM is reset
+    to the current RSS through ``/proc/<pid>/clear_refs``, so each measurement is its own."""
+
+    def __init__(self, pid: int | str = "self") -> None:
+        self.pid = pid
+        self.base_mb = 0.0
+
+    def start(self) -> "PeakRss":
+        from bench.common import rss_mb
+
+        with open(f"/proc/{self.pid}/clear_refs", "w") as fh:
+            fh.write("5")
+        self.base_mb = rss_mb(self.pid)
+        return self
+
+    @property
+    def growth_mb(self) -> float:
+        from bench.common import rss_mb
+
+        return rss_mb(self.pid, "VmHWM") - self.base_mb
 
 
 def silence(fmt: str, rate: int, seconds: float) -> bytes:

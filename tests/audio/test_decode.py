@@ -15,6 +15,7 @@ from atelico.audio.decode import open_audio
 from atelico.audio.pcm import resample
 from atelico.errors import AudioError
 from tests.audio import bombs
+from tests.audio.bombs import PeakRss
 
 SPEECH = Path(__file__).resolve().parents[1] / "data" / "speech"
 CLIP = SPEECH / "arctic_a0007.wav"
@@ -22,24 +23,14 @@ HOUR = 3600.0
 LIMIT = 1800.0  # the default max_audio_s
 
 
-def status_kb(field: str) -> int:
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    raise KeyError(field)
-
-
 def peak_growth_mb(fn) -> float:
-    """Peak RSS growth of this process while ``fn`` runs (VmHWM reset through clear_refs)."""
-    with open("/proc/self/clear_refs", "w") as fh:
-        fh.write("5")
-    base = status_kb("VmRSS")
+    """Peak RSS growth of this process while ``fn`` runs (an AudioError ends it as well)."""
+    rss = PeakRss().start()
     try:
         fn()
     except AudioError:
         pass
-    return (status_kb("VmHWM") - base) / 1024
+    return rss.growth_mb
 
 
 def code_of(fn) -> str:

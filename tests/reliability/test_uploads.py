@@ -18,32 +18,11 @@ import pytest
 
 from atelico.protocol.envelope import Message, encode
 from tests.audio import bombs
+from tests.audio.bombs import PeakRss
 from tests.reliability.conftest import TOKEN, connect, until_terminal
 
 pytestmark = pytest.mark.timeout(180)
 BOUNDARY = "atelicoBoundary7f3a"
-
-
-def status_kb(field: str) -> int:
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    raise KeyError(field)
-
-
-class PeakRss:
-    """Peak RSS growth of this process (the in-process server) from ``start()`` on."""
-
-    def start(self) -> "PeakRss":
-        with open("/proc/self/clear_refs", "w") as fh:
-            fh.write("5")  # resets VmHWM to the current RSS
-        self.base_kb = status_kb("VmRSS")
-        return self
-
-    @property
-    def growth_mb(self) -> float:
-        return (status_kb("VmHWM") - self.base_kb) / 1024
 
 
 def report(capsys: Any, line: str) -> None:
