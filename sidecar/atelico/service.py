@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import dataclasses
 import heapq
 import itertools
 import logging
@@ -28,7 +29,7 @@ from atelico.audio.pcm import resample
 from atelico.config import Settings
 from atelico.engines.base import (FACE_SAMPLE_RATE_HZ, STT_SAMPLE_RATE_HZ, Segment, SpeechChunk,
                                   TranscriptionInfo, WordTiming)
-from atelico.errors import AtelicoError, Cancelled, EngineError, LimitError, RequestError
+from atelico.errors import AtelicoError, AudioError, Cancelled, EngineError, LimitError, RequestError
 from atelico.models.registry import ModelRegistry
 
 log = logging.getLogger(__name__)
@@ -423,35 +424,63 @@ class Service:
         steps = self.transcribe_steps(lambda: (audio, sample_rate_hz), model=model, language=language,
                                       task=task, prompt=prompt, temperature=temperature, words=words,
                                       cancel=cancel)
-        info = next(steps)
-        out = []
-        for seg in steps:
-            out.append(seg)
+        items = []
+        for item in steps:
+            items.append(item)
             if cancel.is_set():
                 raise Cancelled("transcription was cancelled")
-        return Transcript(out, info)
+        return Transcript(items[:-1], items[-1])
 
-    def transcribe_steps(self, load_audio: Callable[[], tuple[np.ndarray, int]], *, model: str,
+    def transcribe_steps(self, load_audio: Callable[[], Any], *, model: str,
                          language: str | None = None, task: str = "transcribe",
                          prompt: str | None = None, temperature: float = 0.0, words: bool = False,
                          cancel: threading.Event) -> Iterator[Any]:
-        """Synchronous generator: the ``TranscriptionInfo`` first, then each segment.
+        """Synchronous generator: each segment, then the ``TranscriptionInfo`` last.
 
-        Driven by :meth:`stream`, every decoding window is its own pool job, so a short clip
-        is never stuck behind a long one (fair scheduling between requests).
+        ``load_audio`` returns ``(samples, rate)`` or an :class:`~atelico.audio.decode.AudioStream`
+        (an upload decoded block by block). The audio is cut into windows of at most
+        :data:`WINDOW_S` at its quietest moments and each window is transcribed on its own,
+        so memory stays flat however long the file (faster-whisper computes the features of
+        everything it is given at once: about 1 MB per second of audio). Driven by
+        :meth:`stream`, every segment is its own pool job, so a short clip is never stuck
+        behind a long one (fair scheduling between requests).
         """
         spec_id = self.check_kind(model, "stt")
-        audio, sample_rate_hz = load_audio()
-        _check_audio(audio, sample_rate_hz, self.settings.limits.max_audio_s)
-        audio16 = resample(audio, sample_rate_hz, STT_SAMPLE_RATE_HZ)
+        source = load_audio()
+        if isinstance(source, tuple):
+            audio, sample_rate_hz = source
+            _check_audio(audio, sample_rate_hz, self.settings.limits.max_audio_s)
+            audio16 = resample(audio, sample_rate_hz, STT_SAMPLE_RATE_HZ)
+            blocks: Iterator[np.ndarray] = (audio16[i:i + STT_SAMPLE_RATE_HZ]
+                                            for i in range(0, len(audio16), STT_SAMPLE_RATE_HZ))
+        else:  # an AudioStream: probed (and refused early) by load_audio, decoded lazily here
+            if source.rate != STT_SAMPLE_RATE_HZ:
+                raise ValueError("transcribe_steps needs an AudioStream opened at 16 kHz")
+            blocks = source.blocks()
         with self.registry.acquire(spec_id) as engine:
-            segments, info = engine.transcribe(audio16, language=language, task=task, prompt=prompt,
-                                               temperature=temperature, word_timestamps=words,
-                                               cancel=cancel)
-            yield info
-            yield from segments
+            info: TranscriptionInfo | None = None
+            index = 0
+            total = 0
+            for offset, window in speech_windows(blocks, STT_SAMPLE_RATE_HZ):
+                if cancel.is_set():
+                    return
+                total = offset + len(window)
+                segments, w_info = engine.transcribe(
+                    window, language=language, task=task, prompt=prompt if offset == 0 else None,
+                    temperature=temperature, word_timestamps=words, cancel=cancel)
+                if info is None or (info.language_probability == 0 and w_info.language_probability > 0):
+                    info = w_info
+                    if language is None and w_info.language_probability > 0:
+                        language = w_info.language  # detected once, kept for the next windows
+                offset_s = offset / STT_SAMPLE_RATE_HZ
+                for seg in segments:
+                    yield _shifted(seg, offset_s, index)
+                    index += 1
+            if info is None:
+                raise AudioError("the audio holds no samples", code="audio.empty")
+            yield dataclasses.replace(info, duration_s=total / STT_SAMPLE_RATE_HZ)
 
-    async def transcribe_async(self, load_audio: Callable[[], tuple[np.ndarray, int]], *,
+    async def transcribe_async(self, load_audio: Callable[[], Any], *,
                                model: str, cancel: threading.Event | None = None,
                                **options: Any) -> Transcript:
         """Transcribe a clip (``load_audio`` decodes it on a worker), window by window."""
@@ -459,9 +488,9 @@ class Service:
         items = [item async for item in self.stream(
             lambda ev: self.transcribe_steps(load_audio, model=model, cancel=ev, **options), cancel,
             bulk=True)]
-        if not items:  # the stream ended before the model said anything
+        if not items or not isinstance(items[-1], TranscriptionInfo):  # stopped before the end
             raise Cancelled("transcription was cancelled")
-        return Transcript(list(items[1:]), items[0])
+        return Transcript(list(items[:-1]), items[-1])
 
     def live_transcriber(self, *, model: str, language: str | None, vad: str, partials: bool,
                          sample_rate_hz: int = STT_SAMPLE_RATE_HZ):
@@ -528,13 +557,63 @@ def _check_character(engine: Any, character: str | None) -> None:
 
 
 def _check_audio(audio: np.ndarray, sample_rate_hz: int, max_audio_s: float) -> None:
-    from atelico.errors import AudioError
-
     if audio.size == 0:
         raise AudioError("the audio holds no samples", code="audio.empty")
     if len(audio) / sample_rate_hz > max_audio_s:
         raise AudioError(f"audio is {len(audio) / sample_rate_hz:.1f} s; the limit is {max_audio_s:.0f} s",
                          code="audio.too_long", details={"max_audio_s": max_audio_s})
+
+
+#: longest window transcribed at once; windows end at the quietest moment of their last third
+WINDOW_S = 30.0
+_CUT_FRAME_S = 0.05
+
+
+def speech_windows(blocks: Iterator[np.ndarray], rate: int, window_s: float = WINDOW_S
+                   ) -> Iterator[tuple[int, np.ndarray]]:
+    """Cut a stream of blocks into ``(offset_samples, window)`` pieces of at most ``window_s``.
+
+    A window that would run longer ends at the quietest 50 ms of its last third (a pause
+    between words or sentences), so no word is cut in two when there is any pause; only
+    the current window and the blocks after it are held.
+    """
+    limit = int(window_s * rate)
+    pending: list[np.ndarray] = []
+    held = 0
+    offset = 0
+    for block in blocks:
+        pending.append(np.asarray(block, np.float32))
+        held += len(block)
+        while held > limit:
+            buf = np.concatenate(pending)
+            cut = _quietest_cut(buf[:limit], rate)
+            yield offset, buf[:cut]
+            offset += cut
+            pending, held = [buf[cut:]], len(buf) - cut
+    if held:
+        yield offset, np.concatenate(pending)
+
+
+def _quietest_cut(window: np.ndarray, rate: int) -> int:
+    frame = max(1, int(_CUT_FRAME_S * rate))
+    first = (2 * len(window) // 3) // frame
+    n = len(window) // frame
+    if n - first < 1:
+        return len(window)
+    energy = np.square(window[first * frame:n * frame].reshape(-1, frame)).mean(axis=1)
+    return int((first + int(np.argmin(energy))) * frame + frame // 2)
+
+
+def _shifted(seg: Segment, offset_s: float, index: int) -> Segment:
+    """A window's segment in the whole file's time line, numbered in the whole transcript."""
+    changes: dict[str, Any] = {"id": index}
+    if offset_s:
+        changes.update(start_s=seg.start_s + offset_s, end_s=seg.end_s + offset_s,
+                       words=tuple(dataclasses.replace(w, start_s=w.start_s + offset_s,
+                                                       end_s=w.end_s + offset_s) for w in seg.words))
+        if hasattr(seg, "seek"):
+            changes["seek"] = getattr(seg, "seek") + int(round(offset_s * 100))
+    return dataclasses.replace(seg, **changes)
 
 
 def _words(words: tuple[WordTiming, ...], offset_s: float) -> list[dict[str, Any]]:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import io
 import logging
+from typing import Any
 
 import numpy as np
 
-from atelico.audio.pcm import MAX_SAMPLE_RATE_HZ, MIN_SAMPLE_RATE_HZ, float32_to_bytes, resample
-from atelico.audio.wav import decode_wav, encode_wav
+from atelico.audio.decode import decode_all
+from atelico.audio.pcm import float32_to_bytes, resample
+from atelico.audio.wav import encode_wav
 from atelico.errors import AudioError
 
 log = logging.getLogger(__name__)
@@ -28,64 +30,18 @@ def media_type(fmt: str) -> str:
     return ENCODINGS[fmt][2]
 
 
-def decode_file(data: bytes, *, max_duration_s: float | None = None) -> tuple[np.ndarray, int]:
-    """Decode an audio file of any common container into mono float32 and its sample rate.
+def decode_file(data: Any, *, max_duration_s: float | None = None, rate: int | None = None,
+                keep_s: float | None = None) -> tuple[np.ndarray, int]:
+    """Decode an audio file (bytes or a seekable binary file) of any common container into
+    mono float32 at ``rate`` (default: the file's own rate), within a bounded budget (see
+    :mod:`atelico.audio.decode`); ``keep_s`` keeps only the first seconds.
 
     Raises:
         AudioError: ``audio.empty`` for no bytes or no samples, ``audio.invalid`` when it
-            cannot be decoded, ``audio.too_long`` beyond ``max_duration_s``.
+            cannot be decoded or its rate is out of range, ``audio.too_long`` beyond
+            ``max_duration_s`` (declared by the container or found while decoding).
     """
-    if not data:
-        raise AudioError("the audio file is empty", code="audio.empty")
-    if data[:4] == b"RIFF" and data[8:12] == b"WAVE":
-        try:
-            audio, rate = decode_wav(data)
-        except AudioError:
-            audio, rate = _decode_av(data, max_duration_s)
-    else:
-        audio, rate = _decode_av(data, max_duration_s)
-    if not MIN_SAMPLE_RATE_HZ <= rate <= MAX_SAMPLE_RATE_HZ:
-        raise AudioError(f"the file's sample rate {rate} Hz is outside [{MIN_SAMPLE_RATE_HZ}, "
-                         f"{MAX_SAMPLE_RATE_HZ}]", code="audio.invalid",
-                         details={"sample_rate_hz": rate})
-    if audio.size == 0:
-        raise AudioError("the audio file holds no samples", code="audio.empty")
-    if max_duration_s is not None and len(audio) / rate > max_duration_s:
-        raise AudioError(f"audio is {len(audio) / rate:.1f} s long; the limit is {max_duration_s:.0f} s",
-                         code="audio.too_long")
-    if not np.all(np.isfinite(audio)):
-        raise AudioError("audio contains NaN or infinite samples", code="audio.invalid")
-    return audio, rate
-
-
-def _decode_av(data: bytes, max_duration_s: float | None) -> tuple[np.ndarray, int]:
-    import av
-
-    try:
-        with av.open(io.BytesIO(data), mode="r") as container:
-            if not container.streams.audio:
-                raise AudioError("the file has no audio stream", code="audio.invalid")
-            stream = container.streams.audio[0]
-            rate = stream.rate or stream.codec_context.sample_rate
-            resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
-            parts: list[np.ndarray] = []
-            total = 0
-            limit = None if max_duration_s is None else int((max_duration_s + 1) * rate)
-            for frame in container.decode(stream):
-                for out in resampler.resample(frame):
-                    arr = out.to_ndarray().reshape(-1)
-                    parts.append(arr)
-                    total += len(arr)
-                if limit is not None and total > limit:
-                    break
-            for out in resampler.resample(None):
-                parts.append(out.to_ndarray().reshape(-1))
-    except AudioError:
-        raise
-    except Exception as exc:  # av raises many error types for garbage input
-        raise AudioError(f"could not decode the audio file: {exc}", code="audio.invalid") from exc
-    audio = np.concatenate(parts).astype(np.float32) if parts else np.zeros(0, np.float32)
-    return audio, int(rate)
+    return decode_all(data, max_duration_s=max_duration_s, rate=rate, keep_s=keep_s)
 
 
 def encode(audio: np.ndarray, sample_rate_hz: int, fmt: str) -> bytes:

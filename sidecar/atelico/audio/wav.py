@@ -1,15 +1,12 @@
-"""WAV files in memory: 16-bit PCM writing (also as a stream header) and reading."""
+"""WAV files in memory: 16-bit PCM writing (also as a stream header); reading is in decode.py."""
 
 from __future__ import annotations
 
-import io
 import struct
-import wave
 
 import numpy as np
 
 from atelico.audio.pcm import float32_to_bytes
-from atelico.errors import AudioError
 
 
 def wav_header(sample_rate_hz: int, channels: int = 1, bits: int = 16,
@@ -30,24 +27,3 @@ def encode_wav(audio: np.ndarray, sample_rate_hz: int) -> bytes:
     """Mono float32 audio -> a complete 16-bit PCM WAV file."""
     pcm = float32_to_bytes(audio, "s16le")
     return wav_header(sample_rate_hz, data_bytes=len(pcm)) + pcm
-
-
-def decode_wav(data: bytes) -> tuple[np.ndarray, int]:
-    """Read a PCM WAV (8/16/32-bit int or 32-bit float) into mono float32 and its rate."""
-    try:
-        with wave.open(io.BytesIO(data)) as w:
-            rate, channels, width = w.getframerate(), w.getnchannels(), w.getsampwidth()
-            frames = w.readframes(w.getnframes())
-    except (wave.Error, EOFError, struct.error) as exc:
-        raise AudioError(f"not a readable WAV file: {exc}", code="audio.invalid") from exc
-    if width == 2:
-        x = np.frombuffer(frames, "<i2").astype(np.float32) / 32768.0
-    elif width == 1:
-        x = (np.frombuffer(frames, np.uint8).astype(np.float32) - 128.0) / 128.0
-    elif width == 4:
-        x = np.frombuffer(frames, "<i4").astype(np.float32) / 2147483648.0
-    else:
-        raise AudioError(f"unsupported WAV sample width {width}", code="audio.unsupported_format")
-    if channels > 1:
-        x = x[: len(x) - len(x) % channels].reshape(-1, channels).mean(axis=1)
-    return x.astype(np.float32), rate

@@ -42,8 +42,10 @@ class AudioDescription:
             raise AudioError("the request carries no audio payload", code="audio.empty")
         if self.encoding != "pcm":
             from atelico.audio.codecs import decode_file
+            from atelico.engines.base import STT_SAMPLE_RATE_HZ
 
-            return decode_file(payload, max_duration_s=max_duration_s)
+            # bounded, and straight to the 16 kHz that STT and face work at (never the file's rate)
+            return decode_file(payload, max_duration_s=max_duration_s, rate=STT_SAMPLE_RATE_HZ)
         assert self.sample_rate_hz is not None
         audio = bytes_to_float32(payload, self.sample_format, self.channels)
         if max_duration_s is not None and len(audio) / self.sample_rate_hz > max_duration_s:

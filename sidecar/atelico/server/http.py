@@ -8,7 +8,7 @@ import logging
 import os
 import threading
 import time
-from typing import Any, AsyncIterator
+from typing import IO, Any, AsyncIterator
 
 import numpy as np
 from fastapi import APIRouter, Request
@@ -16,10 +16,11 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response, Streami
 
 from atelico import __version__
 from atelico.audio import codecs
+from atelico.audio.decode import open_audio
 from atelico.audio.wav import encode_wav, wav_header
 from atelico.audio.pcm import float32_to_bytes
-from atelico.engines.base import ARKIT_BLENDSHAPES
-from atelico.errors import AtelicoError, RequestError, redact_paths
+from atelico.engines.base import ARKIT_BLENDSHAPES, FACE_SAMPLE_RATE_HZ, STT_SAMPLE_RATE_HZ
+from atelico.errors import AtelicoError, InputTooLong, RequestError, redact_paths
 from atelico.protocol.fields import Fields
 from atelico.protocol.tts import MAX_SPEED, MIN_SPEED, read_input
 from atelico.server import openapi
@@ -69,8 +70,11 @@ async def read_json(request: Request) -> dict[str, Any]:
     return body
 
 
-async def read_form(request: Request) -> tuple[dict[str, Any], bytes | None, str | None]:
-    """Parse a multipart upload within the size limit: (fields, file bytes, file name)."""
+async def read_form(request: Request) -> tuple[dict[str, Any], IO[bytes] | None, str | None]:
+    """Parse a multipart upload, counting bytes as they stream in (see ``uploads``):
+    (fields, the spooled file or None, file name). The file is closed with the request."""
+    from atelico.server import uploads
+
     svc = service_of(request)
     limit = svc.settings.limits.max_upload_bytes
     ctype = request.headers.get("content-type", "")
@@ -81,35 +85,16 @@ async def read_form(request: Request) -> tuple[dict[str, Any], bytes | None, str
     if declared is not None and declared.isdigit() and int(declared) > limit + 65536:
         raise RequestError(f"upload of {declared} bytes exceeds the limit of {limit}",
                            code="request.too_large", http_status=413, details={"max_bytes": limit})
-    try:
-        form = await request.form(max_files=1, max_fields=32, max_part_size=limit)
-    except AtelicoError:
-        raise
-    except Exception as exc:
-        raise RequestError(f"could not read the multipart form: {exc}", code="request.invalid_form",
-                           http_status=413 if "size" in str(exc).lower() else 400) from exc
+    form = await uploads.parse_form(request.stream(), ctype, max_file_bytes=limit)
     fields: dict[str, Any] = {}
-    data: bytes | None = None
-    name: str | None = None
-    try:
-        for key, value in form.multi_items():
-            if hasattr(value, "read"):
-                if key != "file":
-                    continue
-                data = await value.read(limit + 1)
-                if len(data) > limit:
-                    raise RequestError(f"upload exceeds the limit of {limit} bytes",
-                                       code="request.too_large", http_status=413)
-                name = value.filename
-            elif key.endswith("[]"):
-                fields.setdefault(key[:-2], []).append(value)
-            elif key in fields and isinstance(fields[key], list):
-                fields[key].append(value)
-            else:
-                fields[key] = value
-    finally:
-        await form.close()
-    return fields, data, name
+    for key, value in form.items:
+        if key.endswith("[]"):
+            fields.setdefault(key[:-2], []).append(value)
+        elif key in fields and isinstance(fields[key], list):
+            fields[key].append(value)
+        else:
+            fields[key] = value
+    return fields, form.file, form.filename
 
 
 # ---------------------------------------------------------------------- health and models
@@ -302,7 +287,7 @@ async def _transcription(request: Request, task: str) -> Response:
     words = "word" in grans
     max_s = svc.settings.limits.max_audio_s
 
-    transcript = await svc.transcribe_async(lambda: codecs.decode_file(data, max_duration_s=max_s),
+    transcript = await svc.transcribe_async(lambda: open_audio(data, max_duration_s=max_s, rate=STT_SAMPLE_RATE_HZ),
                                             model=model, language=language, task=task,
                                             prompt=prompt, temperature=temperature, words=words)
     return _format_transcript(transcript, fmt, grans, task)
@@ -357,7 +342,7 @@ async def face(request: Request) -> Response:
     max_s = svc.settings.limits.max_audio_s
 
     def work():
-        audio, rate = codecs.decode_file(data, max_duration_s=max_s)
+        audio, rate = codecs.decode_file(data, max_duration_s=max_s, rate=FACE_SAMPLE_RATE_HZ)
         return svc.face(audio, rate, character=character, text=text, model=model), len(audio) / rate
 
     weights, duration = await svc.run_bulk(work)
