@@ -388,7 +388,7 @@ FString FPaths::ProjectDir() {
   const std::string dir = std::string(buf) + "/";
   return FString(AtelicoStandIn::FromUtf8(dir.data(), dir.size()));
 }
-bool FFileHelper::LoadFileToString(FString& Result, const TCHAR* Filename) {
+bool FFileHelper::LoadFileToString(FString& Result, const TCHAR* Filename, EHashOptions, uint32) {
   std::ifstream in(AtelicoStandIn::ToUtf8(Filename), std::ios::binary);
   if (!in) return false;
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

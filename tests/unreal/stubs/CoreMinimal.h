@@ -599,5 +599,9 @@ struct FFilePath {
   FString FilePath;
 };
 struct FFileHelper {
-  static bool LoadFileToString(FString& Result, const TCHAR* Filename);
+  enum class EHashOptions { None = 0 };
+  // ReadFlags (EFileRead) only matter on Windows, where FILEREAD_AllowWrite lets a file that
+  // another process is writing be read; POSIX reads always share.
+  static bool LoadFileToString(FString& Result, const TCHAR* Filename,
+                               EHashOptions VerifyFlags = EHashOptions::None, uint32 ReadFlags = 0);
 };
