@@ -131,3 +131,23 @@ def test_bundle_runs_from_a_fresh_copy_and_read_only(built_bundle, tmp_path):
         for p in [ro, *ro.rglob("*")]:
             if not p.is_symlink():
                 p.chmod(p.stat().st_mode | stat.S_IWUSR)
+
+
+def test_bundle_stamp_goes_to_the_user_data_dir_not_the_bundle(tmp_path, monkeypatch):
+    from atelico import config
+    from atelico.models import assets
+
+    shipped = tmp_path / "bundle" / "models"
+    (shipped / "demo").mkdir(parents=True)
+    (shipped / "demo" / "w.bin").write_bytes(b"weights")
+    user = tmp_path / "user"
+    monkeypatch.setattr(config, "bundle_models_dir", lambda: shipped)
+    monkeypatch.setattr(config, "default_cache_dir", lambda: user)
+    assets._save_stamp(shipped / "demo", {"w.bin": {"sha256": "x"}})
+    assert not (shipped / "demo" / assets.STAMP_NAME).exists()
+    stamps = list((user / "verified").glob("*/demo.json"))
+    assert len(stamps) == 1
+    assert assets._read_stamp(shipped / "demo") == {"w.bin": {"sha256": "x"}}
+    # an ordinary cache keeps its stamp beside the files
+    other = tmp_path / "cache" / "models" / "demo"
+    assert assets._stamp_file(other) == other / assets.STAMP_NAME
