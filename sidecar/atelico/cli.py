@@ -268,6 +268,17 @@ def cmd_face(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bundle(args: argparse.Namespace) -> int:
+    from atelico import bundle
+
+    models = [m.strip() for m in args.models.split(",") if m.strip()]
+    manifest = bundle.build(models, Path(args.out), _settings(args), progress=not args.quiet)
+    exe = Path(args.out).resolve() / manifest["executable"]
+    print(f"{exe}: {manifest['bytes_total'] / 2**20:.0f} MiB ({manifest['bytes_models'] / 2**20:.0f} "
+          f"MiB of models: {', '.join(manifest['model_ids'])}) for {manifest['platform']}")
+    return 0
+
+
 # ---------------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="atelico", description="On-device audio runtime for games.")
@@ -345,6 +356,14 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--plot", help="also write a PNG of the main curves over the waveform")
     common(f)
     f.set_defaults(fn=cmd_face)
+
+    b = sub.add_parser("bundle", help="build a self-contained sidecar folder to ship with a game")
+    b.add_argument("--models", default="kokoro,whisper-base,face",
+                   help="comma-separated model ids to include (pocket adds torch)")
+    b.add_argument("--out", default="build/atelico-sidecar", help="output folder")
+    b.add_argument("--quiet", action="store_true", help="no progress bar")
+    common(b)
+    b.set_defaults(fn=cmd_bundle)
     return p
 
 

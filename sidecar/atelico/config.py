@@ -10,6 +10,7 @@ Build it once with :func:`load_settings` in ``main`` and pass it down.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Any, Literal
 
@@ -19,7 +20,24 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 Device = Literal["auto", "cpu", "cuda"]
 
 
+def bundle_root() -> Path | None:
+    """The folder of a frozen ``atelico bundle`` build (docs/bundle.md), else ``None``."""
+    if getattr(sys, "frozen", False):
+        return Path(sys.executable).resolve().parent
+    return None
+
+
+def bundle_models_dir() -> Path | None:
+    """``<bundle>/models`` when running from a bundle that ships models (may be read-only)."""
+    root = bundle_root()
+    return root / "models" if root is not None and (root / "models").is_dir() else None
+
+
 def default_cache_dir() -> Path:
+    if bundle_root() is not None:  # a player's machine: cache, voices in the user data folder
+        from atelico.lifecycle import user_data_dir
+
+        return user_data_dir() / "atelico"
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "atelico"
 
@@ -65,7 +83,10 @@ class ModelSettings(BaseModel):
                                  "0 = never.")
     preload: list[str] = Field(default_factory=lambda: ["tts"], description="Model ids loaded "
                                "at start so the first request is fast.")
-    offline: bool = Field(False, description="Never try the Hugging Face hub.")
+    offline: bool = Field(default_factory=lambda: bundle_root() is not None,
+                          description="Never try the Hugging Face hub (default on in a bundle).")
+    bundle_models_dir: Path | None = Field(default_factory=bundle_models_dir, description="A "
+                                           "bundle's read-only models folder (set when frozen).")
     kokoro_quant: str = Field("int8", description="Kokoro variant: int8 (offline default, ONNX) "
                               "or fp32 (hub weights). Reference values q8_0/q4_0 map to int8.")
     tts_dtype: Literal["auto", "f32", "bf16", "f16"] = Field("auto", description="Pocket TTS dtype.")
@@ -90,7 +111,7 @@ class Settings(BaseSettings):
 
     @property
     def models_dir(self) -> Path:
-        return self.models.cache_dir / "models"
+        return self.models.bundle_models_dir or self.models.cache_dir / "models"
 
     @property
     def voices_dir(self) -> Path:

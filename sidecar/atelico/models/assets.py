@@ -139,9 +139,21 @@ def asset_present(asset_id: str, settings: Settings, *, catalog: Catalog | None 
 # --------------------------------------------------------------------------- stamp
 
 
+def _stamp_file(root: Path) -> Path:
+    """Where an asset's stamp lives: beside its files, except for the models a bundle ships
+    (a possibly read-only install folder): then in the user data folder, keyed by the bundle."""
+    from atelico.config import bundle_models_dir, default_cache_dir
+
+    shipped = bundle_models_dir()
+    if shipped is not None and root.parent == shipped:
+        key = hashlib.sha256(str(shipped).encode("utf-8")).hexdigest()[:12]
+        return default_cache_dir() / "verified" / key / f"{root.name}.json"
+    return root / STAMP_NAME
+
+
 def _read_stamp(root: Path) -> dict[str, dict[str, Any]]:
     try:
-        data = json.loads((root / STAMP_NAME).read_text("utf-8"))
+        data = json.loads(_stamp_file(root).read_text("utf-8"))
         return data if isinstance(data, dict) else {}
     except (OSError, ValueError):
         return {}
@@ -164,9 +176,9 @@ def _write_json_atomic(path: Path, data: Any) -> None:
 def _save_stamp(root: Path, stamp: Mapping[str, Any]) -> None:
     """Write the stamp if the cache is writable; a read-only cache just re-hashes next time."""
     try:
-        _write_json_atomic(root / STAMP_NAME, dict(stamp))
+        _write_json_atomic(_stamp_file(root), dict(stamp))
     except OSError as exc:
-        log.debug("cannot write %s: %s", root / STAMP_NAME, exc)
+        log.debug("cannot write %s: %s", _stamp_file(root), exc)
 
 
 def _stamp_entry(path: Path, sha256: str) -> dict[str, Any]:
@@ -389,7 +401,7 @@ def _writer(asset_id: str, root: Path, spec: FileSpec, progress: bool,
 def _record(root: Path, rel_path: str, sha256: str) -> None:
     stamp = _read_stamp(root)
     stamp[rel_path] = _stamp_entry(root / rel_path, sha256)
-    _write_json_atomic(root / STAMP_NAME, stamp)
+    _write_json_atomic(_stamp_file(root), stamp)
 
 
 # --------------------------------------------------------------------------- sources
