@@ -4,7 +4,8 @@
 ## the running game and stops it with the game) and the [code]Atelico[/code] autoload (an
 ## [AtelicoCoreNode]); disabling it removes both. Before the game runs from the editor,
 ## [method _build] checks that Python exists and the configured port is free, and shows an
-## editor dialog instead of running the game when it is not.
+## editor dialog instead of running the game when it is not. It also registers the export
+## plugin ([code]export_plugin.gd[/code]) that copies the bundled sidecar beside exported games.
 @tool
 extends EditorPlugin
 
@@ -13,10 +14,21 @@ const CORE_AUTOLOAD: String = "Atelico"
 const SIDECAR_SCRIPT: String = "res://addons/atelico/runtime/sidecar.gd"
 const CORE_SCRIPT: String = "res://addons/atelico/runtime/core_node.gd"
 const SETTINGS_SCRIPT: String = "res://addons/atelico/runtime/settings.gd"
+const EXPORT_PLUGIN_SCRIPT: String = "res://addons/atelico/export_plugin.gd"
+
+var _export_plugin: EditorExportPlugin = null
 
 
 func _enter_tree() -> void:
 	_register_settings()
+	_export_plugin = load(EXPORT_PLUGIN_SCRIPT).new()
+	add_export_plugin(_export_plugin)
+
+
+func _exit_tree() -> void:
+	if _export_plugin != null:
+		remove_export_plugin(_export_plugin)
+		_export_plugin = null
 
 
 func _enable_plugin() -> void:

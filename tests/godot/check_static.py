@@ -35,6 +35,7 @@ def problems() -> list[str]:
         res = consts.get(path_const, "")
         if not (ADDON / res.removeprefix("res://addons/atelico/")).is_file():
             found.append(f"autoload script {res!r} does not exist")
+    found += export_plugin_problems(source)
     settings = (ADDON / "runtime" / "settings.gd").read_text()
     for name in re.findall(r"settings\.([A-Z_]+)", source):
         if not re.search(rf"^const {name}\b", settings, re.MULTILINE):
@@ -46,6 +47,29 @@ def problems() -> list[str]:
         name = re.search(r"^class_name (\w+)", text, re.MULTILINE)
         if name and not name.group(1).startswith("Atelico"):
             found.append(f"{gd.relative_to(ADDON)}: class_name {name.group(1)} is not prefixed")
+    return found
+
+
+def export_plugin_problems(plugin_source: str) -> list[str]:
+    """The export plugin (copies the sidecar bundle) is registered and removed by plugin.gd and
+    overrides the EditorExportPlugin virtuals with Godot 4.6's signatures."""
+    found: list[str] = []
+    path = re.search(r'const EXPORT_PLUGIN_SCRIPT: String = "res://addons/atelico/([^"]+)"', plugin_source)
+    if not path or not (ADDON / path.group(1)).is_file():
+        return ["plugin.gd names no existing EXPORT_PLUGIN_SCRIPT"]
+    for call in ("add_export_plugin(", "remove_export_plugin("):
+        if call not in plugin_source:
+            found.append(f"plugin.gd never calls {call})")
+    text = (ADDON / path.group(1)).read_text()
+    if "@tool" not in text or "extends EditorExportPlugin" not in text:
+        found.append(f"{path.group(1)} must be a @tool script extending EditorExportPlugin")
+    for signature in (
+        r"func _get_name\(\) -> String:",
+        r"func _export_begin\(\s*\w+: PackedStringArray,\s*\w+: bool,\s*\w+: String,\s*\w+: int\s*\) -> void:",
+        r"func _export_end\(\) -> void:",
+    ):
+        if not re.search(signature, text):
+            found.append(f"{path.group(1)} lacks {signature}")
     return found
 
 

@@ -126,8 +126,8 @@ def build_pack(out: Path, config: dict,
             if path.suffix == ".gd":
                 source = path.read_text()
                 scripts["res://" + res] = source
-                # EditorPlugin / editor-only scripts cannot load in an exported web build.
-                runs = "extends EditorPlugin" not in source and "/editor/" not in "/" + res
+                # EditorPlugin / EditorExportPlugin scripts cannot load in an exported web build.
+                runs = "extends Editor" not in source and "/editor/" not in "/" + res
                 if runs:
                     loadable.append("res://" + res)
                 if coverage is not None and prefix:

@@ -9,6 +9,7 @@ const AUTO_LAUNCH_IN_EDITOR: String = "atelico/sidecar/auto_launch_in_editor"
 const AUTO_LAUNCH_IN_EXPORTED_GAMES: String = "atelico/sidecar/auto_launch_in_exported_games"
 const READY_TIMEOUT_S: String = "atelico/sidecar/ready_timeout_s"
 const EXTRA_ARGS: String = "atelico/sidecar/extra_args"
+const BUNDLE_PATH: String = "atelico/bundle/path"
 
 ## name → [default, type, hint, hint_string, description]
 const ALL: Dictionary = {
@@ -38,10 +39,24 @@ const ALL: Dictionary = {
 		"Start the sidecar when the game runs from the editor."
 	],
 	AUTO_LAUNCH_IN_EXPORTED_GAMES:
-	[false, TYPE_BOOL, PROPERTY_HINT_NONE, "", "Start the sidecar in exported games too."],
+	[
+		true,
+		TYPE_BOOL,
+		PROPERTY_HINT_NONE,
+		"",
+		"Start the bundled sidecar in exported games when one ships beside the game."
+	],
 	READY_TIMEOUT_S:
 	[120.0, TYPE_FLOAT, PROPERTY_HINT_RANGE, "1,600", "Seconds to wait for /health/ready."],
 	EXTRA_ARGS: ["", TYPE_STRING, PROPERTY_HINT_NONE, "", "Extra arguments for `atelico serve`."],
+	BUNDLE_PATH:
+	[
+		"res://../atelico-sidecar",
+		TYPE_STRING,
+		PROPERTY_HINT_GLOBAL_DIR,
+		"",
+		"The `atelico bundle` folder the export copies beside the exported game."
+	],
 }
 
 

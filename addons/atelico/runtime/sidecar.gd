@@ -1,21 +1,23 @@
 ## Launches the Atelico sidecar for the running game and stops it with the game.
 ##
-## Registered by the plugin as the [code]AtelicoSidecar[/code] autoload. When the game runs
-## from the editor (and [code]auto_launch_in_editor[/code] is on), or in an exported game with
-## [code]auto_launch_in_exported_games[/code], it starts
-## [code]python -m atelico serve --port P --exit-with-parent --parent-pid <game pid>[/code]
-## as the launch contract says ([code]docs/launch.md[/code]): a fresh random token goes through
-## the [code]ATELICO_TOKEN[/code] environment variable, never the command line
-## ([method OS.execute_with_pipe] has no environment parameter, so it is set with
-## [method OS.set_environment] just before the spawn, which the child inherits, and restored
-## right after). The stdin/stdout pipe is held (the sidecar exits when it closes or when this
-## process is gone); the stderr pipe is held but never read while the sidecar runs (the sidecar
-## copes with a full stderr): logs are read from its log file (the [code]ATELICO_LOG path=[/code]
-## line), and stderr only after an early exit, for a Python that failed before logging. It
-## polls [code]/health/ready[/code] and emits [signal sidecar_ready], or [signal sidecar_failed]
-## with the reason and the log file's tail (a [code]status: error[/code] answer ends the wait
-## at once). [AtelicoCoreNode] picks the URL
-## and token up automatically.
+## Registered by the plugin as the [code]AtelicoSidecar[/code] autoload. When the game runs from the
+## editor (and [code]auto_launch_in_editor[/code] is on), or in an exported game with
+## [code]auto_launch_in_exported_games[/code] (on by default), it starts [code]python -m atelico
+## serve --port P --exit-with-parent --parent-pid <game pid>[/code] as the launch contract says. An
+## exported game launches the bundled sidecar ([code]atelico-sidecar/atelico-sidecar[/code] beside
+## the game, put there by the export plugin; [AtelicoBundleLocator]) with the same arguments minus
+## [code]-m atelico[/code]; without a bundle it launches nothing unless a Python is configured
+## (setting or [code]ATELICO_PYTHON[/code]). The editor always uses Python
+## ([code]docs/launch.md[/code]). A fresh random token goes through the [code]ATELICO_TOKEN[/code]
+## environment variable, never the command line ([method OS.execute_with_pipe] has no environment
+## parameter, so it is set with [method OS.set_environment] just before the spawn, which the child
+## inherits, and restored right after). The stdin/stdout pipe is held (the sidecar exits when it
+## closes or when this process is gone); the stderr pipe is held but never read while the sidecar
+## runs (the sidecar copes with a full stderr): logs are read from its log file (the
+## [code]ATELICO_LOG path=[/code] line), and stderr only after an early exit, for a Python that
+## failed before logging. It polls [code]/health/ready[/code] and emits [signal sidecar_ready], or
+## [signal sidecar_failed] with the reason and the log file's tail (a [code]status: error[/code]
+## answer ends the wait at once). [AtelicoCoreNode] picks the URL and token up automatically.
 extends Node
 
 ## The sidecar answers /health/ready.
@@ -90,7 +92,8 @@ func get_log_path() -> String:
 func start() -> String:
 	if _pid > 0 and OS.is_process_running(_pid):
 		return ""
-	var python := resolve_python()
+	var program := resolve_program()
+	var python: String = program["path"]
 	if python.is_absolute_path() and not FileAccess.file_exists(python):
 		return "Python not found at %s (set %s)" % [python, AtelicoSettings.PYTHON_PATH]
 	_port = int(AtelicoSettings.get_value(AtelicoSettings.PORT))
@@ -100,8 +103,11 @@ func start() -> String:
 		return "port %d is already taken (change %s)" % [_port, AtelicoSettings.PORT]
 	var crypto := Crypto.new()
 	_token = crypto.generate_random_bytes(16).hex_encode()
-	var args := launch_arguments(
-		_port, OS.get_process_id(), str(AtelicoSettings.get_value(AtelicoSettings.PRELOAD_MODELS))
+	var args := program_arguments(
+		program["bundled"],
+		_port,
+		OS.get_process_id(),
+		str(AtelicoSettings.get_value(AtelicoSettings.PRELOAD_MODELS))
 	)
 	for extra in str(AtelicoSettings.get_value(AtelicoSettings.EXTRA_ARGS)).split(" ", false):
 		args.append(extra)
@@ -169,7 +175,55 @@ func _should_launch() -> bool:
 		return false  # someone else runs it
 	if OS.has_feature("editor"):
 		return bool(AtelicoSettings.get_value(AtelicoSettings.AUTO_LAUNCH_IN_EDITOR))
-	return bool(AtelicoSettings.get_value(AtelicoSettings.AUTO_LAUNCH_IN_EXPORTED_GAMES))
+	var bundle := AtelicoBundleLocator.find_for_this_game()
+	var launch := launch_in_exported_game(
+		bool(AtelicoSettings.get_value(AtelicoSettings.AUTO_LAUNCH_IN_EXPORTED_GAMES)),
+		bundle,
+		str(AtelicoSettings.get_value(AtelicoSettings.PYTHON_PATH)),
+		OS.get_environment(PYTHON_ENV)
+	)
+	if not launch and bundle.is_empty():
+		push_warning(
+			(
+				"Atelico: no bundled sidecar beside this game (looked in %s): none launched"
+				% [AtelicoBundleLocator.candidates(OS.get_executable_path(), OS.get_name())]
+			)
+		)
+	return launch
+
+
+## Whether an exported game launches a sidecar: [param enabled]
+## ([code]auto_launch_in_exported_games[/code]) and a bundle was found, or a Python was
+## configured explicitly (players have no Python of their own).
+static func launch_in_exported_game(
+	enabled: bool, bundle: String, configured_python: String, python_env: String
+) -> bool:
+	if not enabled:
+		return false
+	return not (bundle.is_empty() and configured_python.is_empty() and python_env.is_empty())
+
+
+## What to launch: in an exported game the bundle beside it when there is one, else Python
+## ([method resolve_python]). [code]{path, bundled}[/code].
+static func resolve_program() -> Dictionary:
+	var bundle := "" if OS.has_feature("editor") else AtelicoBundleLocator.find_for_this_game()
+	return choose_program(bundle, resolve_python())
+
+
+## [method resolve_program] with its inputs given: the bundle when found, else Python.
+static func choose_program(bundle: String, python: String) -> Dictionary:
+	if not bundle.is_empty():
+		return {"path": bundle, "bundled": true}
+	return {"path": python, "bundled": false}
+
+
+## [method launch_arguments] for the program: a bundle executable takes them without
+## [code]-m atelico[/code] (it is the [code]atelico[/code] command itself).
+static func program_arguments(
+	bundled: bool, port: int, parent_pid: int, preload_models: String
+) -> PackedStringArray:
+	var args := launch_arguments(port, parent_pid, preload_models)
+	return args.slice(2) if bundled else args
 
 
 func _poll_health() -> void:
