@@ -84,7 +84,7 @@ class Harness {
     ws_.stop_perpetual();
     ws_.stop();
     thread_.join();
-    core_.reset();  // completes anything still open with client.shutdown
+    core_.reset();  // completes anything still open with client.closed
   }
 
   void Connect() {

@@ -113,7 +113,7 @@ TEST_CASE("Speak And Wait: Cancel stops playback and fires Failed(cancelled) onc
   P2.Bind(Lonely);
   Lonely->Activate();
   CHECK(P2.Failed == 1);
-  CHECK(P2.ErrorCode == TEXT("client.shutdown"));
+  CHECK(P2.ErrorCode == TEXT("client.closed"));
   delete Lonely;
   delete Orphan;
 }
@@ -149,8 +149,8 @@ TEST_CASE("Synthesize Audio (Async) and Transcribe Audio (Async) complete with t
   UAtelicoSynthesizeAudioAsync* S2 = UAtelicoSynthesizeAudioAsync::SynthesizeAudioAsync(Orphan, TEXT("{}"));
   UAtelicoTranscribeAudioAsync* T2 = UAtelicoTranscribeAudioAsync::TranscribeAudioAsync(Orphan, TEXT("{}"));
   int Fails = 0;
-  S2->Failed.AddStandInLambda([&](const FAtelicoError& E) { Fails += E.Code == TEXT("client.shutdown"); });
-  T2->Failed.AddStandInLambda([&](const FAtelicoError& E) { Fails += E.Code == TEXT("client.shutdown"); });
+  S2->Failed.AddStandInLambda([&](const FAtelicoError& E) { Fails += E.Code == TEXT("client.closed"); });
+  T2->Failed.AddStandInLambda([&](const FAtelicoError& E) { Fails += E.Code == TEXT("client.closed"); });
   S2->Activate();
   T2->Activate();
   CHECK(Fails == 2);

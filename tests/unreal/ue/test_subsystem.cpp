@@ -178,7 +178,7 @@ TEST_CASE("subsystem: bad requests fail with a code after the caller has the id;
   CHECK(E.Ended() == 5);  // exactly once each
 }
 
-TEST_CASE("subsystem: requests open at shutdown end once with client.shutdown; none start afterwards") {
+TEST_CASE("subsystem: requests open at shutdown end once with client.closed; none start afterwards") {
   REQUIRE_SIDECAR();
   uetest::UseSidecar();
   FEvents E;
@@ -188,7 +188,7 @@ TEST_CASE("subsystem: requests open at shutdown end once with client.shutdown; n
     REQUIRE(Game.WaitConnected());
     E.Bind(Game.Subsystem);
     FAtelicoRequestCallbacks C;
-    C.OnFailed = [&](const FAtelicoError& Err) { ++Completions; CHECK(Err.Code == TEXT("client.shutdown")); };
+    C.OnFailed = [&](const FAtelicoError& Err) { ++Completions; CHECK(Err.Code == TEXT("client.closed")); };
     C.OnCompleted = [&](const FString&, const TArray<uint8>&) { ++Completions; };
     Game.Subsystem->StartSynthesis(TEXT("{\"input\":\"Cut off by the end of the game.\"}"), true, FString(), C);
     Game.GameInstance->StandInShutdown();

@@ -26,7 +26,7 @@ UAtelicoAISubsystem* FindSubsystem(UObject* WorldContextObject)
 FAtelicoError NoSubsystem()
 {
 	FAtelicoError Error;
-	Error.Code = TEXT("client.shutdown");
+	Error.Code = TEXT("client.closed");
 	Error.Message = TEXT("no game instance with an Atelico AI subsystem");
 	return Error;
 }

@@ -155,7 +155,7 @@ void UAtelicoAISubsystem::Deinitialize()
 {
 	if (Connection.IsValid())
 	{
-		Connection->Stop();  // every open request ends with client.shutdown, on this thread
+		Connection->Stop();  // every open request ends with client.closed, on this thread
 		Connection.Reset();
 	}
 	Super::Deinitialize();
@@ -186,7 +186,7 @@ FString UAtelicoAISubsystem::StartRequest(const FString& Type, TFunction<bool(FA
 	FAtelicoBuiltRequest Request;
 	if (!Connection.IsValid())
 	{
-		Request.Error.code = "client.shutdown";
+		Request.Error.code = "client.closed";
 		Request.Error.message = "the Atelico subsystem is not running";
 	}
 	else if (Build(Request))
@@ -442,7 +442,7 @@ FString UAtelicoAISubsystem::BlockingCall(TFunction<FString(UAtelicoAISubsystem&
 		if (Self == nullptr)
 		{
 			FAtelicoError Error;
-			Error.Code = TEXT("client.shutdown");
+			Error.Code = TEXT("client.closed");
 			Error.Message = TEXT("the Atelico subsystem is gone");
 			State->Finish(AtelicoSubsystemDetail::ErrorJson(Error));
 			return;

@@ -101,7 +101,7 @@ void FAtelicoConnection::Stop()
 	{
 		FAtelicoAIModule::Get().OnEndpointChanged.Remove(EndpointHandle);
 	}
-	Client->FailAll("client.shutdown", "the Atelico subsystem shut down");
+	Client->FailAll("client.closed", "the Atelico subsystem shut down");
 	DropSocket();
 }
 

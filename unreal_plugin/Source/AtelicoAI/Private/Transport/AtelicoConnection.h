@@ -25,7 +25,7 @@ public:
 
 	/** Starts ticking and connecting (game thread). */
 	void Start();
-	/** Fails open requests with `client.shutdown`, closes the socket, stops ticking. */
+	/** Fails open requests with `client.closed`, closes the socket, stops ticking. */
 	void Stop();
 
 	atelico::core::ClientCore& Core() { return *Client; }
