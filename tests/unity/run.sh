@@ -133,7 +133,9 @@ export ATELICO_PYTHON="$PYTHON"
 export ATELICO_REPO="$REPO"
 cd "$BUILD"
 status=0
-for asm in Atelico.Audio.Tests Atelico.Audio.Editor.Tests Atelico.Audio.Engine.Tests Atelico.Audio.E2E.Tests; do
+rm -f "$BUILD"/*.Tests.xml
+SUITES="${ATELICO_UNITY_SUITES:-Atelico.Audio.Tests Atelico.Audio.Editor.Tests Atelico.Audio.Engine.Tests Atelico.Audio.E2E.Tests}"
+for asm in $SUITES; do
   echo "== run $asm"
   timeout 300 nunit-console -nologo -noshadow "-xml=$BUILD/$asm.xml" "$BUILD/$asm.dll" >"$BUILD/$asm.out" 2>&1
   rc=$?

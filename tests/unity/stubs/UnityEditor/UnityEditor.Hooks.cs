@@ -16,7 +16,7 @@ namespace UnityStandIn.EditorLoop
         /// <summary>Edit mode, empty scene, empty SessionState, no handlers but those of a fresh domain.</summary>
         public static void Reset()
         {
-            Engine.Reset(false);
+            PlayerLoop.Reset(false);
             EditorApplication.playingFlag = false;
             EditorApplication.requestedPlaying = null;
             EditorUtility.progressVisible = false;
@@ -26,7 +26,7 @@ namespace UnityStandIn.EditorLoop
             if (!_hooked)
             {
                 _hooked = true;
-                Engine.BeforeFrame += EditorTick;
+                PlayerLoop.BeforeFrame += EditorTick;
             }
         }
 
@@ -34,13 +34,13 @@ namespace UnityStandIn.EditorLoop
         /// then (in play mode) one player-loop frame.</summary>
         public static void Tick(float deltaTime = 1f / 60f)
         {
-            Engine.Frame(deltaTime);
+            PlayerLoop.Frame(deltaTime);
         }
 
         /// <summary>Ticks with a short sleep until <paramref name="until"/> holds or the time is up.</summary>
         public static bool TickUntil(Func<bool> until, double seconds, int frameMs = 10)
         {
-            return Engine.RunUntil(until, seconds, frameMs);
+            return PlayerLoop.RunUntil(until, seconds, frameMs);
         }
 
         private static void EditorTick()
@@ -90,7 +90,7 @@ namespace UnityStandIn.EditorLoop
             EditorApplication.requestedPlaying = null;
             DomainReload();
             EditorApplication.playingFlag = true;
-            Engine.EnterPlayMode();
+            PlayerLoop.EnterPlayMode();
             Raise(PlayModeStateChange.EnteredPlayMode);
             return true;
         }
@@ -103,7 +103,7 @@ namespace UnityStandIn.EditorLoop
                 return;
             }
             Raise(PlayModeStateChange.ExitingPlayMode);
-            Engine.ExitPlayMode();
+            PlayerLoop.ExitPlayMode();
             EditorApplication.playingFlag = false;
             DomainReload();
             Raise(PlayModeStateChange.EnteredEditMode);

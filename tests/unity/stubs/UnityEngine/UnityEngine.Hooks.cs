@@ -8,7 +8,7 @@ using UnityEngine;
 namespace UnityStandIn
 {
     /// <summary>The player loop: frames, play mode, the main thread.</summary>
-    public static class Engine
+    public static class PlayerLoop
     {
         /// <summary>Runs at the start of every frame (the editor stand-in hooks EditorApplication.update here).</summary>
         public static event Action BeforeFrame;
@@ -156,7 +156,7 @@ namespace UnityStandIn
     }
 
     /// <summary>The audio thread: real-time output (default) or rendered in steps the test chooses.</summary>
-    public static class Audio
+    public static class AudioThread
     {
         public const int BlockFrames = AudioEngine.BlockFrames;
 
