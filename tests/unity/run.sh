@@ -50,53 +50,76 @@ compile() { # name, sources..., then -r: refs via REFS array
 meta_problems="$(cd "$PKG" && { find . -path '*~*' -prune -o ! -name '*.meta' ! -name '.*' ! -path . -print | while read -r f; do [ -f "$f.meta" ] || echo "missing $f.meta"; done; find . -path '*~*' -prune -o -name '*.meta' -print | while read -r m; do [ -e "${m%.meta}" ] || echo "orphan $m"; done; })"
 if [ -n "$meta_problems" ]; then echo "$meta_problems"; echo "META CHECK FAILED"; build_failed=1; fi
 
-# The stand-ins, kept outside the package.
+# The stand-ins, kept outside the package, in two profiles: "strict" has only members that exist in
+# Unity (the package's Runtime, Editor and Tests compile against it, as in Unity's Test Runner); the full
+# profile adds the test hooks (*.Hooks.cs: player loop, audio thread steps, console) for tests/unity.
+STRICT="$BUILD/strict"
+mkdir -p "$STRICT"
+REFS=()
+compile strict/UnityEngine.dll $(find "$HERE/stubs/UnityEngine" -name '*.cs' ! -name '*.Hooks.cs' | sort)
+REFS=(-r:"$STRICT/UnityEngine.dll")
+compile strict/UnityEditor.dll $(find "$HERE/stubs/UnityEditor" -name '*.cs' ! -name '*.Hooks.cs' | sort)
 REFS=()
 compile UnityEngine.dll $(find "$HERE/stubs/UnityEngine" -name '*.cs' | sort)
 REFS=(-r:"$BUILD/UnityEngine.dll")
 compile UnityEditor.dll $(find "$HERE/stubs/UnityEditor" -name '*.cs' | sort)
 
-# One assembly per .asmdef, referencing exactly what the .asmdef declares.
+# The scripting defines of the Unity version the stand-ins model (Unity 6), plus the editor's.
+UNITY6_DEFINES="-define:UNITY_2021_3_OR_NEWER;UNITY_2022_2_OR_NEWER;UNITY_2023_1_OR_NEWER;UNITY_6000_0_OR_NEWER;UNITY_EDITOR;UNITY_INCLUDE_TESTS"
+UNITY2021_DEFINES="-define:UNITY_2021_3_OR_NEWER;UNITY_EDITOR;UNITY_INCLUDE_TESTS"
+
+# One assembly per .asmdef, referencing exactly what the .asmdef declares (Unity refs: strict profile).
 asmdef_refs() { # prints -r: flags for an asmdef
   "$PYTHON" - "$1" "$BUILD" <<'PY'
 import json, sys
 asm = json.load(open(sys.argv[1]))
 build = sys.argv[2]
-refs = ["UnityEngine"]
+refs = ["strict/UnityEngine"]
 editor = "Editor" in asm.get("includePlatforms", [])
 if editor:
-    refs.append("UnityEditor")
+    refs.append("strict/UnityEditor")
 refs += [r for r in asm.get("references", []) if r.startswith("Atelico.")]
 if "nunit.framework.dll" in asm.get("precompiledReferences", []):
     refs.append("nunit.framework")
 print(" ".join(f"-r:{build}/{r}.dll" for r in refs))
 PY
 }
-build_asmdef() { # asmdef path
-  local asmdef="$1" dir name
-  dir="$(dirname "$asmdef")"
-  name="$("$PYTHON" -c 'import json,sys; print(json.load(open(sys.argv[1]))["name"])' "$asmdef")"
-  # Sources of this assembly: its folder, minus nested folders that have their own .asmdef.
-  local sources=() f nested
+asmdef_sources() { # asmdef path -> its .cs files, one a line (nested folders with their own .asmdef excluded)
+  local dir f nested
+  dir="$(dirname "$1")"
   while IFS= read -r f; do
     nested="$(dirname "$f")"
     while [ "$nested" != "$dir" ] && [ ! -f "$(ls "$nested"/*.asmdef 2>/dev/null | head -1)" ]; do nested="$(dirname "$nested")"; done
-    [ "$nested" = "$dir" ] && sources+=("$f")
+    [ "$nested" = "$dir" ] && echo "$f"
   done < <(find "$dir" -name '*.cs' | sort)
-  read -r -a REFS <<<"$(asmdef_refs "$asmdef")"
-  compile "$name.dll" "${sources[@]}"
 }
-build_asmdef "$PKG/Runtime/Atelico.Audio.asmdef"
-build_asmdef "$PKG/Editor/Atelico.Audio.Editor.asmdef"
-build_asmdef "$PKG/Tests/Runtime/Atelico.Audio.Tests.asmdef"
-build_asmdef "$PKG/Tests/Editor/Atelico.Audio.Editor.Tests.asmdef"
+build_asmdef() { # asmdef path, output folder (relative to BUILD, "" = BUILD), extra mcs flags...
+  local asmdef="$1" outdir="$2" name; shift 2
+  name="$("$PYTHON" -c 'import json,sys; print(json.load(open(sys.argv[1]))["name"])' "$asmdef")"
+  local sources=()
+  mapfile -t sources < <(asmdef_sources "$asmdef")
+  read -r -a REFS <<<"$(asmdef_refs "$asmdef")"
+  REFS+=("$@")
+  compile "${outdir}$name.dll" "${sources[@]}"
+}
+build_asmdef "$PKG/Runtime/Atelico.Audio.asmdef" "" "$UNITY6_DEFINES"
+build_asmdef "$PKG/Editor/Atelico.Audio.Editor.asmdef" "" "$UNITY6_DEFINES"
+build_asmdef "$PKG/Tests/Runtime/Atelico.Audio.Tests.asmdef" "" "$UNITY6_DEFINES"
+build_asmdef "$PKG/Tests/Editor/Atelico.Audio.Editor.Tests.asmdef" "" "$UNITY6_DEFINES"
+# The oldest supported editor (package.json "unity": 2021.3) takes the other #if branches: they compile
+# too (its FindObjectOfType is not obsolete there, so CS0618 from the Unity 6 stand-in is not an error).
+mkdir -p "$BUILD/u2021"
+build_asmdef "$PKG/Runtime/Atelico.Audio.asmdef" "u2021/" "$UNITY2021_DEFINES" -nowarn:618
 
-# End-to-end tests live outside the package (they need the repo's sidecar and test data).
+# Tests that drive the stand-ins through their hooks (player loop, editor loop, audio thread) and the
+# end-to-end tests live outside the package (they need the hooks, the repo's sidecar and test data).
+REFS=(-r:"$BUILD/UnityEngine.dll" -r:"$BUILD/UnityEditor.dll" -r:"$BUILD/Atelico.Audio.dll" -r:"$BUILD/Atelico.Audio.Editor.dll" -r:"$BUILD/nunit.framework.dll")
+compile Atelico.Audio.Engine.Tests.dll $(find "$HERE/engine" -name '*.cs' | sort)
 REFS=(-r:"$BUILD/UnityEngine.dll" -r:"$BUILD/Atelico.Audio.dll" -r:"$BUILD/nunit.framework.dll")
 compile Atelico.Audio.E2E.Tests.dll $(find "$HERE/e2e" -name '*.cs' | sort)
 
 # The Samples~ folder is not an assembly in Unity (it is copied into Assets/ on import): compile it too.
-REFS=(-r:"$BUILD/UnityEngine.dll" -r:"$BUILD/Atelico.Audio.dll")
+REFS=(-r:"$STRICT/UnityEngine.dll" -r:"$BUILD/Atelico.Audio.dll")
 compile VoicedNPC.Sample.dll $(find "$PKG/Samples~" -name '*.cs' | sort)
 
 if [ "$build_failed" != 0 ]; then
@@ -110,7 +133,9 @@ export ATELICO_PYTHON="$PYTHON"
 export ATELICO_REPO="$REPO"
 cd "$BUILD"
 status=0
-for asm in Atelico.Audio.Tests Atelico.Audio.Editor.Tests Atelico.Audio.E2E.Tests; do
+rm -f "$BUILD"/*.Tests.xml
+SUITES="${ATELICO_UNITY_SUITES:-Atelico.Audio.Tests Atelico.Audio.Editor.Tests Atelico.Audio.Engine.Tests Atelico.Audio.E2E.Tests}"
+for asm in $SUITES; do
   echo "== run $asm"
   timeout 300 nunit-console -nologo -noshadow "-xml=$BUILD/$asm.xml" "$BUILD/$asm.dll" >"$BUILD/$asm.out" 2>&1
   rc=$?

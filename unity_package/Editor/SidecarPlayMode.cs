@@ -1,37 +1,54 @@
 // Launches the sidecar when entering play mode and stops it when leaving; the Tools/Atelico menu.
-using System;
 using UnityEditor;
 using UnityEngine;
 
 namespace Atelico.Audio.Editor
 {
-    /// <summary>Hooks <see cref="EditorApplication.playModeStateChanged"/> and editor quit.</summary>
+    /// <summary>
+    /// Hooks <see cref="EditorApplication.playModeStateChanged"/> and editor quit. Pressing Play with
+    /// auto-launch on and no ready sidecar cancels entering play mode (<c>isPlaying = false</c> while
+    /// ExitingEditMode is raised), starts the sidecar without blocking the editor (progress bar with
+    /// Cancel, polled in <see cref="EditorApplication.update"/>), and enters play mode once it is ready,
+    /// so the game's first frame already has <c>ATELICO_URL</c>. Leaving play mode stops the sidecar.
+    /// </summary>
     [InitializeOnLoad]
     public static class SidecarPlayMode
     {
+        private const string PlaySessionKey = "Atelico.Sidecar.ForPlayMode";
+
         static SidecarPlayMode()
         {
             EditorApplication.playModeStateChanged += OnPlayModeStateChanged;
-            EditorApplication.quitting += SidecarController.Stop;
+            EditorApplication.quitting += SidecarController.StopAndWait;
         }
 
         internal static void OnPlayModeStateChanged(PlayModeStateChange change)
         {
             var settings = AtelicoSettings.Load(SidecarController.ProjectRoot);
-            if (change == PlayModeStateChange.ExitingEditMode && settings.autoLaunch)
+            if (!settings.autoLaunch)
             {
-                try
-                {
-                    SidecarController.Start(settings, SidecarController.ProjectRoot,
-                        (text, progress) => EditorUtility.DisplayCancelableProgressBar("Atelico", text, progress));
-                }
-                finally
-                {
-                    EditorUtility.ClearProgressBar();
-                }
+                return;
             }
-            else if (change == PlayModeStateChange.EnteredEditMode && settings.autoLaunch)
+            if (change == PlayModeStateChange.ExitingEditMode)
             {
+                if (SidecarController.IsReady)
+                {
+                    SessionState.SetBool(PlaySessionKey, true);
+                    return; // enter play mode now
+                }
+                EditorApplication.isPlaying = false; // wait for the sidecar, without blocking the editor
+                SidecarController.Begin(settings, SidecarController.ProjectRoot, true, ready =>
+                {
+                    if (ready)
+                    {
+                        SessionState.SetBool(PlaySessionKey, true);
+                        EditorApplication.isPlaying = true;
+                    }
+                });
+            }
+            else if (change == PlayModeStateChange.EnteredEditMode && SessionState.GetBool(PlaySessionKey, false))
+            {
+                SessionState.EraseBool(PlaySessionKey);
                 SidecarController.Stop();
             }
         }
@@ -39,15 +56,7 @@ namespace Atelico.Audio.Editor
         [MenuItem("Tools/Atelico/Start Sidecar")]
         private static void StartMenu()
         {
-            try
-            {
-                SidecarController.Start(AtelicoSettings.Load(SidecarController.ProjectRoot), SidecarController.ProjectRoot,
-                    (text, progress) => EditorUtility.DisplayCancelableProgressBar("Atelico", text, progress));
-            }
-            finally
-            {
-                EditorUtility.ClearProgressBar();
-            }
+            SidecarController.Begin(AtelicoSettings.Load(SidecarController.ProjectRoot), SidecarController.ProjectRoot, true, null);
         }
 
         [MenuItem("Tools/Atelico/Stop Sidecar")]
@@ -102,7 +111,7 @@ namespace Atelico.Audio.Editor
             EditorGUILayout.LabelField("Status", SidecarController.Describe());
             if (GUILayout.Button("Start"))
             {
-                SidecarController.Start(_settings, root, null);
+                SidecarController.Begin(_settings, root, true, null);
             }
             if (GUILayout.Button("Stop"))
             {

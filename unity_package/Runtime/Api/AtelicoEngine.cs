@@ -40,7 +40,11 @@ namespace Atelico.Audio
             {
                 if (_instance == null)
                 {
-                    _instance = FindObjectOfType<AtelicoEngine>();
+#if UNITY_2022_2_OR_NEWER
+                    _instance = FindAnyObjectByType<AtelicoEngine>();
+#else
+                    _instance = FindObjectOfType<AtelicoEngine>(); // obsolete from 2023.1, the only choice before 2022.2
+#endif
                     if (_instance == null)
                     {
                         var go = new GameObject("Atelico Engine");

@@ -268,61 +268,11 @@ namespace Atelico.Audio.Tests
             Assert.AreEqual(2, map[23], "mouthSmileLeft");
             Assert.AreEqual(-1, map[51], "tongueOut is missing");
         }
-
-        [Test]
-        public void FaceDriverWritesScaledWeightsToTheMeshAndResetsOnDisable()
-        {
-            var go = new GameObject("npc");
-            var renderer = go.AddComponent<SkinnedMeshRenderer>();
-            renderer.sharedMesh = new Mesh();
-            renderer.sharedMesh.BlendShapeNames.AddRange(new[] { "mouthClose", "jawOpen" });
-            var driver = go.AddComponent<AtelicoFaceDriver>();
-            driver.Target = renderer;
-            Assert.AreEqual(2, driver.MappedCount);
-            Time.time = 10f;
-            driver.AddFrames(Frames(0, 3, 0.2f));
-            Time.time = 10f + 1f / 30f;
-            driver.SendLifecycle("LateUpdate");
-            Assert.AreEqual(30f, renderer.GetBlendShapeWeight(1), 1e-3);
-            driver.enabled = false;
-            Assert.AreEqual(0f, renderer.GetBlendShapeWeight(1));
-        }
     }
 
     [TestFixture]
-    public class StreamingComponentTests
+    public class MicrophoneRingTests
     {
-        [Test]
-        public void StreamPlayerStartsAfterPrerollAndFeedsTheAudioThreadGapFree()
-        {
-            var go = new GameObject("speaker");
-            var source = go.AddComponent<AudioSource>();
-            var player = go.AddComponent<AtelicoStreamPlayer>();
-            Assert.IsNotNull(source.clip, "OnEnable created the streaming clip");
-            player.BeginUtterance();
-            player.Enqueue(new float[1200]); // 50 ms at 24 kHz: below the 100 ms preroll
-            player.SendLifecycle("Update");
-            Assert.IsFalse(source.isPlaying);
-            var second = new float[2400];
-            for (int i = 0; i < second.Length; i++)
-            {
-                second[i] = 0.5f;
-            }
-            player.Enqueue(second);
-            player.SendLifecycle("Update");
-            Assert.IsTrue(source.isPlaying);
-            var output = new float[3600];
-            source.clip.reader(output);
-            Assert.AreEqual(0f, output[1199]);
-            Assert.AreEqual(0.5f, output[1200], "the next chunk follows without a gap");
-            Assert.AreEqual(3600.0 / 24000, player.PlaybackTimeS, 1e-9);
-            player.EndUtterance();
-            player.SendLifecycle("Update");
-            Assert.IsFalse(source.isPlaying, "stops when the utterance is over and drained");
-            player.enabled = false;
-            Assert.IsNull(source.clip, "OnDisable released the clip");
-        }
-
         [Test]
         public void MicrophoneRingHandsOutWholeBlocksAcrossTheWrap()
         {

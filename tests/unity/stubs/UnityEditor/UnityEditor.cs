@@ -1,5 +1,8 @@
-// Minimal stand-ins for the UnityEditor API the package's editor assembly uses (compile-time shape,
-// plus just enough state for tests: SessionState stores values, playModeStateChanged can be raised).
+// Stand-ins for the UnityEditor API the package's editor assembly uses, with the editor's behaviour
+// where it matters: editor APIs (progress bar, SessionState, isPlaying) are main-thread only and throw
+// UnityException elsewhere; EditorApplication.update is a CallbackFunction field the editor loop
+// invokes; setting isPlaying = false while ExitingEditMode is raised cancels entering play mode.
+// Public members must exist in Unity (tests/unity/api/unity-api.txt); test hooks are in *.Hooks.cs.
 using System;
 using System.Collections.Generic;
 using UnityEngine;
@@ -14,118 +17,206 @@ namespace UnityEditor
         ExitingPlayMode,
     }
 
-    public static class EditorApplication
+    public sealed class EditorApplication
     {
-        public static event Action<PlayModeStateChange> playModeStateChanged;
-        public static event Action quitting;
-        public static bool isPlaying;
+        public delegate void CallbackFunction();
 
-        public static void RaisePlayModeStateChanged(PlayModeStateChange change)
+        /// <summary>Invoked by the editor loop on the main thread, in edit and play mode.</summary>
+        public static CallbackFunction update;
+
+        public static CallbackFunction delayCall;
+
+        internal static Action<PlayModeStateChange> playModeHandlers;
+        internal static Action quittingHandlers;
+        internal static bool playingFlag;
+        internal static bool? requestedPlaying;
+
+        public static event Action<PlayModeStateChange> playModeStateChanged
         {
-            var handler = playModeStateChanged;
-            if (handler != null)
+            add { playModeHandlers += value; }
+            remove { playModeHandlers -= value; }
+        }
+
+        public static event Action quitting
+        {
+            add { quittingHandlers += value; }
+            remove { quittingHandlers -= value; }
+        }
+
+        /// <summary>Setting it requests a play-mode change, carried out by the editor loop (not at once).</summary>
+        public static bool isPlaying
+        {
+            get
             {
-                handler(change);
+                EngineThreadAccess.Check("get_isPlaying");
+                return playingFlag;
+            }
+            set
+            {
+                EngineThreadAccess.Check("set_isPlaying");
+                requestedPlaying = value;
             }
         }
 
-        public static void RaiseQuitting()
+        public static bool isPlayingOrWillChangePlaymode
         {
-            var handler = quitting;
-            if (handler != null)
+            get
             {
-                handler();
+                EngineThreadAccess.Check("get_isPlayingOrWillChangePlaymode");
+                return playingFlag || requestedPlaying == true;
             }
         }
     }
 
-    public static class SessionState
+    internal static class EngineThreadAccess
+    {
+        internal static void Check(string api)
+        {
+            UnityEngine.EngineThread.Check(api);
+        }
+    }
+
+    public class SessionState
     {
         private static readonly Dictionary<string, string> Values = new Dictionary<string, string>();
 
         public static string GetString(string key, string defaultValue)
         {
+            EngineThreadAccess.Check("GetString");
             string value;
-            return Values.TryGetValue(key, out value) ? value : defaultValue;
+            return Values.TryGetValue("s:" + key, out value) ? value : defaultValue;
         }
 
         public static void SetString(string key, string value)
         {
-            Values[key] = value;
-        }
-
-        public static int GetInt(string key, int defaultValue)
-        {
-            string value;
-            int parsed;
-            return Values.TryGetValue(key, out value) && int.TryParse(value, out parsed) ? parsed : defaultValue;
-        }
-
-        public static void SetInt(string key, int value)
-        {
-            Values[key] = value.ToString();
+            EngineThreadAccess.Check("SetString");
+            Values["s:" + key] = value;
         }
 
         public static void EraseString(string key)
         {
-            Values.Remove(key);
+            EngineThreadAccess.Check("EraseString");
+            Values.Remove("s:" + key);
+        }
+
+        public static int GetInt(string key, int defaultValue)
+        {
+            EngineThreadAccess.Check("GetInt");
+            string value;
+            return Values.TryGetValue("i:" + key, out value) ? int.Parse(value) : defaultValue;
+        }
+
+        public static void SetInt(string key, int value)
+        {
+            EngineThreadAccess.Check("SetInt");
+            Values["i:" + key] = value.ToString();
         }
 
         public static void EraseInt(string key)
         {
-            Values.Remove(key);
+            EngineThreadAccess.Check("EraseInt");
+            Values.Remove("i:" + key);
+        }
+
+        public static bool GetBool(string key, bool defaultValue)
+        {
+            EngineThreadAccess.Check("GetBool");
+            string value;
+            return Values.TryGetValue("b:" + key, out value) ? value == "1" : defaultValue;
+        }
+
+        public static void SetBool(string key, bool value)
+        {
+            EngineThreadAccess.Check("SetBool");
+            Values["b:" + key] = value ? "1" : "0";
+        }
+
+        public static void EraseBool(string key)
+        {
+            EngineThreadAccess.Check("EraseBool");
+            Values.Remove("b:" + key);
+        }
+
+        internal static void Clear()
+        {
+            Values.Clear();
         }
     }
 
-    public static class EditorUtility
+    public sealed class EditorUtility
     {
+        internal static bool progressVisible;
+        internal static string progressTitle;
+        internal static string progressInfo;
+        internal static float progressValue;
+        internal static int progressUpdates;
+        internal static bool cancelPressed;
+
+        /// <summary>Main thread only (Unity throws elsewhere); true once the user pressed Cancel.</summary>
         public static bool DisplayCancelableProgressBar(string title, string info, float progress)
         {
-            return false;
+            EngineThreadAccess.Check("DisplayCancelableProgressBar");
+            progressVisible = true;
+            progressTitle = title;
+            progressInfo = info;
+            progressValue = progress;
+            progressUpdates++;
+            return cancelPressed;
         }
 
         public static void ClearProgressBar()
         {
+            EngineThreadAccess.Check("ClearProgressBar");
+            progressVisible = false;
+            cancelPressed = false;
         }
 
         public static bool DisplayDialog(string title, string message, string ok)
         {
+            EngineThreadAccess.Check("DisplayDialog");
             return true;
         }
     }
 
-    public static class EditorGUILayout
+    public sealed class EditorGUILayout
     {
-        public static string TextField(string label, string text)
+        public static string TextField(string label, string text, params GUILayoutOption[] options)
         {
+            EngineThreadAccess.Check("TextField");
             return text;
         }
 
-        public static int IntField(string label, int value)
+        public static int IntField(string label, int value, params GUILayoutOption[] options)
         {
+            EngineThreadAccess.Check("IntField");
             return value;
         }
 
-        public static float FloatField(string label, float value)
+        public static float FloatField(string label, float value, params GUILayoutOption[] options)
         {
+            EngineThreadAccess.Check("FloatField");
             return value;
         }
 
-        public static bool Toggle(string label, bool value)
+        public static bool Toggle(string label, bool value, params GUILayoutOption[] options)
         {
+            EngineThreadAccess.Check("Toggle");
             return value;
         }
 
-        public static void LabelField(string label, string label2)
+        public static void LabelField(string label, string label2, params GUILayoutOption[] options)
         {
+            EngineThreadAccess.Check("LabelField");
         }
 
         public static void HelpBox(string message, MessageType type)
         {
+            EngineThreadAccess.Check("HelpBox");
         }
 
         public static void Space()
         {
+            EngineThreadAccess.Check("Space");
         }
     }
 
@@ -137,30 +228,25 @@ namespace UnityEditor
         Error,
     }
 
-    public static class EditorGUI
+    public sealed class EditorGUI
     {
         public static void BeginChangeCheck()
         {
+            EngineThreadAccess.Check("BeginChangeCheck");
         }
 
         public static bool EndChangeCheck()
         {
+            EngineThreadAccess.Check("EndChangeCheck");
             return false;
         }
     }
 
-    public static class GUILayout
-    {
-        public static bool Button(string text)
-        {
-            return false;
-        }
-    }
-
+    [Flags]
     public enum SettingsScope
     {
-        User,
-        Project,
+        User = 1,
+        Project = 2,
     }
 
     public class SettingsProvider
@@ -170,7 +256,8 @@ namespace UnityEditor
             settingsPath = path;
         }
 
-        public string settingsPath { get; private set; }
+        public string settingsPath { get; set; }
+
         public string label { get; set; }
 
         public virtual void OnGUI(string searchContext)
@@ -184,19 +271,24 @@ namespace UnityEditor
     }
 
     [AttributeUsage(AttributeTargets.Class)]
-    public sealed class InitializeOnLoadAttribute : Attribute
+    public class InitializeOnLoadAttribute : Attribute
     {
     }
 
     [AttributeUsage(AttributeTargets.Method, AllowMultiple = true)]
     public sealed class MenuItem : Attribute
     {
-        public MenuItem(string itemName)
+        public string menuItem;
+        public bool validate;
+
+        public MenuItem(string itemName) : this(itemName, false)
         {
         }
 
         public MenuItem(string itemName, bool isValidateFunction)
         {
+            menuItem = itemName;
+            validate = isValidateFunction;
         }
     }
 }
