@@ -15,7 +15,7 @@ from typing import Any
 
 from bench.common import ROOT, cpu_s, load_avg, machine, rounded, rss_mb
 
-SUITES = ("tts", "stt", "face", "load", "scaling")
+SUITES = ("tts", "stt", "face", "load", "scaling", "hardening")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

@@ -17,6 +17,10 @@ FLAT_MEMORY_MAX_FRACTION = 0.10
 #: "must not wait for it": a short transcription during a long one may be slowed by sharing
 #: the 2 cores (about 2x), not by queueing behind it.
 HOL_MAX_SLOWDOWN = 3.0
+#: issue 16: the game is served within 1 s while 200 hostile sockets are open; its short line
+#: is at most 3x slower (p95) while 4 other clients flood the queue.
+HOSTILE_WELCOME_MAX_S = 1.0
+FLOOD_MAX_P95_RATIO = 3.0
 
 
 def _get(tree: dict[str, Any], *keys: Any) -> Any:
@@ -72,6 +76,11 @@ def targets(r: dict[str, Any]) -> list[dict[str, Any]]:
             out.append(_target(f"scaling {kind}: peak RSS growth / idle RSS",
                                _get(r, "scaling", kind, "rss_growth_fraction"),
                                FLAT_MEMORY_MAX_FRACTION, "x"))
+    if "hardening" in r:
+        out.append(_target("game welcome with 200 idle/misbehaving sockets open (worst)",
+                           _get(r, "hardening", "slots", "welcome_max_s"), HOSTILE_WELCOME_MAX_S, "s"))
+        out.append(_target("game short line p95 while 4 clients flood the queue / alone",
+                           _get(r, "hardening", "fairness", "p95_ratio"), FLOOD_MAX_P95_RATIO, "x"))
     preload = _get(r, "sidecar", "preload") or []
     if {"tts", "whisper", "face"} <= set(preload):
         out.append(_target("idle sidecar RSS, default models loaded (after the run)",
@@ -165,6 +174,21 @@ def summary(r: dict[str, Any]) -> str:
                          f"(R² {_f(s['fit_cpu']['r2'], '{:.4f}')}), wall R² {_f(s['fit_wall']['r2'], '{:.4f}')}, "
                          f"peak RSS growth {_f(s.get('rss_growth_mb'), '{:.0f}')} MB over "
                          f"{s['points'][0]['size']}→{s['points'][-1]['size']} {unit}")
+    hard = r.get("hardening") or {}
+    if hard.get("slots"):
+        sl, fa = hard["slots"], hard.get("fairness") or {}
+        lines.append("")
+        lines.append(f"Hardening: {sl['hostile_sockets']} idle/misbehaving sockets open "
+                     f"({sl['hostile_closed_by_server']} closed by the server and reopened): game welcome "
+                     f"{_f(_get(sl, 'alone', 'welcome_s', 'p50_s'))} s alone, "
+                     f"{_f(_get(sl, 'during', 'welcome_s', 'p50_s'))} s p50 / {_f(sl.get('welcome_max_s'))} s "
+                     f"worst during; welcome + short line {_f(sl.get('game_served_max_s'), '{:.2f}')} s worst "
+                     f"({_f(sl.get('total_ratio_p50'), '{:.2f}')}x alone, p50)")
+        if fa:
+            lines.append(f"  short line: p95 {_f(fa.get('alone_p95_s'), '{:.2f}')} s alone, "
+                         f"{_f(fa.get('during_p95_s'), '{:.2f}')} s while {fa.get('flooders')} clients x "
+                         f"{fa.get('flood_per_client')} long syntheses flood ({_f(fa.get('p95_ratio'), '{:.2f}')}x); "
+                         f"game refusals {fa.get('game_refusals')}; flood outcomes {fa.get('flood_outcomes')}")
     if r.get("errors"):
         lines.append(f"\nSUITE ERRORS: {r['errors']}")
     lines.append("")

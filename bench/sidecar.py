@@ -51,8 +51,9 @@ class SidecarProcess:
         return f"ws://127.0.0.1:{self.port}/v1/ws"
 
     def start(self, timeout_s: float = 180.0) -> "SidecarProcess":
-        env = {**os.environ, "ATELICO_SERVER__LOG_LEVEL": "warning", **self.extra_env}
-        env.pop("ATELICO_TOKEN", None)
+        env = {**os.environ, "ATELICO_SERVER__LOG_LEVEL": "warning"}
+        env.pop("ATELICO_TOKEN", None)  # no token unless ``extra_env`` gives one
+        env.update(self.extra_env)
         if self.workers is not None:
             env["ATELICO_MODELS__WORKERS"] = str(self.workers)
         cmd = [sys.executable, "-m", "atelico", "serve", "--port", "0", "--preload", self.preload,

@@ -80,12 +80,11 @@ async def _serve(settings: Settings, sock: socket.socket, port: int) -> None:
 
     from atelico.server.app import create_app
 
+    from atelico.server.transport import uvicorn_config
+
     app = create_app(settings)
-    config = uvicorn.Config(app, log_level=settings.server.log_level.lower(), access_log=False,
-                            log_config=None,  # uvicorn's records go to our handlers (stderr + file)
-                            ws_max_size=2 * settings.limits.max_frame_bytes, ws_ping_interval=20.0,
-                            ws_ping_timeout=60.0, ws_per_message_deflate=False,  # PCM barely compresses
-                            timeout_graceful_shutdown=3, lifespan="on")
+    # log_config=None: uvicorn's records go to our handlers (stderr + the log file)
+    config = uvicorn_config(app, settings, log_config=None)
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
     while not server.started:

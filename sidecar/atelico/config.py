@@ -66,7 +66,16 @@ class LimitSettings(BaseModel):
     max_input_chars: int = Field(20_000, ge=1, description="Longest TTS input, characters.")
     max_in_flight: int = Field(16, ge=1, description="Concurrent requests per connection.")
     max_queue: int = Field(64, ge=1, description="Jobs waiting for a worker, whole server.")
-    max_connections: int = Field(64, ge=1, description="Open WebSocket connections.")
+    max_queue_per_client: int = Field(12, ge=1, description="Jobs one WebSocket connection or "
+                                      "HTTP connection may hold queued or running.")
+    max_connections: int = Field(64, ge=1, description="Open authenticated WebSocket connections.")
+    max_pending_connections: int = Field(256, ge=1, description="WebSocket connections still "
+                                         "waiting for their hello (counted apart, so idle sockets "
+                                         "never lock an authenticated client out).")
+    hello_timeout_s: float = Field(5.0, gt=0, description="A WebSocket that sends no hello this "
+                                   "long is closed (protocol.hello_timeout), seconds.")
+    header_timeout_s: float = Field(5.0, gt=0, description="An HTTP connection whose request "
+                                    "headers are not complete this long is dropped, seconds.")
     live_max_lag_s: float = Field(4.0, gt=0, description="Live STT backlog before audio is "
                                   "dropped/merged instead of falling further behind, seconds.")
 
@@ -83,6 +92,8 @@ class ModelSettings(BaseModel):
                                  "0 = never.")
     preload: list[str] = Field(default_factory=lambda: ["tts"], description="Model ids loaded "
                                "at start so the first request is fast.")
+    unload_preloaded: bool = Field(False, description="Let idle_unload_s unload preloaded models "
+                                   "too (by default they stay loaded).")
     offline: bool = Field(default_factory=lambda: bundle_root() is not None,
                           description="Never try the Hugging Face hub (default on in a bundle).")
     bundle_models_dir: Path | None = Field(default_factory=bundle_models_dir, description="A "

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextvars
 import dataclasses
-import heapq
 import itertools
 import logging
 import threading
@@ -107,32 +107,142 @@ class Transcript:
 
 
 class Flow:
-    """One request's account with the pool: the worker seconds it has used so far."""
+    """One request's account with the pool: its client and the worker seconds it has used."""
 
-    __slots__ = ("used_s",)
+    __slots__ = ("used_s", "client")
 
-    def __init__(self) -> None:
+    def __init__(self, client: str | None = None) -> None:
         self.used_s = 0.0
+        self.client = client if client is not None else current_client()
+
+
+#: who the running request belongs to (a WebSocket session, an HTTP connection); set by the
+#: transports, read when a request's :class:`Flow` is made. ``None``: the in-process caller.
+CLIENT: contextvars.ContextVar[str | None] = contextvars.ContextVar("atelico_client", default=None)
+
+
+def current_client() -> str:
+    return CLIENT.get() or "local"
+
+
+class _ClientShare:
+    """A client's virtual time in the queue and how many of its jobs are queued or running."""
+
+    __slots__ = ("vtime", "jobs")
+
+    def __init__(self, vtime: float) -> None:
+        self.vtime = vtime
+        self.jobs = 0
+
+
+class FairQueue:
+    """The pool's scheduling policy, with no threads and no clock (unit-testable).
+
+    Two levels of fairness: first between *clients* (connections), then between the
+    *flows* (requests) of the chosen client. A client's virtual time grows by the worker
+    time its jobs use; the client with the smallest goes first. A client that becomes
+    active enters at the queue's current level less a small credit (``new_client_credit_s``)
+    and never below where it left off, so it cannot bank credit while idle, nor does it pay
+    for its past: one client with 16 long streams cannot starve another with one short line
+    (the short line goes first, then they alternate job by job). Within a client, the flow
+    that used the least worker time goes first (ties: first come). ``urgent`` jobs
+    (cleanup) go before all.
+    Bulk jobs (unsliceable whole-clip work) are taken only while fewer than ``bulk_limit``
+    run, so one worker always stays free for interactive work.
+    """
+
+    #: clients remembered after they go idle (their virtual time), oldest forgotten first
+    MAX_IDLE_CLIENTS = 4096
+
+    def __init__(self, bulk_limit: int, *, new_client_credit_s: float = 0.1) -> None:
+        self.bulk_limit = bulk_limit
+        self.bulk_running = 0
+        self.new_client_credit_s = new_client_credit_s
+        self._waiting: list[tuple[int, Any, Flow, bool, bool]] = []  # seq, item, flow, bulk, urgent
+        self._seq = itertools.count()
+        self._clients: dict[str, _ClientShare] = {}  # clients with jobs queued or running
+        self._idle: dict[str, float] = {}  # where idle clients left off (insertion = age)
+        self._level = 0.0  # the active clients' smallest virtual time, never decreasing
+
+    def _advance_level(self) -> None:
+        if self._clients:
+            self._level = max(self._level, min(c.vtime for c in self._clients.values()))
+
+    def __len__(self) -> int:
+        return len(self._waiting)
+
+    def push(self, item: Any, flow: Flow, *, bulk: bool = False, urgent: bool = False) -> None:
+        share = self._clients.get(flow.client)
+        if share is None:
+            self._advance_level()
+            left_at = self._idle.pop(flow.client, float("-inf"))
+            vtime = min(self._level, max(left_at, self._level - self.new_client_credit_s))
+            share = self._clients[flow.client] = _ClientShare(vtime)
+        share.jobs += 1
+        self._waiting.append((next(self._seq), item, flow, bulk, urgent))
+
+    def take(self) -> tuple[Any, Flow, bool] | None:
+        """The next job to run (``None``: nothing runnable now); call :meth:`finished` after."""
+        best = None
+        best_key: tuple[float, ...] | None = None
+        for index, (seq, _item, flow, bulk, urgent) in enumerate(self._waiting):
+            if bulk and not urgent and self.bulk_running >= self.bulk_limit:
+                continue
+            key = (0.0 if urgent else 1.0, self._clients[flow.client].vtime, flow.used_s, seq)
+            if best_key is None or key < best_key:
+                best, best_key = index, key
+        if best is None:
+            return None
+        _seq, item, flow, bulk, urgent = self._waiting.pop(best)
+        bulk = bulk and not urgent
+        if bulk:
+            self.bulk_running += 1
+        return item, flow, bulk
+
+    def finished(self, flow: Flow, bulk: bool, elapsed_s: float) -> None:
+        """Account a taken job's worker time to its flow and client."""
+        flow.used_s += elapsed_s
+        if bulk:
+            self.bulk_running -= 1
+        share = self._clients[flow.client]
+        share.vtime += elapsed_s
+        share.jobs -= 1
+        if share.jobs == 0:
+            self._go_idle(flow.client, share)
+        self._advance_level()
+
+    def _go_idle(self, client: str, share: _ClientShare) -> None:
+        del self._clients[client]
+        self._idle[client] = share.vtime
+        if len(self._idle) > self.MAX_IDLE_CLIENTS:
+            del self._idle[next(iter(self._idle))]
+
+    def drain(self) -> list[Any]:
+        """Remove and return every waiting item (shutdown)."""
+        items = [item for _seq, item, *_rest in self._waiting]
+        for _seq, _item, flow, _bulk, _urgent in self._waiting:
+            share = self._clients[flow.client]
+            share.jobs -= 1
+            if share.jobs == 0:
+                self._go_idle(flow.client, share)
+        self._waiting.clear()
+        return items
 
 
 class FairPool:
-    """Worker threads that serve jobs by least attained service, with a capped bulk lane.
+    """Worker threads that run jobs in the order :class:`FairQueue` picks.
 
-    Every job belongs to a :class:`Flow` (one request). A free worker runs the waiting job
-    whose flow has used the least worker time so far (ties: first come), so a new short
-    request overtakes a long one as soon as a worker frees up. Streams are sliced into one
-    job per chunk (:meth:`Service.stream`), so a long synthesis yields the worker between
-    chunks. Jobs that cannot be sliced (a whole-clip transcription, face for a clip) go to
-    the *bulk* lane, which runs on at most ``workers - 1`` threads: one worker always stays
-    free for interactive work (with ``workers == 1`` one extra thread is kept for it).
+    Every job belongs to a :class:`Flow` (one request of one client). Streams are sliced
+    into one job per chunk (:meth:`Service.stream`), so a long synthesis yields the worker
+    between chunks. Jobs that cannot be sliced (a whole-clip transcription, face for a clip)
+    go to the *bulk* lane, which runs on at most ``workers - 1`` threads: one worker always
+    stays free for interactive work (with ``workers == 1`` one extra thread is kept for it).
     """
 
     def __init__(self, workers: int, *, name: str = "atelico-worker") -> None:
         self.bulk_limit = max(1, workers - 1)
         self._cond = threading.Condition()
-        self._lanes: dict[bool, list[tuple[float, int, Any]]] = {False: [], True: []}
-        self._seq = itertools.count()
-        self._bulk_running = 0
+        self._queue = FairQueue(self.bulk_limit)
         self._closed = False
         self.threads = [threading.Thread(target=self._work, name=f"{name}-{i}", daemon=True)
                         for i in range(max(workers, self.bulk_limit + 1))]
@@ -146,8 +256,7 @@ class FairPool:
         with self._cond:
             if self._closed:
                 raise RuntimeError("the worker pool is closed")
-            priority = -1.0 if urgent else flow.used_s
-            heapq.heappush(self._lanes[bulk], (priority, next(self._seq), (fut, fn, flow, bulk)))
+            self._queue.push((fut, fn), flow, bulk=bulk, urgent=urgent)
             self._cond.notify_all()
         return fut
 
@@ -155,50 +264,33 @@ class FairPool:
         """Cancel the queued jobs and let the workers exit (running jobs finish)."""
         with self._cond:
             self._closed = True
-            for lane in self._lanes.values():
-                for _, _, (fut, *_rest) in lane:
-                    fut.cancel()
-                lane.clear()
+            for fut, _fn in self._queue.drain():
+                fut.cancel()
             self._cond.notify_all()
-
-    def _take(self) -> Any:
-        inter, bulk = self._lanes[False], self._lanes[True]
-        lane = False if inter else None
-        if bulk and self._bulk_running < self.bulk_limit and (
-                lane is None or bulk[0][:2] < inter[0][:2]):
-            lane = True
-        if lane is None:
-            return None
-        if lane:
-            self._bulk_running += 1
-        return heapq.heappop(self._lanes[lane])[2]
 
     def _work(self) -> None:
         while True:
             with self._cond:
-                job = self._take()
+                job = self._queue.take()
                 while job is None:
                     if self._closed:
                         return
                     self._cond.wait()
-                    job = self._take()
-            fut, fn, flow, bulk = job
+                    job = self._queue.take()
+            (fut, fn), flow, bulk = job
+            started = time.perf_counter()
             try:
                 if fut.set_running_or_notify_cancel():
-                    started = time.perf_counter()
                     try:
                         result = fn()
                     except BaseException as exc:  # delivered to the awaiting request
                         fut.set_exception(exc)
                     else:
                         fut.set_result(result)
-                    finally:
-                        flow.used_s += time.perf_counter() - started
             finally:
-                if bulk:
-                    with self._cond:
-                        self._bulk_running -= 1
-                        self._cond.notify_all()
+                with self._cond:
+                    self._queue.finished(flow, bulk, time.perf_counter() - started)
+                    self._cond.notify_all()
 
 
 class Service:
@@ -209,6 +301,7 @@ class Service:
         self.registry = registry
         self._pool = FairPool(settings.models.workers)
         self._admitted = 0
+        self._per_client: dict[str, int] = {}  # queue slots held per client
         self._lock = threading.Lock()
         self.recent_errors: deque[dict[str, Any]] = deque(maxlen=20)
         self.started_at = time.time()
@@ -222,23 +315,49 @@ class Service:
     def queue_depth(self) -> int:
         return self._admitted
 
+    def client_depth(self, client: str) -> int:
+        """Queue slots ``client`` holds now (its jobs queued or running)."""
+        with self._lock:
+            return self._per_client.get(client, 0)
+
     def record_error(self, exc: AtelicoError, where: str) -> None:
         self.recent_errors.append({"time": time.time(), "where": where, "code": exc.code,
                                    "message": exc.message[:300]})
 
     # ------------------------------------------------------------------ executor bridge
-    def _admit(self) -> None:
+    def _admit(self, client: str) -> None:
+        """Take a queue slot for ``client`` or refuse: ``limits.busy`` when the whole queue is
+        full, ``limits.client_queue_full`` when this client holds its share: a fixed cap per
+        client and, for the queue's last eighth, no more than an equal share of the queue
+        (at most half the cap), so those slots stay for the other clients."""
+        limits = self.settings.limits
         with self._lock:
-            if self._admitted >= self.settings.limits.max_queue:
+            if self._admitted >= limits.max_queue:
                 raise LimitError(f"the sidecar is busy ({self._admitted} jobs queued or running); "
                                  "retry shortly", code="limits.busy",
                                  details={"queued": self._admitted})
+            held = self._per_client.get(client, 0)
+            active = len(self._per_client) + (0 if held else 1)
+            reserve = max(1, limits.max_queue // 8)
+            equal_share = max(1, min(limits.max_queue_per_client // 2, limits.max_queue // active))
+            if held >= limits.max_queue_per_client or (
+                    self._admitted >= limits.max_queue - reserve and held >= equal_share):
+                raise LimitError(f"this connection already has {held} jobs queued or running; "
+                                 "wait for one to end", code="limits.client_queue_full",
+                                 details={"queued": held, "max_queue_per_client":
+                                          limits.max_queue_per_client})
             self._admitted += 1
+            self._per_client[client] = held + 1
             self.requests_total += 1
 
-    def _release(self) -> None:
+    def _release(self, client: str) -> None:
         with self._lock:
             self._admitted -= 1
+            left = self._per_client[client] - 1
+            if left:
+                self._per_client[client] = left
+            else:
+                del self._per_client[client]
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run a short blocking call in the worker pool (admission-controlled)."""
@@ -250,14 +369,15 @@ class Service:
         return await self._run_job(lambda: fn(*args, **kwargs), bulk=True)
 
     async def _run_job(self, job: Callable[[], T], *, bulk: bool) -> T:
-        self._admit()
+        flow = Flow()
+        self._admit(flow.client)
         try:
-            fut = self._pool.submit(job, Flow(), bulk=bulk)
+            fut = self._pool.submit(job, flow, bulk=bulk)
         except RuntimeError:
-            self._release()
+            self._release(flow.client)
             raise LimitError("the sidecar is shutting down", code="limits.busy") from None
         # the slot is held until the job really ends (a cancelled await does not free a worker)
-        fut.add_done_callback(lambda _f: self._release())
+        fut.add_done_callback(lambda _f: self._release(flow.client))
         try:
             return await asyncio.wrap_future(fut)
         except AtelicoError:
@@ -277,9 +397,9 @@ class Service:
         windows of a whole-clip job) run in the bulk lane, which keeps a worker free for
         interactive requests.
         """
-        self._admit()
-        cancel = cancel or threading.Event()
         flow = Flow()
+        self._admit(flow.client)
+        cancel = cancel or threading.Event()
         gens: list[Iterator[T]] = []
 
         def step() -> Any:
@@ -296,14 +416,14 @@ class Service:
         def release(_f: Any = None) -> None:
             try:
                 self._pool.submit(close, flow, urgent=True).add_done_callback(
-                    lambda _c: self._release())
+                    lambda _c: self._release(flow.client))
             except RuntimeError:  # pool closed at shutdown
-                self._release()
+                self._release(flow.client)
 
         try:
             pending = self._pool.submit(step, flow, bulk=bulk)
         except RuntimeError:
-            self._release()
+            self._release(flow.client)
             raise LimitError("the sidecar is shutting down", code="limits.busy") from None
         try:
             while True:

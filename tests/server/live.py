@@ -48,8 +48,10 @@ class ServerThread:
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(64)
         self.port = self.sock.getsockname()[1]
-        config = uvicorn.Config(self.app, log_level="warning", ws_max_size=2 * settings.limits.max_frame_bytes,
-                                lifespan="on", timeout_graceful_shutdown=2)
+        from atelico.server.transport import uvicorn_config
+
+        # the sidecar's own uvicorn config (header deadline, keep-alive, frame size)
+        config = uvicorn_config(self.app, settings, log_level="warning", timeout_graceful_shutdown=2)
         self.server = uvicorn.Server(config)
         self.server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
         self.thread = threading.Thread(target=lambda: asyncio.run(self.server.serve(sockets=[self.sock])),

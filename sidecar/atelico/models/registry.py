@@ -35,6 +35,7 @@ class _Slot:
     load_gen: int = 0  # incremented when a load starts
     failed_gen: int = -1  # load_gen of the last load that failed
     error: BaseException | None = None
+    pinned: bool = False  # preloaded: kept loaded however long it idles
 
 
 def _dist_installed(name: str) -> bool:
@@ -174,6 +175,11 @@ class ModelRegistry:
             })
         return out
 
+    def pinned_ids(self) -> list[str]:
+        """Ids of the models kept loaded whatever their idle time (the preloaded ones), sorted."""
+        with self._cond:
+            return sorted(mid for mid, slot in self._slots.items() if slot.pinned)
+
     def loaded_ids(self) -> list[str]:
         """Ids of the models currently loaded, sorted."""
         with self._cond:
@@ -263,20 +269,26 @@ class ModelRegistry:
     def preload(self, model_ids: Iterable[str]) -> dict[str, AtelicoError]:
         """Load models now so the first request is fast; returns the failures by id.
 
+        Preloaded models are *pinned*: idle unloading leaves them loaded (the game asked for
+        them to be ready), unless ``settings.models.unload_preloaded`` opts them in.
         Failures are logged and returned, not raised: a server still starts without them.
         """
         failures: dict[str, AtelicoError] = {}
+        pin = not self.settings.models.unload_preloaded
         for model_id in model_ids:
             try:
                 with self.acquire(model_id):
-                    pass
+                    if pin:
+                        with self._cond:
+                            self._slots[self.resolve(model_id).id].pinned = True
             except AtelicoError as exc:
                 log.warning("preloading %s failed: %s", model_id, exc)
                 failures[model_id] = exc
         return failures
 
     def unload_idle(self, now: float | None = None) -> list[str]:
-        """Unload models with no users that were last used ``idle_unload_s`` ago or more.
+        """Unload models with no users that were last used ``idle_unload_s`` ago or more
+        (pinned ones, i.e. preloaded, excepted).
 
         Args:
             now: the clock's current time (default: the registry's clock).
@@ -292,7 +304,7 @@ class ModelRegistry:
         with self._cond:
             for model_id, slot in self._slots.items():
                 if (slot.engine is not None and slot.refcount == 0 and not slot.loading
-                        and now - slot.last_used >= idle_s):
+                        and not slot.pinned and now - slot.last_used >= idle_s):
                     dropped.append((model_id, slot.engine))
                     slot.engine = None
         for model_id, engine in dropped:

@@ -16,14 +16,14 @@ from starlette.responses import Response
 
 from atelico import __version__
 from atelico.config import Settings
-from atelico.errors import AtelicoError, AuthError, RequestError
+from atelico.errors import AtelicoError, AuthError, LimitError, RequestError
 from atelico.models.registry import ModelRegistry
 from atelico.server import openapi, security
 from atelico.server.http import error_response, router
 from atelico.server.jobs import JobManager
 from atelico.server.jobs import router as jobs_router
 from atelico.server.ws import serve_ws
-from atelico.service import Service
+from atelico.service import CLIENT, Service
 
 log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).resolve().parent.parent / "web"
@@ -46,6 +46,8 @@ class Guard(BaseHTTPMiddleware):
                 security.check_token(security.presented_token(request.headers), settings)
         except AuthError as exc:
             return _hardened(error_response(exc))
+        peer = request.client
+        CLIENT.set(f"http:{peer.host}:{peer.port}" if peer else "http")  # its share of the queue
         try:
             return _hardened(await call_next(request))
         except Exception as exc:  # a crash in route code still answers with a JSON 500
@@ -89,9 +91,11 @@ def create_app(settings: Settings, registry: ModelRegistry | None = None) -> Fas
     app.state.readiness = "loading"
     app.state.preload_errors = []
     app.state.readiness_error = None
-    app.state.connections = 0
+    app.state.connections = 0  # authenticated WebSocket sessions
+    app.state.pending_connections = 0  # WebSocket sessions before their hello
     app.state.jobs = JobManager()
     app.add_middleware(Guard)
+    app.add_middleware(CancelOnDisconnect)
 
     @app.exception_handler(AtelicoError)
     async def _atelico_error(request: Request, exc: AtelicoError) -> Response:
@@ -135,19 +139,117 @@ def create_app(settings: Settings, registry: ModelRegistry | None = None) -> Fas
                 security.check_token(presented, settings)
         except AuthError as exc:
             log.warning("websocket refused: %s", exc.code)
-            await ws.close(code=1008, reason=exc.code)
+            await _refuse_upgrade(ws, exc, 1008)
             return
-        if app.state.connections >= settings.limits.max_connections:
-            await ws.close(code=1013, reason="limits.too_many_connections")
+        limits = settings.limits
+        # a token in the upgrade already authenticated it; others wait for hello in a budget
+        # of their own, so sockets that never say hello cannot fill max_connections
+        pending = presented is None
+        if pending and app.state.pending_connections >= limits.max_pending_connections:
+            await _refuse_upgrade(ws, _too_many(limits.max_pending_connections, "waiting for hello"), 1013)
             return
-        app.state.connections += 1
+        app.state.pending_connections += int(pending)
+        counted = False
+
+        def admit() -> AtelicoError | None:
+            """Called once authenticated: count the session, or refuse it as busy."""
+            nonlocal counted, pending
+            if pending:
+                app.state.pending_connections -= 1
+                pending = False
+            if app.state.connections >= limits.max_connections:
+                return _too_many(limits.max_connections, "open")
+            app.state.connections += 1
+            counted = True
+            return None
+
         try:
-            await serve_ws(ws, service)
+            await serve_ws(ws, service, admit)
         finally:
-            app.state.connections -= 1
+            app.state.connections -= int(counted)
+            app.state.pending_connections -= int(pending)
 
     _mount_web(app)
     return app
+
+
+def _too_many(limit: int, what: str) -> LimitError:
+    return LimitError(f"the sidecar already has {limit} WebSocket connections {what}; retry shortly",
+                      code="limits.too_many_connections", http_status=503, details={"limit": limit})
+
+
+async def _refuse_upgrade(ws: WebSocket, exc: AtelicoError, close_code: int) -> None:
+    """Refuse a WebSocket before accepting it, so that "busy" and "forbidden" differ: an HTTP
+    response with the JSON ``{"error": {"code", "message"}}`` body where the server supports
+    denial responses, else accept and close at once with the code as the close reason."""
+    if "websocket.http.response" in ws.scope.get("extensions", {}):
+        response = error_response(exc)
+        if isinstance(exc, AuthError):
+            response.status_code = 403  # what a refused upgrade always answered; the body tells why
+        await ws.send_denial_response(response)
+        return
+    await ws.accept()
+    await ws.close(code=close_code, reason=exc.code)
+
+
+class CancelOnDisconnect:
+    """Cancel an HTTP request's work as soon as its client disconnects.
+
+    A non-streamed synthesis (or a transcription, a face run) awaits its result without
+    reading from the connection, so nothing would notice a client that went away and the
+    workers would keep computing for nobody. Once the request body has been read, this
+    middleware keeps waiting for the server's ``http.disconnect``; if it comes before the
+    response is complete, the request's task is cancelled (the service then stops the
+    engine between chunks/windows and frees the worker and the queue slot).
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        watcher: asyncio.Future | None = None
+        completed = False
+        task = asyncio.current_task()
+        cancelled_here = False
+
+        def on_message(fut: asyncio.Future) -> None:
+            nonlocal cancelled_here
+            if fut.cancelled() or fut.exception() is not None:
+                return
+            if fut.result().get("type") == "http.disconnect" and not completed and task is not None:
+                cancelled_here = True
+                task.cancel()
+
+        async def receive_proxy() -> dict:
+            nonlocal watcher
+            if watcher is not None:  # the body is read: the only message left is the disconnect
+                return await asyncio.shield(watcher)
+            message = await receive()
+            if message["type"] == "http.request" and not message.get("more_body", False):
+                watcher = asyncio.ensure_future(receive())
+                watcher.add_done_callback(on_message)
+            return message
+
+        async def send_proxy(message: dict) -> None:
+            nonlocal completed
+            if message["type"] == "http.response.body" and not message.get("more_body", False):
+                completed = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive_proxy, send_proxy)
+        except asyncio.CancelledError:
+            if not cancelled_here:
+                raise
+            task.uncancel()  # type: ignore[union-attr]  # this cancel is handled here
+            log.info("%s %s: the client disconnected; its work was cancelled",
+                     scope.get("method"), scope.get("path"))
+        finally:
+            if watcher is not None and not watcher.done():
+                watcher.cancel()
 
 
 def _mount_web(app: FastAPI) -> None:

@@ -29,7 +29,7 @@ from atelico.protocol import tts as tts_proto
 from atelico.protocol.audio_desc import AudioDescription
 from atelico.protocol.envelope import Message, decode, encode, peek_id
 from atelico.server import security
-from atelico.service import Service, TtsPiece, TtsResult, engine_error
+from atelico.service import CLIENT, Service, TtsPiece, TtsResult, engine_error
 
 log = logging.getLogger(__name__)
 
@@ -78,21 +78,31 @@ class Request:
 class WsSession:
     """Drives one WebSocket: handshake, dispatch, terminal guarantees, cleanup."""
 
-    def __init__(self, ws: WebSocket, service: Service) -> None:
+    def __init__(self, ws: WebSocket, service: Service,
+                 admit: Callable[[], AtelicoError | None] | None = None) -> None:
         self.ws = ws
         self.service = service
         self.settings = service.settings
         self.requests: dict[str, Request] = {}
         self._send_lock = asyncio.Lock()
+        self._terminal_sends: set[asyncio.Task] = set()
         self.closed = False
         self.session_id = uuid.uuid4().hex[:12]
+        #: called once the client is authenticated; an error refuses the session (busy)
+        self._admit = admit
 
     # ------------------------------------------------------------------ sending
     async def send(self, msg: Message) -> None:
+        """Send one frame. A cancel of the sending task never cuts a frame (or a terminal
+        message) short: the write itself is shielded, the caller still sees the cancel."""
         if self.closed:
             return
-        data = encode(msg)
+        await asyncio.shield(self._send_now(encode(msg)))
+
+    async def _send_now(self, data: bytes) -> None:
         async with self._send_lock:
+            if self.closed:
+                return
             try:
                 await self.ws.send_bytes(data)
             except (WebSocketDisconnect, RuntimeError, OSError):
@@ -107,6 +117,7 @@ class WsSession:
 
     # ------------------------------------------------------------------ lifecycle
     async def run(self) -> None:
+        CLIENT.set(f"ws:{self.session_id}")  # the request tasks' share of the queue
         try:
             if not await self._handshake():
                 return
@@ -127,7 +138,13 @@ class WsSession:
             await self._teardown()
 
     async def _handshake(self) -> bool:
-        event = await self.ws.receive()
+        deadline_s = self.settings.limits.hello_timeout_s
+        try:
+            event = await asyncio.wait_for(self.ws.receive(), deadline_s)
+        except (asyncio.TimeoutError, TimeoutError):
+            await self._refuse(ProtocolError(f"no hello within {deadline_s:g} s",
+                                             code="protocol.hello_timeout"), 1008)
+            return False
         if event["type"] == "websocket.disconnect":
             return False
         try:
@@ -143,8 +160,11 @@ class WsSession:
             else:
                 sess.check_token(hello, self.settings.server.token or self.settings.server.api_key)
         except AtelicoError as exc:
-            await self.send(sess.error(None, exc))
-            await self._close(1008)
+            await self._refuse(exc, 1008)
+            return False
+        busy = self._admit() if self._admit is not None else None
+        if busy is not None:  # authenticated, but the server holds its maximum of sessions
+            await self._refuse(busy, 1013)
             return False
         models = await asyncio.get_running_loop().run_in_executor(
             None, self.service.registry.list_models)
@@ -157,11 +177,16 @@ class WsSession:
         log.info("session %s: client %s %s", self.session_id, hello.client, hello.client_version)
         return True
 
-    async def _close(self, code: int) -> None:
+    async def _refuse(self, exc: AtelicoError, close_code: int) -> None:
+        """End the handshake: the error message, then a close frame whose reason is the code."""
+        await self.send(sess.error(None, exc))
+        await self._close(close_code, exc.code)
+
+    async def _close(self, code: int, reason: str | None = None) -> None:
         self.closed = True
         if self.ws.application_state != WebSocketState.DISCONNECTED:
             try:
-                await self.ws.close(code)
+                await self.ws.close(code, reason)
             except Exception:  # already gone
                 pass
 
@@ -175,6 +200,8 @@ class WsSession:
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
         self.requests.clear()
+        if self._terminal_sends:
+            await asyncio.gather(*self._terminal_sends, return_exceptions=True)
 
     # ------------------------------------------------------------------ dispatch
     async def _on_frame(self, frame: bytes) -> bool:
@@ -227,6 +254,7 @@ class WsSession:
             req.inputs = asyncio.Queue(maxsize=INPUT_QUEUE_FRAMES + 1)
         self.requests[req.id] = req
         req.task = asyncio.create_task(self._run_request(handler, msg, req))
+        req.task.add_done_callback(lambda task: self._task_ended(req, task))
         return True
 
     async def _fail_frame(self, rid: str | None, exc: AtelicoError) -> None:
@@ -249,6 +277,25 @@ class WsSession:
                 raise
         finally:
             req.cancel.set()
+
+    def _task_ended(self, req: Request, task: asyncio.Task) -> None:
+        """The backstop of the one-terminal promise: a task cancelled before it first ran
+        never entered ``_run_request``'s ``try``, so nothing answered it. Answer it here
+        (``cancelled``) and free its id; a task that did run has already finished it."""
+        req.cancel.set()
+        if self.requests.get(req.id) is not req:
+            return
+        del self.requests[req.id]
+        if task.cancelled():
+            msg = sess.cancelled(req.id)
+        else:  # cannot happen (_run_request answers every outcome); never stay silent
+            msg = sess.error(req.id, engine_error(task.exception() or RuntimeError(
+                "the request ended without an answer")))
+        if self.closed:
+            return
+        sending = asyncio.get_running_loop().create_task(self.send(msg))
+        self._terminal_sends.add(sending)
+        sending.add_done_callback(self._terminal_sends.discard)
 
     def _cancel(self, rid: str | None) -> None:
         req = self.requests.get(rid or "")
@@ -478,7 +525,9 @@ async def _face_stream(s: WsSession, msg: Message, req: Request) -> Message:
         held.close()
 
 
-async def serve_ws(ws: WebSocket, service: Service) -> None:
-    """Entry point used by the app: accept (after the security checks) and run a session."""
+async def serve_ws(ws: WebSocket, service: Service,
+                   admit: Callable[[], AtelicoError | None] | None = None) -> None:
+    """Entry point used by the app: accept (after the security checks) and run a session;
+    ``admit`` is asked once the client has authenticated (see :class:`WsSession`)."""
     await ws.accept()
-    await WsSession(ws, service).run()
+    await WsSession(ws, service, admit).run()
