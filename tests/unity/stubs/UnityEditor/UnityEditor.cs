@@ -256,7 +256,7 @@ namespace UnityEditor
             settingsPath = path;
         }
 
-        public string settingsPath { get; set; }
+        public string settingsPath { get; private set; }
 
         public string label { get; set; }
 

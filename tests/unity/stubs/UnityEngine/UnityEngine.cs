@@ -180,6 +180,10 @@ namespace UnityEngine
     {
         internal Transform parentTransform;
 
+        internal Transform()
+        {
+        }
+
         public Transform parent
         {
             get
