@@ -30,7 +30,7 @@ HOSTILE_SOCKETS = 200
 FLOODERS = 4
 FLOOD_PER_CLIENT = 16
 LONG_LINE = ("The caravan left the city before dawn, and by noon the road had turned to dust and "
-             "stones, winding up into hills where nothing grew but thorn and the wind never stopped. ") * 3
+             "stones, winding up into hills where nothing grew but thorn and the wind never stopped. ")
 
 
 async def _game_line(url: str, token: str) -> dict[str, float]:
@@ -120,8 +120,9 @@ async def slots(ctx: Ctx, sidecar: SidecarProcess, token: str) -> dict[str, Any]
             "total_ratio_p50": median([r["total_s"] for r in during]) / median([r["total_s"] for r in alone])}
 
 
-async def _flooder(url: str, token: str, stop: asyncio.Event, counts: dict[str, int]) -> None:
-    """One greedy client: 16 long streamed syntheses kept in flight until ``stop``."""
+async def _flooder(url: str, token: str, text: str, stop: asyncio.Event, counts: dict[str, int]) -> None:
+    """One greedy client: 16 long streamed syntheses kept in flight until ``stop``; then it
+    hangs up (the server cancels what it still had queued)."""
     from atelico.client import AsyncClient
 
     client = await AsyncClient.connect(url, token=token, client="bench-flood")
@@ -129,18 +130,19 @@ async def _flooder(url: str, token: str, stop: asyncio.Event, counts: dict[str, 
     async def lane() -> None:
         while not stop.is_set():
             try:
-                async for _chunk in client.synthesize_stream(LONG_LINE, model="kokoro"):
-                    if stop.is_set():
-                        break
+                async for _chunk in client.synthesize_stream(text, model="kokoro"):
+                    pass
                 counts["done"] += 1
             except AtelicoError as exc:
                 counts[exc.code] = counts.get(exc.code, 0) + 1
+                if exc.code.startswith("connection."):
+                    return
                 await asyncio.sleep(0.1)
 
-    try:
-        await asyncio.gather(*(lane() for _ in range(FLOOD_PER_CLIENT)))
-    finally:
-        await client.close()
+    lanes = [asyncio.create_task(lane()) for _ in range(FLOOD_PER_CLIENT)]
+    await stop.wait()
+    await client.close()
+    await asyncio.gather(*lanes, return_exceptions=True)
 
 
 async def fairness(ctx: Ctx, sidecar: SidecarProcess, token: str) -> dict[str, Any]:
@@ -158,7 +160,8 @@ async def fairness(ctx: Ctx, sidecar: SidecarProcess, token: str) -> dict[str, A
         stop = asyncio.Event()
         counts: dict[str, int] = {"done": 0}
         ctx.log(f"hardening: {FLOODERS} clients x {FLOOD_PER_CLIENT} long syntheses flood the queue")
-        flood = [asyncio.create_task(_flooder(sidecar.ws, token, stop, counts)) for _ in range(FLOODERS)]
+        text = LONG_LINE * ctx.pick(3, 2, 1)
+        flood = [asyncio.create_task(_flooder(sidecar.ws, token, text, stop, counts)) for _ in range(FLOODERS)]
         await asyncio.sleep(ctx.pick(3.0, 2.0, 1.0))  # the queue is full of long work
         during: list[float] = []
         game_refusals: dict[str, int] = {}
