@@ -63,15 +63,3 @@ const ALL: Dictionary = {
 ## The setting's value, or its default when the project does not define it.
 static func get_value(setting_name: String) -> Variant:
 	return ProjectSettings.get_setting(setting_name, ALL[setting_name][0])
-
-
-## The Python executable to launch: the setting, else res://.venv, else python3/python.
-static func resolve_python() -> String:
-	var configured: String = get_value(PYTHON_PATH)
-	if not configured.is_empty():
-		return ProjectSettings.globalize_path(configured)
-	var venv := ProjectSettings.globalize_path("res://.venv")
-	for candidate in [venv + "/bin/python", venv + "/Scripts/python.exe"]:
-		if FileAccess.file_exists(candidate):
-			return candidate
-	return "python" if OS.get_name() == "Windows" else "python3"

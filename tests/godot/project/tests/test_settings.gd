@@ -50,18 +50,6 @@ func test_settings_default_then_project_value() -> void:
 	check_eq(AtelicoSettings.get_value(AtelicoSettings.PORT), 0, "cleared: default again")
 
 
-## python_path wins when set (user:// is made absolute); otherwise python3 on PATH here
-## (no .venv beside this exported web build; the editor's res://.venv case needs an editor).
-func test_python_resolution_order() -> void:
-	check_eq(AtelicoSettings.resolve_python(), "python3", "default: python3 on PATH (not Windows)")
-	ProjectSettings.set_setting(AtelicoSettings.PYTHON_PATH, "/opt/atelico/bin/python")
-	check_eq(AtelicoSettings.resolve_python(), "/opt/atelico/bin/python", "absolute setting")
-	ProjectSettings.set_setting(AtelicoSettings.PYTHON_PATH, "user://py/bin/python")
-	var resolved := AtelicoSettings.resolve_python()
-	check(resolved.is_absolute_path() and not resolved.begins_with("user://"), resolved)
-	check(resolved.ends_with("/py/bin/python"), "user:// made absolute: %s" % resolved)
-
-
 func _core(url: String = "", launch_token: String = "") -> AtelicoCoreNode:
 	var core := AtelicoCoreNode.new()
 	core.connect_on_ready = false
