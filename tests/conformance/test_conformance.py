@@ -42,6 +42,13 @@ def _cpp() -> Callable[[dict[str, int]], dict[str, Any]]:
     return cpp_runner.prepare()
 
 
+@runner("gdscript")
+def _gdscript() -> Callable[[dict[str, int]], dict[str, Any]]:
+    from tests.conformance.gdscript import runner as gdscript_runner
+
+    return gdscript_runner.prepare()
+
+
 _RUNS: dict[str, dict[str, Any]] = {}
 SCENARIOS = {s["name"]: s for s in common.scenarios()}
 

@@ -4,7 +4,10 @@ Builds a ``.pck`` from ``addons/atelico`` + ``tests/godot/project`` + the golden
 vectors, serves it with the runtime (COOP/COEP headers) on 127.0.0.1, starts Chromium
 headless, and collects the events the GDScript tests print (forwarded by the page to
 ``POST /log``). With ``--sidecar`` it first starts a real Atelico sidecar on port 0 with a
-random token and always kills it afterwards. Exit status 0 only when every test passed.
+random token and always kills it afterwards. With ``--conformance`` it also starts the client
+conformance suite's scripted server (tests/conformance) and judges what test_conformance.gd
+reports for every scenario, one PASS/FAIL line each; ``run_conformance`` does only that, for
+the suite's "gdscript" runner. Exit status 0 only when every test passed.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from gd_coverage import report as coverage_report
 from pck import class_cache, write_pck
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repo root, for tests.helpers
+from tests.conformance import common as conformance  # noqa: E402
 from tests.helpers.sidecar import SidecarProcess  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -334,56 +338,130 @@ def find_chromium() -> str:
     sys.exit("chromium not found: apt-get install -y chromium")
 
 
-def run(args: argparse.Namespace) -> int:
-    check_runtime()
-    chromium = find_chromium()
-    sidecar = None
-    work = Path(tempfile.mkdtemp(prefix="atelico-godot-"))
-    browser = None
-    server = None
-    fake = None
+class Page:
+    """The runtime and a test pack served on 127.0.0.1, and one headless Chromium running them.
+
+    Build the pack into :attr:`pck` (the page's origin is known before, for a sidecar that
+    must allow it), then :meth:`start` the browser; :meth:`close` always kills it.
+    """
+
+    def __init__(self) -> None:
+        check_runtime()
+        self.chromium = find_chromium()
+        self.work = Path(tempfile.mkdtemp(prefix="atelico-godot-"))
+        self.pck = self.work / "test.pck"
+        self.collector = Collector()
+        self.server = serve(self.pck, self.collector)
+        self.origin = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.browser: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.browser = subprocess.Popen(
+            [self.chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             "--autoplay-policy=no-user-gesture-required", "--mute-audio",
+             "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+             f"--user-data-dir={self.work / 'profile'}", self.origin + "/index.html"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+
+    def wait(self, timeout_s: float) -> bool:
+        """True when the run reported 'done' (or the engine exited) within ``timeout_s``."""
+        finished = self.collector.finished.wait(timeout_s)
+        time.sleep(0.3)  # the last log lines may still be on their way
+        return finished
+
+    def close(self) -> None:
+        if self.browser is not None and self.browser.poll() is None:
+            os.killpg(self.browser.pid, signal.SIGKILL)
+            self.browser.wait(timeout=10)
+        self.server.shutdown()
+        shutil.rmtree(self.work, ignore_errors=True)
+
+
+def conformance_setup(ports: dict[str, int]) -> dict:
+    """What test_conformance.gd needs: the scenarios (typed JSON), their ports and time limits."""
+    return {"scenarios": typed_meaning(conformance.scenarios()), "ports": ports,
+            "wait_timeout_ms": conformance.WAIT_TIMEOUT_MS,
+            "scenario_timeout_ms": conformance.SCENARIO_TIMEOUT_MS}
+
+
+def conformance_results(events: list[dict]) -> dict | None:
+    """The per-scenario results test_conformance.gd reported, or None."""
+    found = [e["results"] for e in events if e["event"] == "conformance"]
+    return found[-1] if found else None
+
+
+def run_conformance(ports: dict[str, int], timeout_s: float) -> dict:
+    """Plays every client conformance scenario with the GDScript client (test_conformance.gd,
+    uninstrumented) against the scripted server's ``ports``; returns its per-scenario results."""
+    page = Page()
     try:
+        build_pack(page.pck, {"suites": ["test_conformance"], "filter": "",
+                              "conformance": conformance_setup(ports)})
+        page.start()
+        finished = page.wait(timeout_s)
+        results = conformance_results(page.collector.events)
+        if results is None:
+            state = "finished" if finished else f"ran past {timeout_s:.0f} s"
+            log = "\n".join(line[:300] for line in page.collector.lines[-40:])
+            raise AssertionError(f"test_conformance.gd reported no results ({state}); page log:\n{log}")
+        return results
+    finally:
+        page.close()
+
+
+def run(args: argparse.Namespace) -> int:
+    sidecar = None
+    page = None
+    fake = None
+    scripted = None
+    try:
+        page = Page()
         config: dict = {"suites": args.suites, "filter": args.filter}
-        pck = work / "test.pck"
-        collector = Collector()
-        server = serve(pck, collector)
-        origin = f"http://127.0.0.1:{server.server_address[1]}"
         if args.sidecar:
             t0 = time.monotonic()
             # The sidecar refuses browser Origins it does not know: allow this page's.
-            sidecar = Sidecar(args.sidecar_timeout, allowed_origin=origin)
+            sidecar = Sidecar(args.sidecar_timeout, allowed_origin=page.origin)
             print(f"sidecar ready on port {sidecar.port} in {time.monotonic() - t0:.1f} s", flush=True)
             config.update(sidecar_url=f"ws://127.0.0.1:{sidecar.port}/v1/ws",
                           sidecar_port=sidecar.port, token=sidecar.token)
         fake = FakeServer()
         config.update(fake_url=f"ws://127.0.0.1:{fake.port}/v1/ws")
+        if args.conformance:
+            scripted = conformance.ScriptedServer()
+            config["conformance"] = conformance_setup(scripted.ports)
         if args.dump_api:
             config["dump_api"] = True
         coverage: list[FileCoverage] | None = None if args.no_coverage or args.dump_api else []
-        scripts = build_pack(pck, config, coverage)
-        browser = subprocess.Popen(
-            [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             "--autoplay-policy=no-user-gesture-required", "--mute-audio",
-             "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
-             f"--user-data-dir={work / 'profile'}", origin + "/index.html"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        finished = collector.finished.wait(args.timeout)
-        time.sleep(0.3)
+        scripts = build_pack(page.pck, config, coverage)
+        page.start()
+        finished = page.wait(args.timeout)
         if args.dump_api:
-            return write_api(collector.events, Path(args.dump_api), finished)
-        return report(collector, scripts, finished, args, sidecar, coverage)
+            return write_api(page.collector.events, Path(args.dump_api), finished)
+        judged = judge_conformance(page.collector.events, scripted) if scripted else None
+        return report(page.collector, scripts, finished, args, sidecar, coverage, judged)
     finally:
-        if browser is not None and browser.poll() is None:
-            os.killpg(browser.pid, signal.SIGKILL)
-            browser.wait(timeout=10)
-        if server is not None:
-            server.shutdown()
+        if page is not None:
+            page.close()
         if sidecar is not None:
             sidecar.stop()
         if fake is not None:
             fake.stop()
-        shutil.rmtree(work, ignore_errors=True)
+        if scripted is not None:
+            scripted.stop()
+
+
+def judge_conformance(events: list[dict],
+                      scripted: conformance.ScriptedServer) -> list[tuple[str, list[str]]]:
+    """Per scenario, what the GDScript client's run got wrong (tests/conformance/common.py)."""
+    results = conformance_results(events) or {}
+    reports = scripted.reports()
+    judged = []
+    for scenario in conformance.scenarios():
+        name = scenario["name"]
+        outcome = {"result": results.get(name), "server": reports[name]}
+        judged.append((name, conformance.problems(scenario, outcome)))
+    return judged
 
 
 def write_api(events: list[dict], out: Path, finished: bool) -> int:
@@ -430,10 +508,15 @@ def report_coverage(events: list[dict], coverage: list[FileCoverage], minimum: f
 
 
 def report(collector: Collector, scripts: list[str], finished: bool, args: argparse.Namespace,
-           sidecar: Sidecar | None, coverage: list[FileCoverage] | None = None) -> int:
+           sidecar: Sidecar | None, coverage: list[FileCoverage] | None = None,
+           judged: list[tuple[str, list[str]]] | None = None) -> int:
     events = collector.events
     passed = [e for e in events if e["event"] == "pass"]
     failed = [e for e in events if e["event"] in ("fail", "load_failed")]
+    # Client conformance scenarios (--conformance): one PASS/FAIL line each.
+    for name, found in judged or []:
+        verdict = {"name": f"conformance.{name}", "message": "; ".join(found)}
+        (failed if found else passed).append(verdict)
     loaded = {e["path"] for e in events if e["event"] == "loaded"}
     started = [e["name"] for e in events if e["event"] == "start"]
     ended = {e["name"] for e in passed + failed if "name" in e}
@@ -474,6 +557,8 @@ def main() -> None:
     parser.add_argument("--filter", default="", help="only tests whose name contains this")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds for the whole page run")
     parser.add_argument("--sidecar-timeout", type=float, default=90.0)
+    parser.add_argument("--conformance", action="store_true",
+                        help="also play the client conformance scenarios (test_conformance.gd)")
     parser.add_argument("--dump-api", metavar="OUT.json", default="",
                         help="write the engine's class API (for check_api.py) and exit")
     parser.add_argument("--no-coverage", action="store_true",

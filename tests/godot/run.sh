@@ -2,8 +2,9 @@
 # Godot add-on checks: gdtoolkit parse/lint/format over every .gd, static checks of the
 # editor-only scripts, the engine API check, then the GDScript tests inside the Godot 4.6 web
 # runtime in headless Chromium (real web audio driver, fake microphone), end-to-end against a
-# real sidecar, with per-file line coverage of the add-on. Prints "N passed, N failed"; exit 0
-# iff all pass.
+# real sidecar, plus the client conformance scenarios (tests/conformance) against their
+# scripted server, with per-file line coverage of the add-on. Prints "N passed, N failed";
+# exit 0 iff all pass.
 set -u
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HERE/../.." && pwd)"
@@ -35,7 +36,7 @@ set -o pipefail
 # The add-on's scripts run instrumented; the run fails below MIN_COVERAGE % executed lines
 # (a ratchet: raise it when coverage grows, never lower it to pass).
 MIN_COVERAGE="${ATELICO_GODOT_MIN_COVERAGE:-90}"
-out="$(cd "$HERE" && timeout 600 "$VENV_BIN/python" harness.py --sidecar --timeout 480 \
+out="$(cd "$HERE" && timeout 600 "$VENV_BIN/python" harness.py --sidecar --conformance --timeout 480 \
   --min-coverage "$MIN_COVERAGE" 2>&1)"
 rc=$?
 echo "$out" | grep -E '^(PASS|FAIL|SKIP|sidecar|coverage|  )' || true

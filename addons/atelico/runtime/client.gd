@@ -3,9 +3,12 @@
 ## Drive it by calling [method poll] every frame (the [AtelicoCoreNode] does this); every
 ## signal is emitted from inside [method poll], i.e. on the thread that polls (the main
 ## thread for the core node). Guarantees: each [AtelicoRequest] completes exactly once;
-## when the socket drops, every request already sent completes with [code]connection.lost[/code]
+## when the socket drops (or the server sends a frame that cannot be decoded: the client then
+## closes the socket), every request already sent completes with [code]connection.lost[/code]
 ## while requests not yet sent wait for the reconnect (at most [member queue_timeout_s],
-## then [code]connection.unavailable[/code]). Reconnects back off exponentially.
+## then [code]connection.unavailable[/code]); [method close] ends every request with
+## [code]client.closed[/code]. Reconnects back off exponentially. The client-side codes are
+## those of docs/protocol.md ("Client-side codes"), shared with the other Atelico clients.
 class_name AtelicoClient
 extends RefCounted
 
@@ -34,7 +37,9 @@ var auto_reconnect: bool = true
 ## First and largest delay between reconnect attempts.
 var reconnect_min_s: float = 0.25
 var reconnect_max_s: float = 5.0
-## Seconds a connection attempt (TCP + handshake) may take.
+## Seconds a connection attempt may take: the socket must open within it
+## ([code]connection.unavailable[/code] otherwise), then the welcome must arrive within it
+## ([code]connection.handshake_timeout[/code] otherwise).
 var connect_timeout_s: float = 10.0
 ## Seconds a request may wait for a connection before ending with
 ## [code]connection.unavailable[/code].
@@ -45,8 +50,14 @@ var buffer_bytes: int = 16 * 1024 * 1024
 var state: State = State.IDLE
 ## The last welcome data (models, capabilities, limits).
 var welcome: Dictionary = {}
-## The last connection problem, e.g. [code]auth.invalid_token: ...[/code].
+## The last connection problem as [code]<code>: <message>[/code], e.g.
+## [code]auth.invalid_token: wrong or missing token[/code]; empty after a welcome.
 var last_error: String = ""
+## The code of [member last_error]: [code]connection.unavailable[/code] (the socket could not
+## be opened, or closed before the welcome), [code]connection.handshake_timeout[/code],
+## [code]connection.lost[/code] (it closed or dropped after the welcome, or sent an
+## undecodable frame) or the server's handshake error (e.g. [code]auth.invalid_token[/code]).
+var last_error_code: String = ""
 
 var _socket: WebSocketPeer = null
 var _pending: Dictionary = {}
@@ -57,6 +68,9 @@ var _attempt_started_ms: int = 0
 var _retry_at_ms: int = 0
 var _backoff_s: float = 0.0
 var _max_in_flight: int = 16
+# True once the current socket's problem is recorded in last_error (so a close that follows
+# a handshake error or a timeout keeps that more precise code).
+var _socket_error_set: bool = false
 
 
 func _init(server_url: String = "", launch_token: String = "") -> void:
@@ -72,7 +86,7 @@ func open() -> void:
 		_connect_now()
 
 
-## Closes for good: every request (sent or queued) completes with [code]connection.closed[/code].
+## Closes for good: every request (sent or queued) completes with [code]client.closed[/code].
 func close() -> void:
 	if state == State.CLOSED:
 		return
@@ -80,7 +94,7 @@ func close() -> void:
 	if _socket != null:
 		_socket.close(1000, "client closed")
 		_socket = null
-	_fail_all("connection.closed", "the client was closed", true)
+	_fail_all("client.closed", "the client was closed", true)
 	_flush_finished()
 
 
@@ -110,7 +124,7 @@ func request(
 	req.queued_ms = Time.get_ticks_msec()
 	if state == State.CLOSED:
 		_to_finish.append(
-			[req, AtelicoMessage.make_error(req.id, "connection.closed", "the client was closed")]
+			[req, AtelicoMessage.make_error(req.id, "client.closed", "the client was closed")]
 		)
 		return req
 	_queue.append(req)
@@ -164,7 +178,15 @@ func poll() -> void:
 			(state == State.CONNECTING or state == State.HANDSHAKE)
 			and now - _attempt_started_ms > int(connect_timeout_s * 1000.0)
 		):
-			last_error = "connection.timeout: no welcome within %.1f s" % connect_timeout_s
+			if state == State.HANDSHAKE:
+				_set_error(
+					"connection.handshake_timeout", "no welcome within %.1f s" % connect_timeout_s
+				)
+			else:
+				_set_error(
+					"connection.unavailable",
+					"the socket did not open within %.1f s" % connect_timeout_s
+				)
 			_socket.close()
 			_socket = null
 			_on_socket_closed()
@@ -174,7 +196,7 @@ func poll() -> void:
 
 func _connect_now() -> void:
 	if url.is_empty():
-		last_error = "connection.unavailable: no sidecar url"
+		_set_error("connection.unavailable", "no sidecar url")
 		state = State.IDLE
 		_retry_at_ms = Time.get_ticks_msec() + 1000
 		return
@@ -183,9 +205,10 @@ func _connect_now() -> void:
 	_socket.outbound_buffer_size = buffer_bytes
 	_socket.max_queued_packets = 4096
 	_attempt_started_ms = Time.get_ticks_msec()
+	_socket_error_set = false
 	var err := _socket.connect_to_url(url)
 	if err != OK:
-		last_error = "connection.failed: connect_to_url returned %s" % error_string(err)
+		_set_error("connection.unavailable", "connect_to_url returned %s" % error_string(err))
 		_socket = null
 		_schedule_retry()
 		return
@@ -215,8 +238,14 @@ func _read_packets() -> void:
 			continue
 		var msg := AtelicoMessage.decode(packet)
 		if not msg.is_valid():
+			# A stream that cannot be parsed cannot be trusted: end the connection.
 			push_warning("Atelico: undecodable frame from the server: " + msg.error)
-			continue
+			_set_error("connection.lost", "undecodable frame from the server: " + msg.error)
+			# Browsers only accept close codes 1000 and 3000-4999 (a web export throws on 1002).
+			_socket.close(1000, "undecodable frame")
+			_socket = null
+			_on_socket_closed()
+			return
 		_dispatch(msg)
 
 
@@ -229,12 +258,14 @@ func _dispatch(msg: AtelicoMessage) -> void:
 			state = State.READY
 			_backoff_s = 0.0
 			last_error = ""
+			last_error_code = ""
+			_socket_error_set = false
 			connected.emit(welcome)
 			_flush_queue()
 			return
 		if msg.type == "error":
 			var code := msg.error_code()
-			last_error = "%s: %s" % [code, msg.data.get("message", "")]
+			_set_error(code, str(msg.data.get("message", "")))
 			server_error.emit(code, str(msg.data.get("message", "")))
 			if FATAL_CODES.has(code):
 				auto_reconnect = false
@@ -247,6 +278,7 @@ func _dispatch(msg: AtelicoMessage) -> void:
 	var req: AtelicoRequest = _pending.get(msg.id)
 	if req == null:
 		return
+	req.active_ms = Time.get_ticks_msec()
 	if msg.is_terminal():
 		_finish(req, msg)
 		_flush_queue()
@@ -267,14 +299,22 @@ func _flush_queue() -> void:
 			continue
 		req.sent = true
 		req.sent_ms = Time.get_ticks_msec()
+		req.active_ms = req.sent_ms
 		_pending[req.id] = req
 
 
 func _on_socket_closed() -> void:
 	var was_ready := state == State.READY
+	if _socket != null and not _socket_error_set:
+		var how := (
+			"socket closed (code %d) %s" % [_socket.get_close_code(), _socket.get_close_reason()]
+		)
+		how = how.strip_edges()
+		if was_ready:
+			_set_error("connection.lost", "the connection to the sidecar was lost: " + how)
+		else:
+			_set_error("connection.unavailable", "could not connect to %s: %s" % [url, how])
 	var reason := last_error
-	if _socket != null:
-		reason = "%s (close code %d)" % [_socket.get_close_reason(), _socket.get_close_code()]
 	_socket = null
 	_fail_all("connection.lost", "the connection to the sidecar was lost", false)
 	if was_ready:
@@ -305,17 +345,17 @@ func _fail_all(code: String, text: String, include_queued: bool) -> void:
 
 func _check_timeouts(now: int) -> void:
 	for req: AtelicoRequest in _pending.values():
-		if req.timeout_s > 0.0 and now - req.sent_ms > int(req.timeout_s * 1000.0):
+		if req.timeout_s > 0.0 and now - req.active_ms > int(req.timeout_s * 1000.0):
 			_send(AtelicoMessage.new("cancel", req.id, {}))
 			_pending.erase(req.id)
-			var text := "no answer within %.1f s" % req.timeout_s
+			var text := "no message from the server for %.1f s" % req.timeout_s
 			_to_finish.append([req, AtelicoMessage.make_error(req.id, "request.timeout", text)])
 	for req in _queue.duplicate():
 		if now - req.queued_ms > int(queue_timeout_s * 1000.0):
 			_queue.erase(req)
-			var text := (
-				"no connection to the sidecar within %.1f s (%s)" % [queue_timeout_s, last_error]
-			)
+			var text := "no connection to the sidecar within %.1f s" % queue_timeout_s
+			if not last_error.is_empty():
+				text += " (%s)" % last_error
 			_to_finish.append(
 				[req, AtelicoMessage.make_error(req.id, "connection.unavailable", text)]
 			)
@@ -335,3 +375,10 @@ func _flush_finished() -> void:
 	while not _to_finish.is_empty():
 		var item: Array = _to_finish.pop_front()
 		_finish(item[0], item[1])
+
+
+## Records the current connection problem ([member last_error], [member last_error_code]).
+func _set_error(code: String, text: String) -> void:
+	last_error_code = code
+	last_error = "%s: %s" % [code, text]
+	_socket_error_set = true

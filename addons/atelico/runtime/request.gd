@@ -23,7 +23,8 @@ var data: Dictionary = {}
 var payload: PackedByteArray = PackedByteArray()
 ## Whether a payload is sent with the request.
 var has_payload: bool = false
-## Seconds after sending before the client cancels it and ends it with
+## Seconds the request may go without a message from the server (counted from sending,
+## then from its last message) before the client cancels it and ends it with
 ## [code]request.timeout[/code]; 0 = no limit.
 var timeout_s: float = 0.0
 ## True once written to the socket.
@@ -35,6 +36,8 @@ var result: AtelicoMessage = null
 ## Ticks (ms) when queued and when sent.
 var queued_ms: int = 0
 var sent_ms: int = 0
+## Ticks (ms) of its last activity: sending it, or its last message from the server.
+var active_ms: int = 0
 
 
 ## The terminal message, awaiting it if needed: [code]var r := await request.wait()[/code].

@@ -103,10 +103,10 @@ func test_cancel_queued_and_close() -> void:
 	check(a.done and a.result.type == "cancelled", "queued request cancelled locally")
 	client.close()
 	client.poll()
-	check_eq(b.error_code(), "connection.closed", "close() ends queued requests")
+	check_eq(b.error_code(), "client.closed", "close() ends queued requests")
 	var late := client.request("tts.synthesize", {"input": "late"})
 	client.poll()
-	check_eq(late.error_code(), "connection.closed", "requests after close() end at once")
+	check_eq(late.error_code(), "client.closed", "requests after close() end at once")
 	check_eq(count[0], 1, "one completion for b")
 	var result: AtelicoMessage = await b.wait()
 	check(result == b.result, "wait() after completion returns the result")
@@ -137,8 +137,8 @@ func test_connection_level_error_and_text_frame() -> void:
 	check_eq(errors, [["server.busy", "hm"]], "server_error")
 
 
-## A server that accepts the socket but never welcomes: the attempt times out and the
-## queued request ends with connection.unavailable naming the handshake timeout.
+## A server that accepts the socket but never welcomes: the attempt times out
+## (connection.handshake_timeout) and the queued request ends with connection.unavailable.
 func test_handshake_timeout() -> void:
 	var client := _client(manifest["fake_url"])
 	client.token = "no-welcome"
@@ -148,6 +148,7 @@ func test_handshake_timeout() -> void:
 	check(await _run_until_done(client, req, 8.0), "ended")
 	check_eq(req.error_code(), "connection.unavailable", "code")
 	check(client.last_error.contains("no welcome"), "reason: %s" % client.last_error)
+	check_eq(client.last_error_code, "connection.handshake_timeout", "last_error_code")
 
 
 ## A client without a URL does not try to connect; its requests end unavailable.
@@ -159,6 +160,7 @@ func test_no_url() -> void:
 	check(await _run_until_done(client, req, 5.0), "ended")
 	check_eq(req.error_code(), "connection.unavailable", "code")
 	check(client.last_error.contains("no sidecar url"), client.last_error)
+	check_eq(client.last_error_code, "connection.unavailable", "last_error_code")
 
 
 ## Without auto_reconnect a drop is final: the in-flight request ends connection.lost and
