@@ -521,7 +521,7 @@ def report(collector: Collector, scripts: list[str], finished: bool, args: argpa
     started = [e["name"] for e in events if e["event"] == "start"]
     ended = {e["name"] for e in passed + failed if "name" in e}
     for e in passed:
-        print(f"PASS {e['name']} ({e.get('ms', 0)} ms)")
+        print(f"PASS {e['name']}" + (f" ({e['ms']} ms)" if "ms" in e else ""))
     for e in events:
         if e["event"] == "skip":
             print(f"SKIP {e['name']}: {e.get('message', '')}")
