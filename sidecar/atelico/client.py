@@ -233,8 +233,8 @@ class AsyncClient:
                     raise item
                 if item.type == sess.ERROR:
                     raise error_from_wire(item.data)
-                if item.type == sess.CANCELLED:
-                    raise errors.Cancelled("the request was cancelled")
+                if item.type == sess.CANCELLED:  # a barge-in's report rides in details
+                    raise errors.Cancelled("the request was cancelled", details=dict(item.data or {}))
                 yield item
                 if item.type == sess.DONE:
                     return
@@ -249,8 +249,11 @@ class AsyncClient:
         assert last is not None
         return last
 
-    async def cancel(self, request_id: str) -> None:
-        await self.send(Message(sess.CANCEL, {}, id=request_id))
+    async def cancel(self, request_id: str, *, played_samples: int | None = None) -> None:
+        """Cancel a request; for a speech stream, ``played_samples`` (a barge-in) makes the
+        server's ``cancelled`` report what was heard."""
+        data = {} if played_samples is None else {"played_samples": int(played_samples)}
+        await self.send(Message(sess.CANCEL, data, id=request_id))
 
     # ------------------------------------------------------------------ operations
     async def ping(self) -> float:
@@ -284,16 +287,22 @@ class AsyncClient:
         if character:
             data["character"] = character
         async for msg in self.request(mtype, data, request_id=request_id):
-            if msg.type != tts_proto.CHUNK:
-                continue
-            d = msg.data
-            face = d.get("face")
-            yield SpeechChunkMsg(
-                sequence=d["sequence"], text=d["text"],
-                audio=bytes_to_float32(msg.payload or b"", d["sample_format"]),
-                sample_rate_hz=d["sample_rate_hz"], offset_samples=d["offset_samples"], words=d["words"],
-                face=face_proto.weights_from_bytes(face["weights"]) if face else None,
-                face_start_frame=face["start_frame"] if face else 0)
+            if msg.type == tts_proto.CHUNK:
+                yield _chunk(msg)
+
+    def speech(self, text: str = "", *, text_stream: bool = False, model: str = "tts",
+               voice: str | None = None, speed: float = 1.0, character: str | None = None,
+               **extra: Any) -> "SpeechStream":
+        """A streamed utterance to play, stop and barge into (``async with``). With
+        ``text_stream`` its text comes in pieces: ``await write(piece)`` as a language model
+        produces it, then ``await end()``; speech starts once a clause is complete."""
+        data: dict[str, Any] = {"model": model, "input": text, "voice": voice, "speed": speed,
+                                "stream": True, "sample_format": "f32le", **extra}
+        if text_stream:
+            data["input_stream"] = True
+        if character:
+            data["character"] = character
+        return SpeechStream(self, tts_proto.SPEAK if character else tts_proto.SYNTHESIZE, data)
 
     async def synthesize(self, text: str, *, model: str = "tts", voice: str | None = None,
                          speed: float = 1.0, **extra: Any) -> Synthesis:
@@ -327,6 +336,126 @@ class AsyncClient:
              vad: str = "silero", partials: bool = True) -> "LiveSession":
         return LiveSession(self, {"model": model, "language": language, "vad": vad, "partials": partials,
                                   "sample_rate_hz": sample_rate_hz, "sample_format": "f32le", "channels": 1})
+
+
+def _chunk(msg: Message) -> SpeechChunkMsg:
+    d = msg.data
+    face = d.get("face")
+    return SpeechChunkMsg(
+        sequence=d["sequence"], text=d["text"],
+        audio=bytes_to_float32(msg.payload or b"", d["sample_format"]),
+        sample_rate_hz=d["sample_rate_hz"], offset_samples=d["offset_samples"], words=d["words"],
+        face=face_proto.weights_from_bytes(face["weights"]) if face else None,
+        face_start_frame=face["start_frame"] if face else 0)
+
+
+@dataclass
+class Heard:
+    """What the player heard of a stopped speech stream (a barge-in)."""
+
+    played_samples: int
+    played_s: float
+    text: str
+    words: list[dict[str, Any]]
+
+    @classmethod
+    def from_data(cls, d: dict[str, Any]) -> "Heard":
+        return cls(played_samples=int(d.get("played_samples", 0)), played_s=float(d.get("played_s", 0.0)),
+                   text=str(d.get("text", "")), words=list(d.get("words", [])))
+
+
+class SpeechStream:
+    """One streamed utterance (``AsyncClient.speech``): ``chunks()`` as they are synthesized,
+    ``write``/``end`` for text written in pieces, ``barge_in`` to stop it and learn what was
+    heard. The socket's messages for it are read in the background from ``async with`` on."""
+
+    def __init__(self, client: AsyncClient, mtype: str, data: dict[str, Any]) -> None:
+        self.client = client
+        self.id = client.new_id()
+        self._mtype, self._data = mtype, data
+        self._chunks: asyncio.Queue[SpeechChunkMsg | None] = asyncio.Queue()
+        self._terminal: asyncio.Future[Message | BaseException] | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self.words: list[dict[str, Any]] = []  # of the chunks received
+        self.received_samples = 0
+        self.sample_rate_hz = 24000
+        #: the terminal ``done`` data (None until it came, or when the stream was cancelled)
+        self.done: dict[str, Any] | None = None
+
+    async def __aenter__(self) -> "SpeechStream":
+        self._terminal = asyncio.get_running_loop().create_future()
+        self._reader = asyncio.create_task(self._read())
+        await asyncio.sleep(0)  # the request is on the wire before the caller writes text
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        if self._reader is not None and not self._reader.done():
+            await self.client.cancel(self.id)
+            await asyncio.gather(self._reader, return_exceptions=True)
+
+    async def _read(self) -> None:
+        assert self._terminal is not None
+        try:
+            async for msg in self.client.request(self._mtype, self._data, request_id=self.id):
+                if msg.type == tts_proto.CHUNK:
+                    c = _chunk(msg)
+                    self.words.extend(c.words)
+                    self.sample_rate_hz = c.sample_rate_hz
+                    self.received_samples = c.offset_samples + len(c.audio)
+                    self._chunks.put_nowait(c)
+                elif msg.type == sess.DONE:
+                    self.done = dict(msg.data)
+                    self._terminal.set_result(msg)
+        except BaseException as exc:  # error, cancelled (with its report) or connection lost
+            if not self._terminal.done():
+                self._terminal.set_result(exc)
+            if not isinstance(exc, Exception):
+                raise
+        finally:
+            self._chunks.put_nowait(None)
+
+    async def write(self, text: str) -> None:
+        """Add a piece of the text (``text_stream`` only)."""
+        await self.client.send(Message(tts_proto.TEXT, {"text": text}, id=self.id))
+
+    async def end(self) -> None:
+        """No more text (``text_stream`` only): the rest is spoken, then the stream ends."""
+        await self.client.send(Message(tts_proto.TEXT_END, {}, id=self.id))
+
+    async def chunks(self) -> AsyncIterator[SpeechChunkMsg]:
+        """Chunks in order; ends with the stream (raises its error, if it failed)."""
+        while True:
+            c = await self._chunks.get()
+            if c is None:
+                break
+            yield c
+        assert self._terminal is not None
+        result = self._terminal.result() if self._terminal.done() else None
+        if isinstance(result, BaseException) and not isinstance(result, errors.Cancelled):
+            raise result
+
+    async def wait(self) -> dict[str, Any]:
+        """Until the stream ends: its ``done`` data (raises its error or ``Cancelled``)."""
+        assert self._terminal is not None
+        result = await asyncio.shield(self._terminal)
+        if isinstance(result, BaseException):
+            raise result
+        return dict(result.data)
+
+    async def barge_in(self, played_samples: int) -> Heard:
+        """Stop the stream after ``played_samples`` were played: what the player heard.
+
+        While the server still speaks, its ``cancelled`` reports it; a stream already done
+        (audio still playing on the client) is answered here by the same rule."""
+        assert self._terminal is not None
+        if not self._terminal.done():
+            await self.client.cancel(self.id, played_samples=played_samples)
+            result = await asyncio.shield(self._terminal)
+            if isinstance(result, errors.Cancelled) and "played_samples" in result.details:
+                return Heard.from_data(result.details)
+        return Heard.from_data(tts_proto.heard(self.words, played_samples=played_samples,
+                                               sent_samples=self.received_samples,
+                                               sample_rate_hz=self.sample_rate_hz))
 
 
 class LiveSession:
@@ -428,6 +557,10 @@ class Client:
                 raise item
             yield item
 
+    def speech(self, text: str = "", **kw: Any) -> "BlockingSpeech":
+        """A streamed utterance (see ``AsyncClient.speech``), driven from this thread."""
+        return BlockingSpeech(self, self._async.speech(text, **kw))
+
     def transcribe(self, audio: np.ndarray | bytes, sample_rate_hz: int = 16_000, **kw: Any) -> dict[str, Any]:
         return self._run(self._async.transcribe(audio, sample_rate_hz, **kw))
 
@@ -436,3 +569,39 @@ class Client:
 
     def ping(self) -> float:
         return self._run(self._async.ping())
+
+
+class BlockingSpeech:
+    """``SpeechStream`` for the blocking ``Client``: ``with client.speech(...) as sp``,
+    ``sp.write(piece)``, ``sp.end()``, ``for chunk in sp.chunks()``, ``sp.barge_in(n)``."""
+
+    def __init__(self, client: Client, stream: SpeechStream) -> None:
+        self._client, self.stream = client, stream
+        self._chunks: AsyncIterator[SpeechChunkMsg] | None = None
+
+    def __enter__(self) -> "BlockingSpeech":
+        self._client._run(self.stream.__aenter__())
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._client._run(self.stream.__aexit__(*exc))
+
+    def write(self, text: str) -> None:
+        self._client._run(self.stream.write(text))
+
+    def end(self) -> None:
+        self._client._run(self.stream.end())
+
+    def chunks(self) -> Iterator[SpeechChunkMsg]:
+        it = self.stream.chunks()
+        while True:
+            try:
+                yield self._client._run(it.__anext__())
+            except StopAsyncIteration:
+                return
+
+    def wait(self) -> dict[str, Any]:
+        return self._client._run(self.stream.wait())
+
+    def barge_in(self, played_samples: int) -> Heard:
+        return self._client._run(self.stream.barge_in(played_samples))

@@ -29,6 +29,7 @@ from atelico.audio.pcm import resample
 from atelico.config import Settings
 from atelico.engines.base import (FACE_SAMPLE_RATE_HZ, STT_SAMPLE_RATE_HZ, Segment, SpeechChunk,
                                   TranscriptionInfo, WordTiming)
+from atelico.engines.tts.text import TextFeed
 from atelico.errors import AtelicoError, AudioError, Cancelled, EngineError, LimitError, RequestError
 from atelico.models.registry import ModelRegistry
 
@@ -491,37 +492,43 @@ class Service:
                    language: str | None, character: str | None, cancel: threading.Event
                    ) -> Iterator[TtsPiece]:
         """Synchronous: synthesize and yield pieces (with face frames when ``character``)."""
+        utterance = self.utterance(model=model, voice=voice, speed=speed, language=language,
+                                   character=character)
+        try:
+            yield from utterance.obj.pieces(text, cancel)
+            if cancel.is_set():
+                return
+            tail = utterance.obj.face_tail()
+            if tail is not None:
+                yield tail
+        finally:
+            utterance.close()
+
+    def utterance(self, *, model: str, voice: str | None, speed: float, language: str | None,
+                  character: str | None) -> "_Held":
+        """One utterance whose text may come in several pieces (a language model writing it):
+        offsets, word times and face frames continue from piece to piece. Holds the TTS (and
+        face) model until ``close()``."""
         spec_id = self.check_kind(model, "tts")
-        with self.registry.acquire(spec_id) as engine:
-            voice = voice or _default_voice(engine)
-            face_ctx = self.registry.acquire("face") if character else None
-            face_engine = face_ctx.__enter__() if face_ctx else None
-            try:
-                offset = 0
-                face_stream = None
-                if face_engine is not None:
-                    _check_character(face_engine, character)
-                    face_stream = face_engine.tts_face(character=character,
-                                                       sample_rate_hz=engine.sample_rate_hz)
-                for chunk in engine.synthesize(text, voice=voice, speed=speed, language=language,
-                                               cancel=cancel):
-                    if cancel.is_set():
-                        return
-                    piece = _piece(chunk, offset)
-                    if face_stream is not None:
-                        piece.face_start_frame, piece.face = face_stream.push(chunk)
-                    offset += len(chunk.audio)
-                    yield piece
-                if face_stream is not None:
-                    tail = face_stream.finish()
-                    if tail is not None and len(tail[1]):
-                        # trailing frames (rounding up to a whole frame) ride on an empty piece
-                        yield TtsPiece(sequence=-1, text="", audio=np.zeros(0, np.float32),
-                                       sample_rate_hz=engine.sample_rate_hz, offset_samples=offset,
-                                       words=[], face=tail[1], face_start_frame=tail[0])
-            finally:
-                if face_ctx is not None:
-                    face_ctx.__exit__(None, None, None)
+        ctx = self.registry.acquire(spec_id)
+        face_ctx = None
+        try:
+            engine = ctx.__enter__()
+            face_stream = None
+            if character:
+                face_ctx = self.registry.acquire("face")
+                face_engine = face_ctx.__enter__()
+                _check_character(face_engine, character)
+                face_stream = face_engine.tts_face(character=character,
+                                                   sample_rate_hz=engine.sample_rate_hz)
+            speech = Utterance(engine, voice=voice or _default_voice(engine), speed=speed,
+                               language=language, face_stream=face_stream)
+        except BaseException:
+            if face_ctx is not None:
+                face_ctx.__exit__(None, None, None)
+            ctx.__exit__(None, None, None)
+            raise
+        return _Held(speech, ctx, face_ctx)
 
     def synthesize(self, *, model: str, text: str, voice: str | None, speed: float = 1.0,
                    language: str | None = None, cancel: threading.Event | None = None) -> TtsResult:
@@ -654,15 +661,64 @@ class Service:
 class _Held:
     """An object that keeps a registry reference until ``close()``."""
 
-    def __init__(self, obj: Any, ctx: Any) -> None:
+    def __init__(self, obj: Any, *ctxs: Any) -> None:
         self.obj = obj
-        self._ctx = ctx
+        self._ctxs = ctxs
         self._closed = False
 
     def close(self) -> None:
         if not self._closed:
             self._closed = True
-            self._ctx.__exit__(None, None, None)
+            for ctx in reversed(self._ctxs):
+                if ctx is not None:
+                    ctx.__exit__(None, None, None)
+
+
+class Utterance:
+    """Speech for one utterance, text piece by text piece: each piece's chunks continue the
+    previous ones (sample offsets, word times, one face stream), so a reply written by a
+    language model plays as one utterance."""
+
+    def __init__(self, engine: Any, *, voice: str, speed: float, language: str | None,
+                 face_stream: Any = None) -> None:
+        self.engine = engine
+        self.voice = voice
+        self.speed = speed
+        self.language = language
+        self.sample_rate_hz: int = engine.sample_rate_hz
+        self.offset_samples = 0
+        self._face = face_stream
+        self._feed = TextFeed()
+
+    def write(self, text: str) -> list[str]:
+        """Streamed input: add a piece of text; return the parts complete enough to speak."""
+        return self._feed.write(text)
+
+    def end_text(self) -> list[str]:
+        """Streamed input is over: the rest of the text, to speak."""
+        return self._feed.end()
+
+    def pieces(self, text: str, cancel: threading.Event) -> Iterator[TtsPiece]:
+        for chunk in self.engine.synthesize(text, voice=self.voice, speed=self.speed,
+                                            language=self.language, cancel=cancel):
+            if cancel.is_set():
+                return
+            piece = _piece(chunk, self.offset_samples)
+            if self._face is not None:
+                piece.face_start_frame, piece.face = self._face.push(chunk)
+            self.offset_samples += len(chunk.audio)
+            yield piece
+
+    def face_tail(self) -> TtsPiece | None:
+        """The trailing face frames (rounding up to a whole frame), on an empty piece."""
+        if self._face is None:
+            return None
+        tail = self._face.finish()
+        if tail is None or not len(tail[1]):
+            return None
+        return TtsPiece(sequence=-1, text="", audio=np.zeros(0, np.float32),
+                        sample_rate_hz=self.sample_rate_hz, offset_samples=self.offset_samples,
+                        words=[], face=tail[1], face_start_frame=tail[0])
 
 
 def _default_voice(engine: Any) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from atelico.errors import AtelicoError, AuthError, ProtocolError
+from atelico.errors import AtelicoError, AuthError, ProtocolError, RequestError
 from atelico.protocol.envelope import Message
 from atelico.protocol.fields import Fields
 
@@ -84,8 +84,25 @@ def done(request_id: str, data: dict[str, Any] | None = None, payload: bytes | N
     return Message(DONE, data or {}, id=request_id, payload=payload)
 
 
-def cancelled(request_id: str) -> Message:
-    return Message(CANCELLED, {}, id=request_id)
+def cancelled(request_id: str, data: dict[str, Any] | None = None) -> Message:
+    """The terminal of a cancelled request; a barge-in (a ``cancel`` with ``played_samples``
+    for a speech stream) carries what was heard (see ``protocol.tts.heard``)."""
+    return Message(CANCELLED, data or {}, id=request_id)
+
+
+def played_samples(cancel: Message) -> int | None:
+    """The ``played_samples`` of a ``cancel`` (barge-in), or None when it has none.
+
+    Raises:
+        RequestError: not a non-negative integer.
+    """
+    value = (cancel.data or {}).get("played_samples")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise RequestError("'played_samples' must be a non-negative integer",
+                           code="request.invalid", details={"field": "played_samples"})
+    return value
 
 
 def pong(request_id: str | None, data: dict[str, Any]) -> Message:

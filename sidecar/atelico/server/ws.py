@@ -11,6 +11,7 @@ import asyncio
 import logging
 import threading
 import uuid
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 
@@ -37,9 +38,18 @@ Handler = Callable[["WsSession", Message, "Request"], Awaitable[Message]]
 HANDLERS: dict[str, Handler] = {}
 #: message types that feed an open request (same id) instead of opening one
 STREAM_INPUTS = {stt_proto.LIVE_AUDIO, stt_proto.LIVE_STOP, face_proto.STREAM_AUDIO,
-                 face_proto.STREAM_STOP}
+                 face_proto.STREAM_STOP, tts_proto.TEXT, tts_proto.TEXT_END}
+#: the request types each stream input feeds
+OPENERS = {stt_proto.LIVE_AUDIO: (stt_proto.LIVE_START,), stt_proto.LIVE_STOP: (stt_proto.LIVE_START,),
+           face_proto.STREAM_AUDIO: (face_proto.STREAM_START,),
+           face_proto.STREAM_STOP: (face_proto.STREAM_START,),
+           tts_proto.TEXT: (tts_proto.SYNTHESIZE, tts_proto.SPEAK),
+           tts_proto.TEXT_END: (tts_proto.SYNTHESIZE, tts_proto.SPEAK)}
+STREAM_ENDS = {stt_proto.LIVE_STOP, face_proto.STREAM_STOP, tts_proto.TEXT_END}
 INPUT_QUEUE_FRAMES = 256
 INPUT_QUEUE_BYTES = 16 * 2**20  # audio waiting per live request, bounded
+TEXT_QUEUE_PIECES = 4096  # streamed text waiting per speech request, bounded; text is
+TEXT_QUEUE_BYTES = 2**20  # never dropped: past these the request ends with an error
 
 
 def handles(*types: str) -> Callable[[Handler], Handler]:
@@ -58,8 +68,8 @@ def handles(*types: str) -> Callable[[Handler], Handler]:
 def capabilities() -> list[str]:
     from atelico.audio.codecs import ENCODINGS
 
-    return ["tts.synthesize", "speak", "stt.transcribe", "stt.live", "face.run", "face.stream",
-            "models.list", "voices.list", "ping", "cancel"] + [f"formats.{f}" for f in ENCODINGS]
+    return ["tts.synthesize", "speak", "tts.input_stream", "barge_in", "stt.transcribe", "stt.live",
+            "face.run", "face.stream", "models.list", "voices.list", "ping", "cancel"] + [f"formats.{f}" for f in ENCODINGS]
 
 
 @dataclass
@@ -73,6 +83,13 @@ class Request:
     inputs: asyncio.Queue | None = None  # for live/face streams
     dropped_frames: int = 0
     queued_bytes: int = 0
+    #: barge-in: how much of a speech stream the client played, from its ``cancel``
+    played_samples: int | None = None
+    #: what the ``cancelled`` terminal reports (a speech stream: what was heard)
+    report: Callable[["Request"], dict[str, Any]] | None = None
+
+    def cancelled(self) -> Message:
+        return sess.cancelled(self.id, self.report(self) if self.report is not None else None)
 
 
 class WsSession:
@@ -219,7 +236,12 @@ class WsSession:
             await self.send(sess.pong(msg.id, msg.data))
             return True
         if msg.type == sess.CANCEL:
-            self._cancel(msg.id)
+            try:
+                played = sess.played_samples(msg)
+            except AtelicoError as exc:
+                await self.send(sess.error(None, exc))
+                return True
+            self._cancel(msg.id, played)
             return True
         if msg.type == sess.HELLO:
             await self.send(sess.error(msg.id, ProtocolError("hello was already received",
@@ -252,6 +274,8 @@ class WsSession:
         req = Request(id=msg.id, type=msg.type)
         if msg.type in (stt_proto.LIVE_START, face_proto.STREAM_START):
             req.inputs = asyncio.Queue(maxsize=INPUT_QUEUE_FRAMES + 1)
+        elif msg.type in (tts_proto.SYNTHESIZE, tts_proto.SPEAK) and msg.data.get("input_stream") is True:
+            req.inputs = asyncio.Queue()  # bounded by _feed (TEXT_QUEUE_*)
         self.requests[req.id] = req
         req.task = asyncio.create_task(self._run_request(handler, msg, req))
         req.task.add_done_callback(lambda task: self._task_ended(req, task))
@@ -268,7 +292,7 @@ class WsSession:
             result = await handler(self, msg, req)
             await self.finish(req, result)
         except (asyncio.CancelledError, Cancelled):
-            await self.finish(req, sess.cancelled(req.id))
+            await self.finish(req, req.cancelled())
         except BaseException as exc:  # every failure becomes the terminal error
             err = engine_error(exc)
             self.service.record_error(err, msg.type)
@@ -287,7 +311,7 @@ class WsSession:
             return
         del self.requests[req.id]
         if task.cancelled():
-            msg = sess.cancelled(req.id)
+            msg = req.cancelled()
         else:  # cannot happen (_run_request answers every outcome); never stay silent
             msg = sess.error(req.id, engine_error(task.exception() or RuntimeError(
                 "the request ended without an answer")))
@@ -297,10 +321,12 @@ class WsSession:
         self._terminal_sends.add(sending)
         sending.add_done_callback(self._terminal_sends.discard)
 
-    def _cancel(self, rid: str | None) -> None:
+    def _cancel(self, rid: str | None, played_samples: int | None = None) -> None:
         req = self.requests.get(rid or "")
         if req is None:
             return  # already ended: ignored as the spec says
+        if req.played_samples is None:
+            req.played_samples = played_samples
         req.cancel.set()
         if req.inputs is not None:
             _put_nowait(req.inputs, None)
@@ -309,24 +335,40 @@ class WsSession:
 
     async def _feed(self, msg: Message) -> None:
         req = self.requests.get(msg.id or "")
-        opener = {stt_proto.LIVE_AUDIO: stt_proto.LIVE_START, stt_proto.LIVE_STOP: stt_proto.LIVE_START,
-                  face_proto.STREAM_AUDIO: face_proto.STREAM_START,
-                  face_proto.STREAM_STOP: face_proto.STREAM_START}[msg.type]
-        if req is None or req.type != opener or req.inputs is None:
+        openers = OPENERS[msg.type]
+        if req is None or req.type not in openers or req.inputs is None:
             await self.send(sess.error(None, RequestError(
-                f"'{msg.type}' for id {msg.id!r} that has no open '{opener}'",
+                f"'{msg.type}' for id {msg.id!r} that has no open '{openers[0]}'"
+                + (" with input_stream" if msg.type.startswith("tts.") else ""),
                 code="request.unknown_id", details={"id": msg.id})))
             return
-        if msg.type.endswith(".stop"):
-            _put_nowait(req.inputs, None)  # stop always gets through (the queue keeps a slot)
+        if msg.type in STREAM_ENDS:
+            _put_nowait(req.inputs, None)  # the end always gets through (the queue keeps a slot)
             return
-        if msg.payload:
+        item: bytes | str | None = msg.payload
+        size = len(msg.payload or b"")
+        if msg.type == tts_proto.TEXT:
+            try:
+                item = tts_proto.read_text_piece((msg.data or {}).get("text", ""),
+                                                 max_input_chars=self.settings.limits.max_input_chars)
+            except AtelicoError as exc:  # the piece is refused; the stream stays open
+                await self.send(sess.error(None, exc))
+                return
+            size = len(item.encode())
+            if item and (req.inputs.qsize() >= TEXT_QUEUE_PIECES
+                         or req.queued_bytes + size > TEXT_QUEUE_BYTES):
+                req.inputs.put_nowait(LimitError(
+                    f"more than {TEXT_QUEUE_PIECES} text pieces or {TEXT_QUEUE_BYTES} bytes of text "
+                    "wait to be spoken: send text no faster than it can be spoken",
+                    code="limits.input_queue_full"))
+                return
+        if item:
             if (req.inputs.qsize() >= INPUT_QUEUE_FRAMES
-                    or req.queued_bytes + len(msg.payload) > INPUT_QUEUE_BYTES):
+                    or req.queued_bytes + size > INPUT_QUEUE_BYTES):
                 req.dropped_frames += 1  # bounded: the consumer reports it as a warning
                 return
-            req.queued_bytes += len(msg.payload)
-            req.inputs.put_nowait(msg.payload)
+            req.queued_bytes += size
+            req.inputs.put_nowait(item)
 
 
 def _put_nowait(q: asyncio.Queue, item: Any) -> None:
@@ -356,6 +398,64 @@ def _audio_bytes(audio: np.ndarray, rate: int, sample_format: str, encoding: str
     return encode_wav(audio, rate) if encoding == "wav" else float32_to_bytes(audio, sample_format)
 
 
+class _SpeechOut:
+    """Sends one synthesis request's pieces (chunks with face frames, or the whole audio at
+    the end) and keeps what a barge-in reports: the words of the audio already sent."""
+
+    def __init__(self, s: WsSession, req: Request, r: tts_proto.SynthesizeRequest) -> None:
+        self.s, self.req, self.r = s, req, r
+        self.pieces: list[TtsPiece] = []
+        self.chunks = 0
+        self.total_samples = 0
+        self.sent_samples = 0
+        self.sent_words: list[dict[str, Any]] = []
+        self.rate = 24000
+        req.report = self.heard
+
+    def heard(self, req: Request) -> dict[str, Any]:
+        if req.played_samples is None:
+            return {}
+        return tts_proto.heard(self.sent_words, played_samples=req.played_samples,
+                               sent_samples=self.sent_samples, sample_rate_hz=self.rate)
+
+    async def add(self, piece: TtsPiece) -> None:
+        s, r, rid = self.s, self.r, self.req.id
+        self.rate = piece.sample_rate_hz
+        self.total_samples = piece.offset_samples + len(piece.audio)
+        if not r.stream:
+            self.pieces.append(piece)
+            return
+        face = None
+        if piece.face is not None:
+            face = face_proto.face_block(piece.face_start_frame, piece.face)
+        if piece.sequence < 0:  # trailing face frames only
+            if face is not None:
+                await s.send(face_proto.frames(rid, start_frame=piece.face_start_frame,
+                                               weights=piece.face, offset_samples=piece.offset_samples))
+            return
+        await s.send(tts_proto.chunk(
+            rid, sequence=self.chunks, text=piece.text, offset_samples=piece.offset_samples,
+            duration_s=round(piece.duration_s, 6), sample_rate_hz=piece.sample_rate_hz,
+            sample_format=r.sample_format, encoding=r.encoding,
+            words=piece.words if r.words else [],
+            audio=_audio_bytes(piece.audio, piece.sample_rate_hz, r.sample_format, r.encoding),
+            face=face))
+        self.chunks += 1
+        self.sent_samples = self.total_samples
+        self.sent_words.extend(piece.words)
+
+    def done(self, model_id: str, voice: str) -> Message:
+        r, rid = self.r, self.req.id
+        if r.stream:
+            return sess.done(rid, {"chunks": self.chunks, "duration_s": round(self.total_samples / self.rate, 6),
+                                   "sample_rate_hz": self.rate, "model": model_id, "voice": voice})
+        whole = TtsResult.from_pieces(self.pieces, model=model_id, voice=voice)
+        return sess.done(rid, {"duration_s": round(whole.duration_s, 6), "sample_rate_hz": whole.sample_rate_hz,
+                               "sample_format": r.sample_format, "channels": 1, "encoding": r.encoding,
+                               "words": whole.words if r.words else [], "model": model_id, "voice": voice},
+                         payload=_audio_bytes(whole.audio, whole.sample_rate_hz, r.sample_format, r.encoding))
+
+
 @handles(tts_proto.SYNTHESIZE, tts_proto.SPEAK)
 async def _synthesize(s: WsSession, msg: Message, req: Request) -> Message:
     speak = msg.type == tts_proto.SPEAK
@@ -363,46 +463,61 @@ async def _synthesize(s: WsSession, msg: Message, req: Request) -> Message:
                                               speak=speak)
     model_id = s.service.check_kind(r.model, "tts")
     svc = s.service
+    out = _SpeechOut(s, req, r)
+    if r.input_stream:
+        await _speak_streamed_text(s, req, r, out)
+    else:
+        def gen(cancel: threading.Event):
+            return svc.tts_pieces(model=r.model, text=r.input, voice=r.voice, speed=r.speed,
+                                  language=r.language, character=r.character, cancel=cancel)
 
-    def gen(cancel: threading.Event):
-        return svc.tts_pieces(model=r.model, text=r.input, voice=r.voice, speed=r.speed,
-                              language=r.language, character=r.character, cancel=cancel)
-
-    pieces: list[TtsPiece] = []
-    chunks = 0
-    total_samples = 0
-    rate = 24000
-    async for piece in svc.stream(gen, req.cancel):
-        rate = piece.sample_rate_hz
-        total_samples = piece.offset_samples + len(piece.audio)
-        if not r.stream:
-            pieces.append(piece)
-            continue
-        face = None
-        if piece.face is not None:
-            face = face_proto.face_block(piece.face_start_frame, piece.face)
-        if piece.sequence < 0:  # trailing face frames only
-            if face is not None:
-                await s.send(face_proto.frames(req.id, start_frame=piece.face_start_frame,
-                                               weights=piece.face, offset_samples=piece.offset_samples))
-            continue
-        await s.send(tts_proto.chunk(
-            req.id, sequence=chunks, text=piece.text, offset_samples=piece.offset_samples,
-            duration_s=round(piece.duration_s, 6), sample_rate_hz=piece.sample_rate_hz,
-            sample_format=r.sample_format, encoding=r.encoding,
-            words=piece.words if r.words else [],
-            audio=_audio_bytes(piece.audio, piece.sample_rate_hz, r.sample_format, r.encoding),
-            face=face))
-        chunks += 1
+        async for piece in svc.stream(gen, req.cancel):
+            await out.add(piece)
     voice = r.voice or await svc.run(svc.default_voice, model_id)
-    if r.stream:
-        return sess.done(req.id, {"chunks": chunks, "duration_s": round(total_samples / rate, 6),
-                                  "sample_rate_hz": rate, "model": model_id, "voice": voice})
-    whole = TtsResult.from_pieces(pieces, model=model_id, voice=voice)
-    return sess.done(req.id, {"duration_s": round(whole.duration_s, 6), "sample_rate_hz": whole.sample_rate_hz,
-                              "sample_format": r.sample_format, "channels": 1, "encoding": r.encoding,
-                              "words": whole.words if r.words else [], "model": model_id, "voice": voice},
-                     payload=_audio_bytes(whole.audio, whole.sample_rate_hz, r.sample_format, r.encoding))
+    return out.done(model_id, voice)
+
+
+async def _speak_streamed_text(s: WsSession, req: Request, r: tts_proto.SynthesizeRequest,
+                               out: _SpeechOut) -> None:
+    """Text written as it comes (``tts.text`` pieces, then ``tts.text.end``): each part is
+    spoken as soon as it is complete, continuing one utterance (offsets, words, face)."""
+    svc = s.service
+    assert req.inputs is not None
+    held = await svc.run(svc.utterance, model=r.model, voice=r.voice, speed=r.speed,
+                         language=r.language, character=r.character)
+    speech = held.obj
+    ready = deque(speech.write(r.input))
+    ended = False
+
+    def take(item: str | AtelicoError | None) -> bool:
+        """Feed one queued item; True at the end of the text."""
+        if isinstance(item, AtelicoError):
+            raise item
+        if item is None:
+            ready.extend(speech.end_text())
+            return True
+        req.queued_bytes -= len(item.encode())
+        ready.extend(speech.write(item))
+        return False
+
+    try:
+        while True:
+            while not ended and not req.inputs.empty():  # all text already here, without waiting
+                ended = take(req.inputs.get_nowait())
+            if not ready and not ended:
+                ended = take(await req.inputs.get())
+                continue
+            if not ready:
+                break
+            text = ready.popleft()
+            # a fresh event per part: stream() sets its event when the part is over
+            async for piece in svc.stream(lambda ev, text=text: speech.pieces(text, ev)):
+                await out.add(piece)
+        tail = await svc.run(speech.face_tail)
+        if tail is not None:
+            await out.add(tail)
+    finally:
+        held.close()
 
 
 @handles(stt_proto.TRANSCRIBE)

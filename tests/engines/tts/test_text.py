@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from atelico.engines.tts.text import (TextChunk, chunk_text, count_words, has_speakable,
-                                      split_clauses, split_sentences)
+from atelico.engines.tts.text import (TextChunk, TextFeed, chunk_text, count_words,
+                                      has_speakable, split_clauses, split_sentences)
 
 PARAGRAPH = ("The old lighthouse keeper climbed the spiral stairs every evening, carrying a "
              "lantern and a small notebook. Tonight the sea was calm. He wrote three words "
@@ -89,3 +89,67 @@ def test_has_speakable_ignores_controls_zero_width_and_bare_punctuation() -> Non
     for text in ("", "\x00", "\x00\x01\x7f\n\t", "\u200b\u200c\u200d\u2060\ufeff\u00ad\u200e",
                  "\ue000", "...!?", "\u200b.\u200b", "\"(—)\"", "。！"):
         assert not has_speakable(text), repr(text)
+
+
+# ---------------------------------------------------------------- TextFeed (streamed input)
+def _feed_all(pieces: list[str], **kw) -> tuple[list[str], list[list[str]]]:
+    """Write pieces one by one: every part handed out, and what each write handed out."""
+    feed = TextFeed(**kw)
+    per_write = [feed.write(p) for p in pieces]
+    parts = [part for out in per_write for part in out] + feed.end()
+    return parts, per_write
+
+
+def test_feed_hands_out_a_sentence_once_the_next_word_starts() -> None:
+    """"fire." may still become "fire.5": a sentence is complete when whitespace follows it."""
+    feed = TextFeed()
+    assert feed.write("Stay close to the fire.") == []
+    assert feed.write(" The") == ["Stay close to the fire."]
+    assert feed.pending == " The"
+    assert feed.end() == ["The"]
+
+
+def test_feed_cuts_clauses_of_enough_words_only() -> None:
+    feed = TextFeed(min_clause_words=3)
+    assert feed.write("Well, ") == []  # one word before the comma: wait for more
+    assert feed.write("traveller, the road is long, ") == ["Well, traveller, the road is long,"]
+    assert feed.end() == []
+
+
+def test_feed_keeps_abbreviations_decimals_and_newlines_right() -> None:
+    parts, per_write = _feed_all(["Dr. ", "Smith paid 3", ".", "5 gold. ", "Line one\n", "two"])
+    assert per_write[1] == [] and per_write[2] == []  # "Dr." and "3." end no sentence
+    assert parts == ["Dr. Smith paid 3.5 gold.", "Line one", "two"]
+
+
+def test_feed_bounds_its_buffer_without_boundaries() -> None:
+    feed = TextFeed(max_chars=40)
+    out = [part for _ in range(30) for part in feed.write("word ")]
+    assert out and all(len(p) <= 40 for p in out)
+    assert len(feed.pending) < 40
+    assert TextFeed(max_chars=10).write("x" * 25) == ["x" * 25]  # no space at all: cut anyway
+
+
+def test_feed_hands_out_exactly_the_words_written_however_the_text_is_split() -> None:
+    """Token boundaries anywhere (mid-word, mid-punctuation): the same words, in order."""
+    import random
+
+    latin = ("Stay close to the fire, traveller. The night is long; the wolves are hungry — "
+             "and Dr. Vale paid 3.5 gold for this map!\nRun, now.")
+    cjk = "日本語のテキスト。次の文、そして最後の文です。"
+    rng = random.Random(7)
+    for text in (latin, cjk):
+        for _ in range(200):
+            cuts = sorted(rng.sample(range(1, len(text)), rng.randint(1, 20)))
+            pieces = [text[a:b] for a, b in zip([0, *cuts], [*cuts, len(text)])]
+            parts, _ = _feed_all(pieces, min_clause_words=rng.randint(1, 5), max_chars=rng.randint(20, 200))
+            if text is latin:
+                assert " ".join(parts).split() == text.split()
+            else:  # no spaces: the same characters, cut only after a full-width mark
+                assert "".join(parts) == text
+                assert all(p[-1] in "。、" for p in parts[:-1])
+
+
+def test_feed_drops_parts_with_nothing_to_say() -> None:
+    parts, _ = _feed_all(["...", " ", "\n", "!? ", "ok."])
+    assert parts == ["ok."]

@@ -6,6 +6,7 @@
 
 #include "AtelicoClientCore.h"
 #include "AtelicoFrameAssembler.h"
+#include "AtelicoSpeech.h"
 
 using namespace atelico::core;
 
@@ -244,6 +245,83 @@ TEST_CASE("cancel: queued completes at once; sent waits for cancelled; grace per
   REQUIRE(b.completions.size() == 1);
   CHECK(b.completions[0].status == CompletionStatus::Cancelled);
   CHECK_FALSE(client.Cancel("u999", 4.0));
+}
+
+TEST_CASE("a barge-in rides on the cancel and its cancelled report reaches the completion") {
+  FakeServer server;
+  Recorder r;
+  ClientCore client(Options(), server.Send(), server.Close());
+  client.OnOpened(0.0);
+  FakeServer::Deliver(client, FakeServer::Welcome());
+  const std::string id = client.Start("speak", Value::Map(), nullptr, r.Handlers(), 0.0);
+  CHECK(client.Cancel(id, 1.0, BargeInData(12000)));
+  REQUIRE(server.OfType("cancel").size() == 1);
+  CHECK(server.OfType("cancel")[0].data.GetInt("played_samples", -1) == 12000);
+  Value report = Value::Map();
+  report.Set("played_samples", Value::Int(12000));
+  report.Set("played_s", Value::Float(0.5));
+  report.Set("text", Value::Str("Stay"));
+  Value words = Value::Array();
+  Value w = Value::Map();
+  w.Set("word", Value::Str("Stay"));
+  w.Set("start_s", Value::Float(0.1));
+  w.Set("end_s", Value::Float(0.3));
+  words.Push(w);
+  report.Set("words", words);
+  FakeServer::Deliver(client, FakeServer::Reply("cancelled", id, report), 1.1);
+  REQUIRE(r.completions.size() == 1);
+  CHECK(r.completions[0].status == CompletionStatus::Cancelled);
+  Heard heard;
+  REQUIRE(HeardFromData(r.completions[0].result.data, heard));
+  CHECK(heard.played_samples == 12000);
+  CHECK(heard.text == "Stay");
+  REQUIRE(heard.words.size() == 1);
+  CHECK(heard.words[0].end_s == doctest::Approx(0.3));
+  Heard none;
+  CHECK_FALSE(HeardFromData(Value::Map(), none));  // a plain cancelled carries no report
+  CHECK(BargeInData(-4).GetInt("played_samples", -1) == 0);
+}
+
+TEST_CASE("text written before the connection is ready follows its request, in order") {
+  FakeServer server;
+  Recorder r;
+  ClientCore client(Options(), server.Send(), server.Close());
+  Value data = Value::Map();
+  data.Set("input_stream", Value::Bool(true));
+  const std::string id = client.Start("speak", data, nullptr, r.Handlers(), 0.0);
+  for (const char* word : {"Stay", " close."}) {
+    Value piece = Value::Map();
+    piece.Set("text", Value::Str(word));
+    CHECK(client.SendFollowUp(id, "tts.text", piece, nullptr, 0.0));
+  }
+  CHECK(client.SendFollowUp(id, "tts.text.end", Value::Map(), nullptr, 0.0));
+  CHECK(server.received.empty());  // nothing before welcome
+  client.OnOpened(0.1);
+  FakeServer::Deliver(client, FakeServer::Welcome(), 0.2);
+  std::vector<std::string> order;
+  for (const Message& m : server.received) {
+    if (m.id == id) order.push_back(m.type + (m.data.Find("text") ? ":" + m.data.GetStr("text") : ""));
+  }
+  CHECK(order == std::vector<std::string>{"speak", "tts.text:Stay", "tts.text: close.", "tts.text.end"});
+  CHECK(client.Cancel(id, 1.0));
+  CHECK_FALSE(client.SendFollowUp(id, "tts.text", Value::Map(), nullptr, 1.0));  // being cancelled
+}
+
+TEST_CASE("what was heard: words at least half played, never past what was sent") {
+  const std::vector<WordTiming> words = {{" Stay", 0.1, 0.3}, {"close", 0.3, 0.7}, {"now", 0.8, 1.0}};
+  Heard h = HeardOf(words, 490, 100000, 1000);
+  CHECK(h.text == "Stay");
+  CHECK(h.words.size() == 1);
+  h = HeardOf(words, 500, 100000, 1000);
+  CHECK(h.text == "Stay close");
+  CHECK(h.played_s == doctest::Approx(0.5));
+  h = HeardOf(words, 5000, 200, 1000);  // clamped to the 0.2 s sent
+  CHECK(h.played_samples == 200);
+  CHECK(h.text == "Stay");
+  h = HeardOf(words, -3, 1000, 1000);
+  CHECK(h.played_samples == 0);
+  CHECK(h.words.empty());
+  CHECK(HeardJson(HeardOf(words, 500, 1000, 1000)).find("\"text\":\"Stay close\"") != std::string::npos);
 }
 
 TEST_CASE("a bad token is fatal: queued and later requests fail with auth.invalid_token") {

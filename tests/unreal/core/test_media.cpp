@@ -185,6 +185,13 @@ TEST_CASE("reference synthesize JSON maps onto tts.synthesize and back to the re
   CHECK(err.code == "request.invalid");
   CHECK_FALSE(BuildSynthesizeData(R"({"input":"x","speed":"fast"})", false, data, err));
   CHECK(err.details.GetStr("field") == "speed");
+  // text written later in pieces: no input needed, always streamed, the flag passes through
+  REQUIRE(BuildSynthesizeData(R"({"input_stream":true,"voice":"af_heart"})", false, data, err));
+  CHECK(data.GetBool("input_stream"));
+  CHECK(data.GetBool("stream"));
+  CHECK(data.GetStr("input").empty());
+  CHECK_FALSE(BuildSynthesizeData(R"({"input_stream":"yes","input":"x"})", false, data, err));
+  CHECK(err.details.GetStr("field") == "input_stream");
 
   Message done;
   REQUIRE(testsupport::GoldenMeaning("tts_done_blocking", done));

@@ -322,6 +322,39 @@ TEST_CASE("cancel mid-stream ends with cancelled and nothing after it") {
   CHECK(seen < 12);
 }
 
+TEST_CASE("a reply written word by word is spoken before it ends; a barge-in reports the words heard") {
+  auto h = ConnectedHarness();
+  Value data;
+  RequestError err;
+  REQUIRE(BuildSynthesizeData(R"({"input_stream":true,"voice":"af_heart","character":"claire"})", true, data, err));
+  Outcome out;
+  const std::string id = h->Core().Start("speak", data, nullptr, out.Handlers(), NowSeconds());
+  const char* first[] = {"Stay", " close", " to", " the", " fire,", " traveller.", " The"};
+  for (const char* word : first) {
+    Value piece = Value::Map();
+    piece.Set("text", Value::Str(word));
+    REQUIRE(h->Core().SendFollowUp(id, "tts.text", piece, nullptr, NowSeconds()));
+  }
+  // no tts.text.end yet: the first sentence is spoken while the reply is still being written
+  REQUIRE(h->PumpUntil([&] { return !out.events.empty() || out.finished; }, 120.0));
+  REQUIRE(!out.finished);
+  SpeechChunk chunk;
+  std::string derr;
+  REQUIRE(DecodeSpeechChunk(out.events[0], chunk, derr));
+  CHECK(chunk.has_face);
+  REQUIRE(chunk.words.size() >= 2);
+  const double cut_s = (chunk.words[0].end_s + chunk.words[1].start_s) / 2.0;
+  const int64_t played = static_cast<int64_t>(cut_s * chunk.audio.sample_rate_hz);
+  CHECK(h->Core().Cancel(id, NowSeconds(), BargeInData(played)));
+  REQUIRE(h->PumpUntil([&] { return out.finished; }, 30.0));
+  REQUIRE(out.completion.status == CompletionStatus::Cancelled);
+  Heard heard;
+  REQUIRE(HeardFromData(out.completion.result.data, heard));
+  CHECK(heard.played_samples == played);
+  REQUIRE(heard.words.size() == 1);
+  CHECK(heard.text == "Stay");
+}
+
 TEST_CASE("speak: every chunk carries ARKit-52 face frames covering its audio") {
   auto h = ConnectedHarness();
   Value data;

@@ -139,6 +139,11 @@ class FString {
   FString& operator+=(const TCHAR* o) { s_ += o; return *this; }
   bool Contains(const FString& sub) const { return s_.find(sub.s_) != std::u16string::npos; }
   bool StartsWith(const FString& p) const { return s_.compare(0, p.s_.size(), p.s_) == 0; }
+  FString TrimStartAndEnd() const {
+    const size_t first = s_.find_first_not_of(u" \t\r\n");
+    if (first == std::u16string::npos) return FString();
+    return FString(s_.substr(first, s_.find_last_not_of(u" \t\r\n") - first + 1));
+  }
   FString Replace(const TCHAR* From, const TCHAR* To) const {
     std::u16string out, from(From), to(To);
     if (from.empty()) return *this;

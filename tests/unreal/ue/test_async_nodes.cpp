@@ -118,6 +118,48 @@ TEST_CASE("Speak And Wait: Cancel stops playback and fires Failed(cancelled) onc
   delete Orphan;
 }
 
+TEST_CASE("Speak Text Stream And Wait: text written before and after Activate is spoken; StopSpeaking reports what was heard") {
+  REQUIRE_SIDECAR();
+  uetest::UseSidecar();
+  uetest::FGame Game;
+  REQUIRE(Game.WaitConnected());
+  UAudioComponent* Audio = NewObject<UAudioComponent>();
+  UAtelicoSpeakAndWait* Node = UAtelicoSpeakAndWait::SpeakTextStreamAndWait(Game.World, Audio, nullptr, TEXT("af_heart"), FString());
+  FPins Pins;
+  Pins.Bind(Node);
+  int Interrupted = 0;
+  FAtelicoHeard Heard;
+  Node->Interrupted.AddStandInLambda([&](const FAtelicoHeard& H) { CHECK(IsInGameThread()); ++Interrupted; Heard = H; });
+  const TCHAR* Reply[] = {TEXT("Stay"), TEXT(" close"), TEXT(" to"), TEXT(" the"), TEXT(" fire,"), TEXT(" traveller."),
+                          TEXT(" The"), TEXT(" night"), TEXT(" is"), TEXT(" long"), TEXT(" and"), TEXT(" the"),
+                          TEXT(" wolves"), TEXT(" are"), TEXT(" hungry.")};
+  for (int i = 0; i < 3; ++i) Node->AppendText(Reply[i]);  // before the request exists
+  Node->Activate();
+  for (int i = 3; i < 15; ++i) Node->AppendText(Reply[i]);
+  REQUIRE(AtelicoStandIn::PumpUntil([&] { return Pins.Started > 0 || Pins.Failed > 0; }, 90.0));
+  REQUIRE(Pins.Failed == 0);
+  UAtelicoStreamingSound* Sound = static_cast<UAtelicoStreamingSound*>(static_cast<USoundBase*>(Audio->Sound));
+  REQUIRE(AtelicoStandIn::PumpUntil([&] { return Sound->GetPlayedSeconds() > 0.8f; }, 30.0));
+  Node->StopSpeaking();  // the player talks over the NPC; EndText was never sent
+  CHECK_FALSE(Audio->IsPlaying());
+  REQUIRE(AtelicoStandIn::PumpUntil([&] { return Interrupted + Pins.Failed + Pins.Finished > 0; }, 30.0));
+  CHECK(Interrupted == 1);
+  CHECK(Pins.Failed == 0);
+  CHECK(Pins.Finished == 0);
+  CHECK(Heard.PlayedSamples >= static_cast<int64>(0.8 * 24000));
+  REQUIRE(Heard.Words.Num() >= 1);
+  CHECK(Heard.Words.Num() < 15);
+  for (int32 i = 0; i < Heard.Words.Num(); ++i) CHECK(Heard.Words[i] == FString(Reply[i]).TrimStartAndEnd());
+  CHECK(Heard.Text == FString::Join(Heard.Words, TEXT(" ")));
+  Node->StopSpeaking();  // after the end: nothing more
+  Node->AppendText(TEXT(" more"));
+  AtelicoStandIn::PumpUntil([] { return false; }, 0.2);
+  CHECK(Interrupted == 1);
+  delete Node;
+  delete Audio;
+  delete Sound;
+}
+
 TEST_CASE("Synthesize Audio (Async) and Transcribe Audio (Async) complete with the reference JSON") {
   REQUIRE_SIDECAR();
   uetest::UseSidecar();

@@ -1,7 +1,7 @@
 """Text chunking for streamed TTS: sentences, clauses and a short first chunk.
 
 Shared by the TTS engines. The public API is :class:`TextChunk`, :func:`split_sentences`,
-:func:`split_clauses`, :func:`chunk_text` and :func:`has_speakable`. Every function only *splits*: the chunks'
+:func:`split_clauses`, :func:`chunk_text`, :func:`has_speakable` and :class:`TextFeed`. Every function only *splits*: the chunks'
 words, in order, are exactly the input's whitespace-separated words (nothing is dropped,
 duplicated or rewritten), so a chunk's text can be shown as a caption as-is.
 """
@@ -116,6 +116,58 @@ def chunk_text(text: str, *, max_units: int, measure: Callable[[str], int] = len
     if chunks and first_max_words:
         chunks[:1] = _split_first(chunks[0], first_max_words)
     return chunks
+
+
+class TextFeed:
+    """Text that arrives in pieces (tokens from a language model), handed out for synthesis
+    as soon as a part of it is complete: through the last sentence end, newline, or clause end
+    (``,`` ``;`` ``:`` or a dash) that closes at least ``min_clause_words`` words. A piece of
+    text without any boundary is cut at its last space once it holds ``max_chars``
+    characters (anywhere, if it has no space), so the buffer stays bounded.
+
+    The pieces' words, in order, are exactly the words written (as in :func:`chunk_text`).
+    """
+
+    def __init__(self, *, min_clause_words: int = 3, max_chars: int = 400) -> None:
+        self.min_clause_words = min_clause_words
+        self.max_chars = max_chars
+        self._buf = ""
+
+    @property
+    def pending(self) -> str:
+        """Text written but not yet handed out."""
+        return self._buf
+
+    def write(self, piece: str) -> list[str]:
+        """Add a piece of text; return the parts now complete (zero or one)."""
+        self._buf += piece
+        return self._take(self._cut())
+
+    def end(self) -> list[str]:
+        """No more text: return what is left."""
+        return self._take(len(self._buf))
+
+    def _take(self, cut: int) -> list[str]:
+        if cut <= 0:
+            return []
+        part, self._buf = self._buf[:cut], self._buf[cut:]
+        part = " ".join(part.split())
+        return [part] if has_speakable(part) else []
+
+    def _cut(self) -> int:
+        buf = self._buf
+        cut = buf.rfind("\n") + 1
+        for match in _SENTENCE_END.finditer(buf):
+            if match.group().startswith(".") and _is_abbreviation(buf[:match.start()]):
+                continue
+            cut = max(cut, match.end())
+        for match in _CLAUSE_END.finditer(buf, cut):
+            if count_words(buf[cut:match.end()]) >= self.min_clause_words:
+                cut = match.end()
+        if len(buf) - cut >= self.max_chars:
+            space = buf.rfind(" ", cut, len(buf))
+            cut = space + 1 if space > cut else len(buf)
+        return cut
 
 
 def has_speakable(text: str) -> bool:

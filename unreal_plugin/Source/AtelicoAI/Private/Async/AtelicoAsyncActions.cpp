@@ -8,6 +8,7 @@
 
 #include "AtelicoAISettings.h"
 #include "AtelicoJson.h"
+#include "AtelicoSpeech.h"
 #include "Audio/AtelicoStreamingSound.h"
 #include "Face/AtelicoFaceComponent.h"
 #include "Transport/AtelicoUnrealConvert.h"
@@ -46,6 +47,14 @@ UAtelicoSpeakAndWait* UAtelicoSpeakAndWait::SpeakAndWait(UObject* WorldContextOb
 	return Action;
 }
 
+UAtelicoSpeakAndWait* UAtelicoSpeakAndWait::SpeakTextStreamAndWait(UObject* WorldContextObject,
+	UAudioComponent* AudioComponent, UAtelicoFaceComponent* Face, const FString& Voice, const FString& Character)
+{
+	UAtelicoSpeakAndWait* Action = SpeakAndWait(WorldContextObject, FString(), AudioComponent, Face, Voice, Character);
+	Action->bTextStream = true;
+	return Action;
+}
+
 void UAtelicoSpeakAndWait::Activate()
 {
 	UAtelicoAISubsystem* Subsystem = AtelicoAsyncDetail::FindSubsystem(WorldContext.Get());
@@ -58,6 +67,10 @@ void UAtelicoSpeakAndWait::Activate()
 	atelico::core::Value Request = atelico::core::Value::Map();
 	Request.Set("model", atelico::core::Value::Str(AtelicoConvert::ToUtf8(Settings->DefaultTtsModel)));
 	Request.Set("input", atelico::core::Value::Str(AtelicoConvert::ToUtf8(InputText)));
+	if (bTextStream)
+	{
+		Request.Set("input_stream", atelico::core::Value::Bool(true));
+	}
 	Request.Set("voice", atelico::core::Value::Str(AtelicoConvert::ToUtf8(VoiceId.IsEmpty() ? Settings->DefaultVoice : VoiceId)));
 	const FString Json = AtelicoConvert::FromUtf8(atelico::core::WriteJson(Request));
 	const FString Face = FaceComponent.IsValid() ? (CharacterId.IsEmpty() ? Settings->DefaultCharacter : CharacterId) : FString();
@@ -86,6 +99,44 @@ void UAtelicoSpeakAndWait::Activate()
 		}
 	};
 	RequestId = Subsystem->StartSynthesis(Json, /*bStream=*/true, Face, MoveTemp(Callbacks));
+	for (const FString& Piece : PendingText)
+	{
+		Subsystem->AppendSpeechText(RequestId, Piece);
+	}
+	PendingText.Reset();
+	if (bTextEnded)
+	{
+		Subsystem->EndSpeechText(RequestId);
+	}
+}
+
+void UAtelicoSpeakAndWait::AppendText(const FString& Text)
+{
+	if (bEnded || bTextEnded)
+	{
+		return;
+	}
+	UAtelicoAISubsystem* Subsystem = AtelicoAsyncDetail::FindSubsystem(WorldContext.Get());
+	if (RequestId.IsEmpty() || Subsystem == nullptr)
+	{
+		PendingText.Add(Text);  // before Activate: sent with the request
+		return;
+	}
+	Subsystem->AppendSpeechText(RequestId, Text);
+}
+
+void UAtelicoSpeakAndWait::EndText()
+{
+	if (bEnded || bTextEnded)
+	{
+		return;
+	}
+	bTextEnded = true;
+	UAtelicoAISubsystem* Subsystem = AtelicoAsyncDetail::FindSubsystem(WorldContext.Get());
+	if (!RequestId.IsEmpty() && Subsystem != nullptr)
+	{
+		Subsystem->EndSpeechText(RequestId);
+	}
 }
 
 void UAtelicoSpeakAndWait::HandleChunk(const FAtelicoSpeechChunk& Chunk)
@@ -103,6 +154,11 @@ void UAtelicoSpeakAndWait::HandleChunk(const FAtelicoSpeechChunk& Chunk)
 		}
 	}
 	Sound->QueuePcm16(Chunk.Pcm16);
+	Words.Append(Chunk.Words);
+	WordStarts.Append(Chunk.WordStartSeconds);
+	WordEnds.Append(Chunk.WordEndSeconds);
+	SampleRateHz = Chunk.SampleRateHz;
+	SamplesReceived = Chunk.OffsetSamples + Chunk.Pcm16.Num() / 2;
 	if (UAtelicoFaceComponent* Face = FaceComponent.Get())
 	{
 		Face->AddFrames(Chunk.FaceStartFrame, Chunk.FaceWeights, Chunk.FaceFps);
@@ -125,6 +181,7 @@ void UAtelicoSpeakAndWait::HandleDone()
 	{
 		return;
 	}
+	bDone = true;
 	if (Sound == nullptr || !Audio.IsValid())
 	{
 		Finished.Broadcast();
@@ -156,12 +213,8 @@ bool UAtelicoSpeakAndWait::PollPlayback(float /*DeltaSeconds*/)
 	return true;
 }
 
-void UAtelicoSpeakAndWait::Fail(const FAtelicoError& Error)
+void UAtelicoSpeakAndWait::StopPlayback()
 {
-	if (bEnded)
-	{
-		return;
-	}
 	if (UAudioComponent* Component = Audio.Get())
 	{
 		if (Sound != nullptr && Component->Sound == Sound)
@@ -169,7 +222,64 @@ void UAtelicoSpeakAndWait::Fail(const FAtelicoError& Error)
 			Component->Stop();
 		}
 	}
+}
+
+void UAtelicoSpeakAndWait::Fail(const FAtelicoError& Error)
+{
+	if (bEnded)
+	{
+		return;
+	}
+	StopPlayback();
+	if (bInterrupting && Error.Code == TEXT("cancelled"))
+	{
+		FAtelicoHeard Heard;
+		if (!UAtelicoAISubsystem::HeardFromError(Error, Heard))
+		{
+			Heard = HeardLocally(InterruptedAt);  // ended before the server's report
+		}
+		Interrupted.Broadcast(Heard);
+		End();
+		return;
+	}
 	Failed.Broadcast(Error);
+	End();
+}
+
+FAtelicoHeard UAtelicoSpeakAndWait::HeardLocally(int64 PlayedSamples) const
+{
+	std::vector<atelico::core::WordTiming> Timings;
+	for (int32 Index = 0; Index < Words.Num(); ++Index)
+	{
+		Timings.push_back({AtelicoConvert::ToUtf8(Words[Index]), WordStarts[Index], WordEnds[Index]});
+	}
+	const atelico::core::Heard Core = atelico::core::HeardOf(Timings, PlayedSamples, SamplesReceived, SampleRateHz);
+	FAtelicoHeard Heard;
+	Heard.PlayedSamples = Core.played_samples;
+	Heard.PlayedSeconds = static_cast<float>(Core.played_s);
+	Heard.Text = AtelicoConvert::FromUtf8(Core.text);
+	for (const atelico::core::WordTiming& Word : Core.words)
+	{
+		Heard.Words.Add(AtelicoConvert::FromUtf8(Word.word));
+	}
+	return Heard;
+}
+
+void UAtelicoSpeakAndWait::StopSpeaking()
+{
+	if (bEnded || bInterrupting)
+	{
+		return;
+	}
+	InterruptedAt = Sound != nullptr ? Sound->GetPlayedSamples() : 0;
+	StopPlayback();
+	UAtelicoAISubsystem* Subsystem = AtelicoAsyncDetail::FindSubsystem(WorldContext.Get());
+	if (!bDone && Subsystem != nullptr && Subsystem->BargeIn(RequestId, InterruptedAt))
+	{
+		bInterrupting = true;  // the server's cancelled reports what was heard (Fail above)
+		return;
+	}
+	Interrupted.Broadcast(HeardLocally(InterruptedAt));  // all audio was here already
 	End();
 }
 

@@ -43,14 +43,23 @@ bool BuildSynthesizeData(const std::string& request_json, bool stream, Value& da
   if (!api_detail::ParseObject(request_json, req, error)) return false;
   const Value* input = req.Find("input");
   if (input != nullptr && !input->IsStr()) return Invalid(error, "request.invalid", "'input' must be a string", "input");
-  if (input == nullptr || input->StrValue().empty()) {
+  const Value* input_stream = req.Find("input_stream");
+  if (input_stream != nullptr && !input_stream->IsNil() && !input_stream->IsBool()) {
+    return Invalid(error, "request.invalid", "'input_stream' must be a boolean", "input_stream");
+  }
+  const bool streamed_text = input_stream != nullptr && input_stream->IsBool() && input_stream->BoolValue();
+  if (!streamed_text && (input == nullptr || input->StrValue().empty())) {
     return Invalid(error, "request.missing_input", "'input' is required", "input");
   }
   Value out = Value::Map();
   const Value* model = req.Find("model");
   if (model != nullptr && !model->IsNil() && !model->IsStr()) return Invalid(error, "request.invalid", "'model' must be a string", "model");
   out.Set("model", Value::Str(model != nullptr && model->IsStr() ? model->StrValue() : "tts"));
-  out.Set("input", *input);
+  out.Set("input", input != nullptr ? *input : Value::Str(""));
+  if (streamed_text) {
+    out.Set("input_stream", Value::Bool(true));
+    stream = true;  // text in pieces is always spoken as a stream
+  }
   if (!CopyOptional(req, out, "voice", false, error) || !CopyOptional(req, out, "speed", true, error)) return false;
   const Value* character = req.Find("character");
   if (character != nullptr && !character->IsNil()) {

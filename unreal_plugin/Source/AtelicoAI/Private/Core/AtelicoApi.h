@@ -11,10 +11,11 @@ namespace atelico {
 namespace core {
 
 /**
- * `{"model"?, "input", "voice"?, "speed"?, "language"?}` -> tts.synthesize data (or speak
+ * `{"model"?, "input", "voice"?, "speed"?, "language"?, "input_stream"?}` -> tts.synthesize data (or speak
  * data when `character` is non-empty). Audio is requested as s16le PCM; results are wrapped
- * as WAV by the functions below. Errors: request.invalid (not JSON / wrong types),
- * request.missing_input.
+ * as WAV by the functions below. With `"input_stream": true` the text comes later in pieces
+ * (`tts.text` follow-ups, then `tts.text.end`), `input` may be empty and the request is
+ * streamed. Errors: request.invalid (not JSON / wrong types), request.missing_input.
  */
 bool BuildSynthesizeData(const std::string& request_json, bool stream, Value& data, RequestError& error);
 

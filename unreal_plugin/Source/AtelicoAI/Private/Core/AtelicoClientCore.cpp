@@ -135,6 +135,14 @@ bool ClientCore::SendRequest(const std::string& id, Request& request, double now
     FailRequest(id, "connection.lost", "the sidecar connection refused the frame");
     return false;
   }
+  std::vector<Message> held;
+  held.swap(request.held_followups);
+  for (Message& follow_up : held) {  // written while the request waited: now, in order
+    if (!send_(EncodeMessage(follow_up))) {
+      FailRequest(id, "connection.lost", "the sidecar connection refused the frame");
+      return false;
+    }
+  }
   return true;
 }
 
@@ -179,17 +187,22 @@ std::string ClientCore::Start(const std::string& type, Value data, const std::ve
 bool ClientCore::SendFollowUp(const std::string& id, const std::string& type, Value data,
                               const std::vector<uint8_t>* payload, double now_s) {
   auto it = requests_.find(id);
-  if (it == requests_.end() || !it->second.sent || it->second.cancel_requested) return false;
+  if (it == requests_.end() || it->second.cancel_requested) return false;
   Message m = Message::Make(type, data.IsMap() ? std::move(data) : Value::Map());
   m.WithId(id);
   if (payload != nullptr) m.WithPayload(*payload);
+  if (!it->second.sent) {  // queued (no connection yet): kept, sent right after the request
+    if (it->second.held_followups.size() >= options_.max_queued) return false;
+    it->second.held_followups.push_back(std::move(m));
+    return true;
+  }
   std::vector<uint8_t> frame = EncodeMessage(m);
   if (frame.size() > options_.max_frame_bytes) return false;
   if (it->second.timeout_s > 0) it->second.deadline_s = now_s + it->second.timeout_s;
   return send_(std::move(frame));
 }
 
-bool ClientCore::Cancel(const std::string& id, double now_s) {
+bool ClientCore::Cancel(const std::string& id, double now_s, Value data) {
   auto it = requests_.find(id);
   if (it == requests_.end()) return false;
   if (!it->second.sent) {
@@ -201,7 +214,7 @@ bool ClientCore::Cancel(const std::string& id, double now_s) {
   if (it->second.cancel_requested) return true;
   it->second.cancel_requested = true;
   it->second.deadline_s = now_s + options_.cancel_grace_s;
-  Message m = Message::Make("cancel");
+  Message m = Message::Make("cancel", std::move(data));
   m.WithId(id);
   send_(EncodeMessage(m));
   return true;
@@ -314,6 +327,7 @@ void ClientCore::HandleMessage(Message&& m, double now_s) {
   } else if (m.type == "cancelled") {
     Completion c;
     c.status = CompletionStatus::Cancelled;
+    c.result = std::move(m);
     Complete(id, std::move(c));
   } else if (r.handlers.on_event && !r.cancel_requested) {
     // Copy the handler: it may cancel (and erase) this very request.

@@ -24,7 +24,8 @@ struct RequestError {
 
 enum class CompletionStatus : uint8_t { Done, Failed, Cancelled };
 
-/** The one terminal outcome of a request. `result` is the `done` message when Done. */
+/** The one terminal outcome of a request. `result` is the `done` message when Done, and the
+ *  server's `cancelled` (whose data reports a barge-in: see HeardFromData) when Cancelled. */
 struct Completion {
   CompletionStatus status = CompletionStatus::Failed;
   Message result;
@@ -109,12 +110,15 @@ class ClientCore {
    */
   std::string Start(const std::string& type, Value data, const std::vector<uint8_t>* payload,
                     RequestHandlers handlers, double now_s, double timeout_s = -1.0);
-  /** Sends a follow-up frame of an open request (stt.live.audio, face.stream.stop, ...). */
+  /** Sends a follow-up frame of an open request (stt.live.audio, tts.text, face.stream.stop,
+   *  ...). A request still queued keeps up to max_queued follow-ups and sends them, in order,
+   *  right after itself. False when the id is not open or is being cancelled. */
   bool SendFollowUp(const std::string& id, const std::string& type, Value data,
                     const std::vector<uint8_t>* payload, double now_s);
   /** Cancels a request: queued ones complete at once, sent ones when the server confirms
-   *  (or after cancel_grace_s). False when the id is not open. */
-  bool Cancel(const std::string& id, double now_s);
+   *  (or after cancel_grace_s). False when the id is not open. `data` rides on the cancel,
+   *  e.g. `{played_samples}` for a barge-in into a speech stream (see BargeInData). */
+  bool Cancel(const std::string& id, double now_s, Value data = Value::Map());
   /** New sidecar credentials (a relaunch): replaces the token and clears a fatal error.
    *  Call while disconnected; queued requests go to the next connection. */
   void Reconfigure(const std::string& token) {
@@ -155,6 +159,7 @@ class ClientCore {
     RequestHandlers handlers;
     bool sent = false;
     bool cancel_requested = false;
+    std::vector<Message> held_followups;  // written before the request went out
     double timeout_s = 0.0;
     double deadline_s = 0.0;  // 0 = none
   };

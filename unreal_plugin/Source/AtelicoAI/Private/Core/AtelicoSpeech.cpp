@@ -1,6 +1,10 @@
 // Streamed speech: decoding tts.chunk messages, reassembling them, and ARKit face tracks.
 #include "AtelicoSpeech.h"
 
+#include <algorithm>
+
+#include "AtelicoJson.h"
+
 #include <cmath>
 #include <cstring>
 
@@ -174,6 +178,60 @@ bool SpeechAssembler::Finish(const Value& done_data, std::string& error) const {
     return false;
   }
   return true;
+}
+
+Heard HeardOf(const std::vector<WordTiming>& words, int64_t played_samples, int64_t sent_samples,
+              int sample_rate_hz) {
+  Heard h;
+  h.played_samples = std::max<int64_t>(0, std::min(played_samples, sent_samples));
+  h.played_s = sample_rate_hz > 0 ? static_cast<double>(h.played_samples) / sample_rate_hz : 0.0;
+  for (const WordTiming& w : words) {
+    if ((w.start_s + w.end_s) / 2.0 > h.played_s) continue;
+    h.words.push_back(w);
+    const size_t first = w.word.find_first_not_of(" \t\n");
+    if (first == std::string::npos) continue;
+    const size_t last = w.word.find_last_not_of(" \t\n");
+    if (!h.text.empty()) h.text += ' ';
+    h.text += w.word.substr(first, last - first + 1);
+  }
+  return h;
+}
+
+bool HeardFromData(const Value& data, Heard& out) {
+  const Value* played = data.Find("played_samples");
+  if (played == nullptr || !played->GetInt64(out.played_samples)) return false;
+  out.played_s = data.GetNumber("played_s");
+  out.text = data.GetStr("text");
+  out.words.clear();
+  if (const Value* words = data.Find("words")) {
+    for (const Value& w : words->Items()) {
+      out.words.push_back(WordTiming{w.GetStr("word"), w.GetNumber("start_s"), w.GetNumber("end_s")});
+    }
+  }
+  return true;
+}
+
+Value BargeInData(int64_t played_samples) {
+  Value v = Value::Map();
+  v.Set("played_samples", Value::Int(std::max<int64_t>(0, played_samples)));
+  return v;
+}
+
+std::string HeardJson(const Heard& heard) {
+  Value v = Value::Map();
+  v.Set("played_samples", Value::Int(heard.played_samples));
+  v.Set("played_s", Value::Float(heard.played_s));
+  v.Set("text", Value::Str(heard.text));
+  Value words = Value::Array();
+  for (const WordTiming& w : heard.words) {
+    Value item = Value::Map();
+    item.Set("word", Value::Str(w.word));
+    item.Set("start_s", Value::Float(w.start_s));
+    item.Set("end_s", Value::Float(w.end_s));
+    words.Push(std::move(item));
+  }
+  v.Set("words", std::move(words));
+  return WriteJson(v);
 }
 
 }  // namespace core

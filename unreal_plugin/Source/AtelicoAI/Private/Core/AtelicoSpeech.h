@@ -63,6 +63,25 @@ struct SpeechChunk {
   std::vector<float> face_weights;  // [frame][52]
 };
 
+/** What the player heard of a speech stream stopped mid-way (a barge-in). */
+struct Heard {
+  int64_t played_samples = 0;
+  double played_s = 0.0;
+  std::string text;
+  std::vector<WordTiming> words;
+};
+
+/** The protocol's rule (docs/protocol.md, Barge-in): the position, never past what was sent,
+ *  and the words at least half played (midpoint <= played_s), their text joined by spaces. */
+Heard HeardOf(const std::vector<WordTiming>& words, int64_t played_samples, int64_t sent_samples,
+              int sample_rate_hz);
+/** The data of a barge-in's `cancelled` -> Heard; false when it carries no report. */
+bool HeardFromData(const Value& data, Heard& out);
+/** The cancel data of a barge-in: `{played_samples}`. */
+Value BargeInData(int64_t played_samples);
+/** `{"played_samples","played_s","text","words":[{"word","start_s","end_s"}]}`. */
+std::string HeardJson(const Heard& heard);
+
 /** Decodes a tts.chunk (pcm s16le/f32le or wav payload, words, optional face). */
 bool DecodeSpeechChunk(const Message& message, SpeechChunk& out, std::string& error);
 

@@ -64,6 +64,12 @@ bool ToChunk(const atelico::core::Message& Message, FAtelicoSpeechChunk& Out, FA
 	Out.FaceWeights = TArray<float>(Chunk.face_weights.data(), static_cast<int32>(Chunk.face_weights.size()));
 	Out.FaceStartFrame = Chunk.face_start_frame;
 	Out.FaceFps = Chunk.face_fps;
+	for (const atelico::core::WordTiming& Word : Chunk.words)
+	{
+		Out.Words.Add(FromUtf8(Word.word).TrimStartAndEnd());
+		Out.WordStartSeconds.Add(Word.start_s);
+		Out.WordEndSeconds.Add(Word.end_s);
+	}
 	return true;
 }
 
@@ -130,6 +136,11 @@ atelico::core::RequestHandlers MakeHandlers(FAtelicoRequestCallbacks Callbacks, 
 		{
 			Error.Code = TEXT("cancelled");
 			Error.Message = TEXT("the request was cancelled");
+			atelico::core::Heard Heard;
+			if (atelico::core::HeardFromData(Completion.result.data, Heard))
+			{
+				Error.DetailsJson = FromUtf8(atelico::core::HeardJson(Heard));
+			}
 		}
 		else
 		{
@@ -488,6 +499,50 @@ FString UAtelicoAISubsystem::TranscribeAudio(const FString& RequestJson)
 	{
 		return Self.StartTranscription(RequestJson, MoveTemp(Callbacks));
 	});
+}
+
+bool UAtelicoAISubsystem::AppendSpeechText(const FString& RequestId, const FString& Text)
+{
+	check(IsInGameThread());
+	atelico::core::Value Piece = atelico::core::Value::Map();
+	Piece.Set("text", atelico::core::Value::Str(AtelicoConvert::ToUtf8(Text)));
+	return Connection.IsValid() && Connection->Core().SendFollowUp(AtelicoConvert::ToUtf8(RequestId), "tts.text",
+		MoveTemp(Piece), nullptr, FAtelicoConnection::NowSeconds());
+}
+
+bool UAtelicoAISubsystem::EndSpeechText(const FString& RequestId)
+{
+	check(IsInGameThread());
+	return Connection.IsValid() && Connection->Core().SendFollowUp(AtelicoConvert::ToUtf8(RequestId), "tts.text.end",
+		atelico::core::Value::Map(), nullptr, FAtelicoConnection::NowSeconds());
+}
+
+bool UAtelicoAISubsystem::BargeIn(const FString& RequestId, int64 PlayedSamples)
+{
+	check(IsInGameThread());
+	return Connection.IsValid() && Connection->Core().Cancel(AtelicoConvert::ToUtf8(RequestId),
+		FAtelicoConnection::NowSeconds(), atelico::core::BargeInData(PlayedSamples));
+}
+
+bool UAtelicoAISubsystem::HeardFromError(const FAtelicoError& Error, FAtelicoHeard& Heard)
+{
+	atelico::core::Value Data;
+	std::string ParseError;
+	atelico::core::Heard Core;
+	if (Error.DetailsJson.IsEmpty() || !atelico::core::ParseJson(AtelicoConvert::ToUtf8(Error.DetailsJson), Data, ParseError)
+		|| !atelico::core::HeardFromData(Data, Core))
+	{
+		return false;
+	}
+	Heard.PlayedSamples = Core.played_samples;
+	Heard.PlayedSeconds = static_cast<float>(Core.played_s);
+	Heard.Text = AtelicoConvert::FromUtf8(Core.text);
+	Heard.Words.Reset();
+	for (const atelico::core::WordTiming& Word : Core.words)
+	{
+		Heard.Words.Add(AtelicoConvert::FromUtf8(Word.word).TrimStartAndEnd());
+	}
+	return true;
 }
 
 bool UAtelicoAISubsystem::CancelRequest(const FString& RequestId)

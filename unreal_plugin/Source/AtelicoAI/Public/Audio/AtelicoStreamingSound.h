@@ -39,6 +39,10 @@ public:
 	UFUNCTION(BlueprintPure, Category = "Atelico AI | Audio")
 	float GetPlayedSeconds() const;
 
+	/** Samples of queued speech the mixer has consumed so far (for a barge-in's report). */
+	UFUNCTION(BlueprintPure, Category = "Atelico AI | Audio")
+	int64 GetPlayedSamples() const { return SamplesPlayed.load(); }
+
 	/** Seconds of silence the mixer got because no speech was queued yet (underruns). */
 	UFUNCTION(BlueprintPure, Category = "Atelico AI | Audio")
 	float GetUnderrunSeconds() const;

@@ -19,6 +19,31 @@ struct ATELICOAI_API FAtelicoError
 
 	UPROPERTY(BlueprintReadOnly, Category = "Atelico AI")
 	FString Message;
+
+	/** Extra data as JSON: for a barge-in's "cancelled", what was heard (see FAtelicoHeard). */
+	UPROPERTY(BlueprintReadOnly, Category = "Atelico AI")
+	FString DetailsJson;
+};
+
+/** What the player heard of a speech stream stopped by a barge-in: the samples played (never
+ *  past what was sent) and the words at least half played, e.g. to tell a language model
+ *  where its reply was cut. */
+USTRUCT(BlueprintType)
+struct ATELICOAI_API FAtelicoHeard
+{
+	GENERATED_BODY()
+
+	UPROPERTY(BlueprintReadOnly, Category = "Atelico AI")
+	int64 PlayedSamples = 0;
+
+	UPROPERTY(BlueprintReadOnly, Category = "Atelico AI")
+	float PlayedSeconds = 0.f;
+
+	UPROPERTY(BlueprintReadOnly, Category = "Atelico AI")
+	FString Text;
+
+	UPROPERTY(BlueprintReadOnly, Category = "Atelico AI")
+	TArray<FString> Words;
 };
 
 /** One streamed speech chunk, decoded: 16-bit mono PCM plus optional ARKit-52 face frames. */
@@ -38,6 +63,10 @@ struct ATELICOAI_API FAtelicoSpeechChunk
 	TArray<float> FaceWeights;
 	int64 FaceStartFrame = 0;
 	int32 FaceFps = 30;
+	/** Word timings, seconds from the start of the utterance. */
+	TArray<FString> Words;
+	TArray<double> WordStartSeconds;
+	TArray<double> WordEndSeconds;
 };
 
 // Native + dynamic multicast pairs (C++ binds the native one, Blueprint the dynamic one).
@@ -97,6 +126,24 @@ public:
 	 *  {"fps","frame_count","names","weights": [[52 floats] per frame]} on OnAudioCompleted. */
 	UFUNCTION(BlueprintCallable, Category = "Atelico AI | Audio")
 	FString AudioToFace(const TArray<uint8>& Pcm16Mono, int32 SampleRateHz, const FString& Character, const FString& Transcript);
+
+	/** Adds a piece of text to a speech stream opened with "input_stream": true (e.g. a token
+	 *  from a language model); speech starts once a clause is complete. False if not open. */
+	UFUNCTION(BlueprintCallable, Category = "Atelico AI | Audio")
+	bool AppendSpeechText(const FString& RequestId, const FString& Text);
+
+	/** No more text for a speech stream opened with "input_stream": true. */
+	UFUNCTION(BlueprintCallable, Category = "Atelico AI | Audio")
+	bool EndSpeechText(const FString& RequestId);
+
+	/** Barge-in: stops a speech stream after PlayedSamples were played. It ends with code
+	 *  "cancelled" whose DetailsJson says what was heard (HeardFromError). False if not open. */
+	UFUNCTION(BlueprintCallable, Category = "Atelico AI | Audio")
+	bool BargeIn(const FString& RequestId, int64 PlayedSamples);
+
+	/** The words heard from a barge-in's "cancelled" error; false when it carries none. */
+	UFUNCTION(BlueprintPure, Category = "Atelico AI | Audio")
+	static bool HeardFromError(const FAtelicoError& Error, FAtelicoHeard& Heard);
 
 	/** Cancels a request; it then ends with OnAudioFailed code "cancelled". False if not open. */
 	UFUNCTION(BlueprintCallable, Category = "Atelico AI | Audio")
