@@ -29,6 +29,9 @@ const CLIENT_VERSION: String = "0.1.0"
 const FATAL_CODES: PackedStringArray = ["auth.invalid_token", "protocol.version"]
 
 ## [code]ws://127.0.0.1:<port>/v1/ws[/code]
+## Follow-ups a queued request may hold (see [method send_follow_up]).
+const MAX_HELD := 4096
+
 var url: String = ""
 ## Launch token sent in [code]hello[/code] (empty when the sidecar has none).
 var token: String = ""
@@ -135,26 +138,41 @@ func request(
 	return req
 
 
-## Sends a follow-up message of an open request (e.g. [code]stt.live.audio[/code]) with the
-## request's id. Returns false when the request is not running on a ready connection.
+## Sends a follow-up message of an open request (e.g. [code]stt.live.audio[/code],
+## [code]tts.text[/code]) with the request's id. A request still queued keeps up to
+## [constant MAX_HELD] follow-ups and sends them right after itself, when [param hold]
+## (live audio passes false: stale audio is better dropped). Returns false when the request
+## is not open, or not running on a ready connection and not held.
 func send_follow_up(
-	req: AtelicoRequest, type: String, data: Dictionary = {}, payload: Variant = null
+	req: AtelicoRequest,
+	type: String,
+	data: Dictionary = {},
+	payload: Variant = null,
+	hold: bool = false
 ) -> bool:
-	if req.done or not req.sent or state != State.READY:
+	if req.done:
+		return false
+	if not req.sent:
+		if not hold or req.held.size() >= MAX_HELD or not _queue.has(req):
+			return false
+		req.held.append(AtelicoMessage.new(type, req.id, data, payload))
+		return true
+	if state != State.READY:
 		return false
 	return _send(AtelicoMessage.new(type, req.id, data, payload))
 
 
 ## Cancels a request: a queued one ends at once with [code]cancelled[/code]; a sent one is
 ## cancelled on the server, which answers [code]cancelled[/code] (or it ends otherwise first).
-func cancel(req: AtelicoRequest) -> void:
+## [param data] rides on the cancel, e.g. [code]{"played_samples": n}[/code] for a barge-in.
+func cancel(req: AtelicoRequest, data: Dictionary = {}) -> void:
 	if req.done:
 		return
 	if not req.sent:
 		_queue.erase(req)
 		_to_finish.append([req, AtelicoMessage.new("cancelled", req.id, {})])
 	elif state == State.READY:
-		_send(AtelicoMessage.new("cancel", req.id, {}))
+		_send(AtelicoMessage.new("cancel", req.id, data))
 
 
 ## Pumps the socket, dispatches messages, handles timeouts and reconnects. Call every frame.
@@ -301,6 +319,9 @@ func _flush_queue() -> void:
 		req.sent_ms = Time.get_ticks_msec()
 		req.active_ms = req.sent_ms
 		_pending[req.id] = req
+		for held in req.held:
+			_send(held)
+		req.held.clear()
 
 
 func _on_socket_closed() -> void:

@@ -31,6 +31,10 @@ signal audio_synthesis_result(job_id: int, response_json: String)
 signal speech_chunk(job_id: int, chunk: Dictionary)
 ## End of a [method speak] job.
 signal speech_completed(job_id: int, success: bool)
+## A [method speak] job stopped by [method stop_speaking] (a barge-in): what the player heard,
+## [code]{played_samples, played_s, text, words}[/code]. Its [signal speech_completed]
+## follows (false, [code]cancelled[/code]) when it was still streaming.
+signal speech_interrupted(job_id: int, heard: Dictionary)
 ## A live transcription's revisable partial text.
 signal transcription_partial(job_id: int, segment_id: int, text: String)
 ## A live transcription's final text for one utterance (never revised).
@@ -48,6 +52,8 @@ signal sidecar_disconnected(reason: String)
 
 ## Number of ARKit blendshape weights per face frame.
 const FACE_CHANNELS: int = 52
+## Finished speech jobs whose words are kept for a late [method stop_speaking].
+const KEEP_SPOKEN: int = 8
 
 ## WebSocket URL of the sidecar; empty = from the launcher, [code]ATELICO_SIDECAR_URL[/code] or
 ## the [code]atelico/sidecar/port[/code] project setting.
@@ -60,6 +66,8 @@ const FACE_CHANNELS: int = 52
 var _client: AtelicoClient = null
 var _jobs: Dictionary = {}
 var _next_job: int = 0
+## job id -> {words, samples, rate} of the speech received (see stop_speaking)
+var _spoken: Dictionary = {}
 
 
 func _ready() -> void:
@@ -167,6 +175,9 @@ func audio_synthesize_stream(request_json: String) -> int:
 ## ([code]claire[/code], [code]james[/code], [code]mark[/code]), [code]speed[/code],
 ## [code]model[/code].
 ## Without face ([code]"face": false[/code]) it uses streamed [code]tts.synthesize[/code].
+## With [code]"input_stream": true[/code] the text comes later in pieces, e.g. tokens from a
+## language model: [method speak_write] each, then [method speak_end]; speech starts once a
+## clause is complete. [method stop_speaking] interrupts it and says what was heard.
 func speak(options: Dictionary) -> int:
 	var job := _new_job_id()
 	var with_face: bool = options.get("face", true)
@@ -174,18 +185,82 @@ func speak(options: Dictionary) -> int:
 	for key in ["input", "voice", "speed", "language", "character"]:
 		if options.has(key) and (with_face or key != "character"):
 			fields[key] = options[key]
+	if options.get("input_stream", false):
+		fields["input_stream"] = true
 	fields["stream"] = true
 	fields["sample_format"] = "s16le"
 	fields["encoding"] = "pcm"
 	var req := send_request("speak" if with_face else "tts.synthesize", fields)
 	_jobs[job] = req
+	var spoken := {"words": [], "samples": 0, "rate": 24000}
+	_spoken[job] = spoken
+	while _spoken.size() > KEEP_SPOKEN:
+		_spoken.erase(_spoken.keys().min())
 	req.message_received.connect(
 		func(msg: AtelicoMessage) -> void:
 			if msg.type == "tts.chunk":
-				speech_chunk.emit(job, chunk_to_dictionary(msg))
+				var chunk := chunk_to_dictionary(msg)
+				spoken["words"].append_array(chunk["words"])
+				spoken["rate"] = chunk["sample_rate_hz"]
+				spoken["samples"] = chunk["offset_samples"] + chunk["pcm"].size() / 2
+				speech_chunk.emit(job, chunk)
 	)
 	req.completed.connect(func(_r: AtelicoMessage) -> void: _end_job(job, req, speech_completed))
 	return job
+
+
+## Adds a piece of text to a [method speak] job opened with [code]"input_stream": true[/code]
+## (also before the connection is up: it follows the request). False when the job ended.
+func speak_write(job_id: int, text: String) -> bool:
+	var req: AtelicoRequest = _jobs.get(job_id)
+	return req != null and get_client().send_follow_up(req, "tts.text", {"text": text}, null, true)
+
+
+## No more text for an [code]input_stream[/code] job: the rest is spoken, then it completes.
+func speak_end(job_id: int) -> bool:
+	var req: AtelicoRequest = _jobs.get(job_id)
+	return req != null and get_client().send_follow_up(req, "tts.text.end", {}, null, true)
+
+
+## Barge-in: stops a [method speak] job after [param played_samples] of it were played (e.g.
+## [method AtelicoStreamPlayer.get_played_samples]) and returns — await it — what the player
+## heard: [code]{played_samples, played_s, text, words}[/code] (the words at least half
+## played), also emitted as [signal speech_interrupted]. While the sidecar still speaks it
+## reports this itself; for a job already complete (audio still playing) the same rule is
+## applied here to the words received. Stop the player yourself
+## ([method AtelicoStreamPlayer.stop_stream]).
+func stop_speaking(job_id: int, played_samples: int) -> Dictionary:
+	var req: AtelicoRequest = _jobs.get(job_id)
+	var heard: Dictionary = {}
+	if req != null and not req.done:
+		get_client().cancel(req, {"played_samples": maxi(0, played_samples)})
+		if not req.done:
+			await req.completed
+		var end: AtelicoMessage = req.result
+		if end != null and end.type == "cancelled" and end.data.has("played_samples"):
+			heard = end.data
+	if heard.is_empty():
+		var spoken: Dictionary = _spoken.get(job_id, {"words": [], "samples": 0, "rate": 24000})
+		heard = heard_of(spoken["words"], played_samples, spoken["samples"], spoken["rate"])
+	_spoken.erase(job_id)
+	speech_interrupted.emit(job_id, heard)
+	return heard
+
+
+## The protocol's barge-in rule ([code]docs/protocol.md[/code]): the position, never past
+## [param sent_samples], and the words whose midpoint was played.
+static func heard_of(
+	words: Array, played_samples: int, sent_samples: int, rate_hz: int
+) -> Dictionary:
+	var played := clampi(played_samples, 0, maxi(0, sent_samples))
+	var played_s := played / float(rate_hz) if rate_hz > 0 else 0.0
+	var kept: Array = []
+	var text := PackedStringArray()
+	for w in words:
+		if (float(w.get("start_s", 0.0)) + float(w.get("end_s", 0.0))) / 2.0 <= played_s:
+			kept.append(w)
+			text.append(str(w.get("word", "")).strip_edges())
+	return {"played_samples": played, "played_s": played_s, "text": " ".join(text), "words": kept}
 
 
 ## Transcribes a WAV (reference [code]audio_transcribe[/code]); await it.

@@ -38,6 +38,8 @@ var queued_ms: int = 0
 var sent_ms: int = 0
 ## Ticks (ms) of its last activity: sending it, or its last message from the server.
 var active_ms: int = 0
+## Follow-ups written while the request was still queued; sent right after it, in order.
+var held: Array[AtelicoMessage] = []
 
 
 ## The terminal message, awaiting it if needed: [code]var r := await request.wait()[/code].

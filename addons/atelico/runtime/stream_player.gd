@@ -75,6 +75,18 @@ func get_position_s() -> float:
 	return maxf(0.0, heard - latency)
 
 
+## Samples of the utterance heard so far (what [method AtelicoCoreNode.stop_speaking] needs).
+func get_played_samples() -> int:
+	return int(get_position_s() * sample_rate_hz)
+
+
+## Cuts playback now (a barge-in): what is queued is dropped; [signal stream_finished] does
+## not fire for this utterance.
+func stop_stream() -> void:
+	stop()
+	_reset_stream()
+
+
 ## Frames pushed into the generator and not yet taken by the audio server.
 func get_queued_frames() -> int:
 	if _playback == null:

@@ -145,6 +145,52 @@ func test_cancel_mid_stream() -> void:
 	check(rec.chunks.size() < 9, "stopped early (%d chunks)" % rec.chunks.size())
 
 
+## A reply written token by token is spoken before it ends; stop_speaking (a barge-in) then
+## reports the words the player heard, emits speech_interrupted once and ends the job once.
+func test_streamed_reply_then_barge_in_reports_the_words_heard() -> void:
+	var rec := Recorder.new(core)
+	var interrupted: Array = []
+	var on_interrupted := func(j: int, heard: Dictionary) -> void: interrupted.append([j, heard])
+	core.speech_interrupted.connect(on_interrupted)
+	var job := core.speak({"input_stream": true, "voice": "af_heart", "face": false})
+	for token in ["Stay", " close", " to", " the", " fire,", " trav", "eller.", " The"]:
+		check(core.speak_write(job, token), "written %s" % token)
+	check(await wait_until(func() -> bool: return not rec.speech.is_empty(), 60.0), "first chunk")
+	check(rec.completions.is_empty(), "still open: the reply is not finished")
+	var words: Array = rec.speech[0][1]["words"]
+	check(words.size() >= 2, "words in the first chunk")
+	var cut_s: float = (float(words[0]["end_s"]) + float(words[1]["start_s"])) / 2.0
+	var heard: Dictionary = await core.stop_speaking(job, int(cut_s * 24000))
+	core.speech_interrupted.disconnect(on_interrupted)
+	check_eq(heard.get("text"), "Stay", "heard the first word only")
+	check_eq(int(heard.get("played_samples", -1)), int(cut_s * 24000), "position")
+	check_eq(interrupted.size(), 1, "one speech_interrupted")
+	check(await wait_until(func() -> bool: return not rec.completions.is_empty(), 10.0), "ended")
+	check_eq(rec.completions.size(), 1, "one completion")
+	check(not rec.completions[0][1], "not successful: cancelled")
+	check(not core.speak_write(job, " more"), "no text after the end")
+
+
+## stop_speaking after the sidecar finished (the audio still playing here): the same rule,
+## applied to the words received.
+func test_stop_speaking_after_the_stream_completed() -> void:
+	var rec := Recorder.new(core)
+	var job := core.speak(
+		{"input": "Look out! Wolves behind you.", "voice": "af_heart", "face": false}
+	)
+	check(await wait_until(func() -> bool: return not rec.completions.is_empty(), 60.0), "complete")
+	var words: Array = []
+	for entry in rec.speech:
+		words.append_array(entry[1]["words"])
+	check(words.size() >= 3, "words received")
+	var cut := int((float(words[0]["end_s"]) + 0.01) * 24000)
+	var heard: Dictionary = await core.stop_speaking(job, cut)
+	check_eq(heard.get("words"), words.slice(0, 1), "the first word")
+	check_eq(rec.completions.size(), 1, "no second completion")
+	var far: Dictionary = AtelicoCoreNode.heard_of(words, 10 ** 9, 48000, 24000)
+	check_near(float(far["played_s"]), 2.0, 1e-9, "clamped to what was sent")
+
+
 ## A real 3 s recording transcribes to its transcript through the awaited reference call.
 func test_transcription_of_real_speech() -> void:
 	var entry := _packed_speech()

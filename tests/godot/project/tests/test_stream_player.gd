@@ -276,3 +276,24 @@ func test_face_relaxes_after_the_end() -> void:
 	check(driver.sample(0.0).is_empty(), "cleared")
 	driver.queue_free()
 	instance.queue_free()
+
+
+## stop_stream cuts playback at once (a barge-in): nothing queued plays on, the clock and
+## get_played_samples restart at 0 and stream_finished does not fire for the cut utterance.
+func test_stop_stream_cuts_playback() -> void:
+	_new_player()
+	var finished := [0]
+	_player.stream_finished.connect(func() -> void: finished[0] += 1)
+	_player.begin_stream(RATE)
+	_player.queue_pcm_s16le(tone(2.0))
+	_player.finish_stream()
+	var playing := func() -> bool: return _player.get_played_samples() > RATE / 4
+	check(await wait_until(playing, 5.0), "playing")
+	var played := _player.get_played_samples()
+	check_near(float(played), _player.get_position_s() * RATE, 1.0, "samples = clock x rate")
+	_player.stop_stream()
+	check(not _player.playing, "stopped")
+	check_eq(_player.get_played_samples(), 0, "clock reset")
+	check(not _player.is_streaming(), "not streaming")
+	await wait_until(func() -> bool: return false, 0.3)
+	check_eq(finished[0], 0, "no stream_finished for the cut utterance")
