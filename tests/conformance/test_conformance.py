@@ -42,6 +42,13 @@ def _cpp() -> Callable[[dict[str, int]], dict[str, Any]]:
     return cpp_runner.prepare()
 
 
+@runner("csharp")
+def _csharp() -> Callable[[dict[str, int]], dict[str, Any]]:
+    from tests.conformance.csharp import runner as csharp_runner
+
+    return csharp_runner.prepare()
+
+
 _RUNS: dict[str, dict[str, Any]] = {}
 SCENARIOS = {s["name"]: s for s in common.scenarios()}
 
