@@ -49,3 +49,25 @@ def prepare() -> Callable[[dict[str, int]], dict[str, Any]]:
 
 def run(exe: Path, ports: dict[str, int]) -> dict[str, Any]:
     return common.play_batch(["mono", "--debug", str(exe)], ports, "conformance_runner.exe")
+
+
+def main(argv: list[str]) -> int:
+    """``python -m tests.conformance.csharp.runner MONO_COMMAND...``: play every scenario with
+    an already-built runner (tests/unity/run.sh runs it under mono's coverage profiler against the
+    package's own Atelico.Audio.dll) and print each scenario's problems; exit 1 if any."""
+    outcomes = common.run_with_server(lambda ports: common.play_batch(argv, ports, "the C# conformance runner"))
+    scenarios = {s["name"]: s for s in common.scenarios()}
+    failed = 0
+    for name, outcome in sorted(outcomes.items()):
+        found = common.problems(scenarios[name], outcome)
+        failed += bool(found)
+        for problem in found:
+            print(f"conformance: {name}: {problem}")
+    print(f"conformance: {len(outcomes) - failed} of {len(outcomes)} scenarios as specified")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main(sys.argv[1:]))
