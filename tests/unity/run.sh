@@ -23,11 +23,16 @@ MCS=(mcs -langversion:7.2 -warnaserror+ -nologo -debug -target:library)
 
 for tool in mcs mono nunit-console; do
   if ! command -v "$tool" >/dev/null; then
-    echo "missing $tool: apt-get install -y mono-devel nunit-console libnunit-cil-dev"
+    echo "missing $tool: apt-get install -y mono-devel libmono-profiler nunit-console libnunit-cil-dev"
     echo "0 passed, 1 failed"
     exit 2
   fi
 done
+if ! compgen -G "/usr/lib/libmono-profiler-coverage.so*" >/dev/null && ! compgen -G "/usr/lib/*/libmono-profiler-coverage.so*" >/dev/null; then
+  echo "missing mono's coverage profiler: apt-get install -y libmono-profiler"
+  echo "0 passed, 1 failed"
+  exit 2
+fi
 if [ -z "$NUNIT_DLL" ]; then
   echo "missing nunit.framework.dll: apt-get install -y libnunit-cil-dev"
   echo "0 passed, 1 failed"
