@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # System packages the add-on and browser tests need (Debian). Installs only what is missing.
 set -euo pipefail
-PKGS=(chromium mono-devel nunit-console libnunit-cil-dev doctest-dev libmsgpack-cxx-dev libboost-dev
+PKGS=(chromium mono-devel libmono-profiler nunit-console libnunit-cil-dev doctest-dev libmsgpack-cxx-dev libboost-dev
       libwebsocketpp-dev libasio-dev cmake g++ nodejs npm)
 missing=()
 for p in "${PKGS[@]}"; do

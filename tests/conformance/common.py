@@ -16,6 +16,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -104,6 +105,21 @@ def run_with_server(runner: Any) -> dict[str, dict[str, Any]]:
     finally:
         server.stop()
     return {name: {"result": results.get(name), "server": reports[name]} for name in server.ports}
+
+
+def play_batch(argv: list[str], ports: dict[str, int], what: str) -> dict[str, Any]:
+    """Run a runner program ``argv + [SETUP.json]`` that plays every scenario in one launch
+    (the setup names the scenarios, their ports and the timeouts) and prints its results as
+    the last line of stdout."""
+    with tempfile.TemporaryDirectory(prefix="atelico-conformance-") as tmp:
+        setup = Path(tmp) / "setup.json"
+        setup.write_text(json.dumps({"scenarios": scenarios(), "ports": ports,
+                                     "wait_timeout_ms": WAIT_TIMEOUT_MS,
+                                     "scenario_timeout_ms": SCENARIO_TIMEOUT_MS}))
+        done = subprocess.run([*argv, str(setup)], capture_output=True, text=True, timeout=batch_timeout_s())
+    if done.returncode != 0 or not done.stdout.strip():
+        raise AssertionError(f"{what} exited {done.returncode}:\n{done.stderr[-4000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def problems(scenario: dict[str, Any], outcome: dict[str, Any]) -> list[str]:

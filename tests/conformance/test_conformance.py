@@ -49,6 +49,13 @@ def _gdscript() -> Callable[[dict[str, int]], dict[str, Any]]:
     return gdscript_runner.prepare()
 
 
+@runner("csharp")
+def _csharp() -> Callable[[dict[str, int]], dict[str, Any]]:
+    from tests.conformance.csharp import runner as csharp_runner
+
+    return csharp_runner.prepare()
+
+
 _RUNS: dict[str, dict[str, Any]] = {}
 SCENARIOS = {s["name"]: s for s in common.scenarios()}
 

@@ -6,7 +6,6 @@ One CMake build per checkout in the temp dir, one runner process playing every s
 from __future__ import annotations
 
 import hashlib
-import json
 import shutil
 import subprocess
 import tempfile
@@ -43,13 +42,4 @@ def prepare() -> Callable[[dict[str, int]], dict[str, Any]]:
 
 
 def run(binary: Path, ports: dict[str, int]) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="atelico-conformance-cpp-") as tmp:
-        setup = Path(tmp) / "setup.json"
-        setup.write_text(json.dumps({"scenarios": common.scenarios(), "ports": ports,
-                                     "wait_timeout_ms": common.WAIT_TIMEOUT_MS,
-                                     "scenario_timeout_ms": common.SCENARIO_TIMEOUT_MS}))
-        done = subprocess.run([str(binary), str(setup)], capture_output=True, text=True,
-                              timeout=common.batch_timeout_s())
-    if done.returncode != 0 or not done.stdout.strip():
-        raise AssertionError(f"conformance_runner exited {done.returncode}:\n{done.stderr[-4000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return common.play_batch([str(binary)], ports, "conformance_runner")

@@ -95,6 +95,101 @@ namespace Atelico.Audio.Engine.Tests
         }
 
         [Test]
+        public void TheClockKeepsCountingPastTheLoopingClipsLength()
+        {
+            var go = new GameObject("narrator");
+            var player = go.AddComponent<AtelicoStreamPlayer>();
+            var source = go.GetComponent<AudioSource>();
+            int clipFrames = source.clip.samples;
+            Assert.AreEqual(10 * Rate, clipFrames, "a 10 s looping clip");
+            player.BeginUtterance();
+            player.Enqueue(Constant(12 * Rate, 0.1f)); // 12 s: the output position wraps once
+            player.EndUtterance();
+            PlayerLoop.Frame();
+            Assert.IsTrue(source.isPlaying);
+            for (int heard = 0; heard < 11 * Rate; heard += Rate / 10)
+            {
+                AudioThread.Render(Rate / 10); // 100 ms per game frame
+                PlayerLoop.Frame();
+            }
+            Assert.AreEqual(Rate, source.timeSamples, "the clip's output position wrapped: 11 s into a 10 s loop");
+            Assert.AreEqual(11.0, player.PlaybackTimeS, 1e-9, "the clock unwraps the position");
+            Assert.IsTrue(PlayerLoop.RunUntil(() =>
+            {
+                AudioThread.Render(Rate / 10);
+                return !source.isPlaying;
+            }, 10, 0));
+            Assert.AreEqual(12.0, player.PlaybackTimeS, 1e-9, "stopped at the end of the 12 s utterance");
+        }
+
+        [Test]
+        public void StopSpeakingDropsQueuedAudioAndAChunkAtAnotherRateRestartsTheClip()
+        {
+            var go = new GameObject("speaker");
+            var player = go.AddComponent<AtelicoStreamPlayer>();
+            var source = go.GetComponent<AudioSource>();
+            player.BeginUtterance();
+            player.Enqueue(Constant(Rate, 0.5f));
+            PlayerLoop.Frame();
+            AudioThread.Render(Rate / 10);
+            Assert.IsTrue(source.isPlaying && player.IsSpeaking);
+            player.StopSpeaking();
+            Assert.IsFalse(source.isPlaying, "stopped at once");
+            Assert.AreEqual(0.0, player.BufferedS, "queued audio dropped");
+            Assert.AreEqual(0.0, player.PlaybackTimeS, "the clock is reset");
+            PlayerLoop.Frame();
+            Assert.IsFalse(source.isPlaying, "nothing left to play");
+
+            AudioClip first = source.clip;
+            player.Enqueue(new SpeechChunk { Sequence = 0, SampleRateHz = 16000, Channels = 1, Samples = Constant(3200, 0.25f) });
+            Assert.AreEqual(16000, player.SampleRateHz);
+            Assert.AreNotSame(first, source.clip, "a new clip at the chunk's rate");
+            Assert.AreEqual(16000, source.clip.frequency);
+            Assert.AreEqual(0.2, player.BufferedS, 1e-9, "3200 samples at 16 kHz");
+
+            player.enabled = false;
+            player.BeginUtterance();
+            player.Enqueue(Constant(100, 1f));
+            Assert.AreEqual(0.0, player.BufferedS, "a disabled player ignores audio");
+            Assert.IsFalse(player.IsSpeaking);
+        }
+
+        [Test]
+        public void ClipsFromSamplesAndChunksHoldTheSamplesAtTheirRate()
+        {
+            var chunk = new SpeechChunk { Sequence = 3, SampleRateHz = 16000, Channels = 1, Samples = new[] { 0.1f, -0.2f, 0.3f } };
+            AudioClip clip = AudioClipUtility.FromChunk(chunk);
+            Assert.AreEqual("atelico-chunk-3", clip.name);
+            Assert.AreEqual(3, clip.samples);
+            Assert.AreEqual(1, clip.channels);
+            Assert.AreEqual(16000, clip.frequency);
+            var data = new float[3];
+            Assert.IsTrue(clip.GetData(data, 0));
+            CollectionAssert.AreEqual(chunk.Samples, data);
+            Assert.AreEqual("atelico", AudioClipUtility.FromSamples(new float[10], 24000).name);
+        }
+
+        [Test]
+        public void ASecondEngineIsDestroyedAndTheFirstClosesItsRequestsWhenDestroyed()
+        {
+            Environment.SetEnvironmentVariable("ATELICO_URL", null);
+            AtelicoEngine engine = AtelicoEngine.Instance;
+            Assert.AreEqual(new Uri("ws://127.0.0.1:11434/v1/ws"), engine.Endpoint, "without ATELICO_URL: the serialized host and port");
+            Assert.AreEqual(engine.Endpoint, engine.Client.Options.Endpoint);
+            var second = new GameObject("another engine").AddComponent<AtelicoEngine>();
+            PlayerLoop.Frame();
+            Assert.IsTrue(second == null, "the duplicate destroyed itself");
+            Assert.IsTrue(UnityConsole.Messages.Exists(m => m.StartsWith("warning: Atelico: a second AtelicoEngine was destroyed")), UnityConsole.Dump());
+            Assert.AreSame(engine, AtelicoEngine.Instance);
+
+            AtelicoError error = null;
+            engine.Client.Send("models.list", new Protocol.MsgMap(), null, new RequestCallbacks { OnError = e => error = e });
+            PlayerLoop.ExitPlayMode(); // destroys the engine
+            Assert.IsNotNull(error, "the open request ended during OnDestroy, on the main thread");
+            Assert.AreEqual(ErrorCodes.ClientClosed, error.Code);
+        }
+
+        [Test]
         public void AFaceDrivenByThePlayerWaitsForTheVoiceNotForTheReadAhead()
         {
             var go = new GameObject("npc");

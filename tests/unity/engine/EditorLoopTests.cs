@@ -174,6 +174,72 @@ namespace Atelico.Audio.Engine.Tests
         }
 
         [Test]
+        public void TheSettingsPageStartsAndStopsTheSidecarAndDescribesIt()
+        {
+            FakeSidecar(200, false);
+            SettingsProvider page = AtelicoSettingsProvider.Create();
+            Assert.AreEqual("Project/Atelico Audio", page.settingsPath);
+            page.OnGUI("");
+            CollectionAssert.IsSubsetOf(new[] { "Start", "Stop" }, Gui.Drawn);
+            Assert.IsNull(SidecarController.Current, "drawing the page starts nothing");
+            StringAssert.Contains("not running", SidecarController.Describe());
+
+            Gui.Click("Start");
+            page.OnGUI("");
+            SidecarLaunch launch = SidecarController.Current;
+            Assert.IsNotNull(launch, "Start began a launch and returned");
+            StringAssert.Contains("starting", SidecarController.Describe());
+            bool? joined = null;
+            Assert.AreSame(launch, SidecarController.Begin(AtelicoSettings.Load(_project), _project, false, ok => joined = ok),
+                           "a second start joins the launch in progress");
+            Assert.IsTrue(EditorSim.TickUntil(() => SidecarController.IsReady, 20), UnityConsole.Dump());
+            Assert.AreEqual(true, joined);
+            int pid = SidecarController.RunningPid;
+            StringAssert.Contains("pid " + pid + " on port " + SidecarController.Port + ", ready", SidecarController.Describe());
+
+            Gui.Click("Stop");
+            page.OnGUI("");
+            Assert.AreEqual(0, SidecarController.RunningPid);
+            Assert.IsNull(Environment.GetEnvironmentVariable("ATELICO_URL"), "the endpoint is withdrawn");
+            WaitGone(pid);
+        }
+
+        [Test]
+        public void StopWhileStartingCancelsTheLaunchAndEndsTheProcess()
+        {
+            FakeSidecar(200, true); // stays "loading"
+            bool? done = null;
+            Assert.IsNotNull(SidecarController.Begin(AtelicoSettings.Load(_project), _project, false, ok => done = ok));
+            int pid = SidecarController.Current.Pid;
+            EditorSim.Tick();
+            Assert.IsFalse(ProgressBar.Visible, "a launch without progress bar draws none");
+            EditorSim.Menu("Tools/Atelico/Stop Sidecar");
+            Assert.IsTrue(EditorSim.TickUntil(() => done.HasValue, 10), "the launch ended");
+            Assert.AreEqual(false, done);
+            WaitGone(pid);
+            Assert.IsNull(SidecarController.Current);
+        }
+
+        [Test]
+        public void WithoutAutoLaunchPlayStartsAtOnceAndEditorQuitStopsARunningSidecar()
+        {
+            FakeSidecar(200, false);
+            var settings = AtelicoSettings.Load(_project);
+            settings.autoLaunch = false;
+            settings.Save(_project);
+            Assert.IsTrue(EditorSim.PressPlay(), "play mode is not held for a sidecar");
+            Assert.IsNull(SidecarController.Current, "nothing was launched");
+            EditorSim.PressStop();
+
+            EditorSim.Menu("Tools/Atelico/Start Sidecar");
+            Assert.IsTrue(EditorSim.TickUntil(() => SidecarController.IsReady, 20), UnityConsole.Dump());
+            int pid = SidecarController.RunningPid;
+            EditorSim.Quit();
+            Assert.IsFalse(SidecarProcess.IsAlive(pid), "editor quit waits for the sidecar to exit");
+            Assert.AreEqual(0, SidecarController.RunningPid);
+        }
+
+        [Test]
         public void EditorApisThrowOffTheMainThreadButDebugDoesNot()
         {
             Exception progress = null;

@@ -92,6 +92,12 @@ internal static class UnityTools
             total += pair.Value.Count;
             hit += fileHit;
             Console.WriteLine(string.Format("  {0,5}/{1,-5} {2,6:0.0}%  unity_package/{3}", fileHit, pair.Value.Count, 100.0 * fileHit / pair.Value.Count, relative));
+            if (Environment.GetEnvironmentVariable("ATELICO_COVERAGE_MISSED") == "1")
+            {
+                // The lines no test executed, for whoever writes the next test.
+                var missed = pair.Value.Where(l => ran == null || !ran.Contains(l)).OrderBy(l => l);
+                Console.WriteLine("         missed: " + string.Join(" ", missed));
+            }
         }
         double percent = total == 0 ? 0 : 100.0 * hit / total;
         Console.WriteLine(string.Format("coverage total: {0}/{1} lines = {2:0.0}% (minimum {3:0.0}%)", hit, total, percent, minimum));

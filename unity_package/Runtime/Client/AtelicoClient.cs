@@ -49,7 +49,8 @@ namespace Atelico.Audio
     /// Responsibilities: connect and handshake (hello/welcome with the token), reconnect with backoff,
     /// send frames from one send loop, decode frames on one receive loop, route them by request id,
     /// and end every request exactly once: with the server's <c>done</c>/<c>error</c>/<c>cancelled</c>,
-    /// or locally with <c>connection.lost</c> (socket dropped after it was sent),
+    /// or locally with <c>connection.lost</c> (socket dropped after it was sent, or an undecodable frame
+    /// arrived: the client then closes the socket),
     /// <c>connection.unavailable</c> (never sent within <see cref="AtelicoClientOptions.ConnectTimeout"/>),
     /// <c>request.timeout</c>, or <c>client.closed</c> (disposed).
     /// Requests not yet sent when the socket drops are kept and sent after reconnecting.
@@ -112,6 +113,11 @@ namespace Atelico.Audio
         /// <summary>Raised with the new state when the connection opens or drops (through the dispatcher).</summary>
         public event Action<bool> ConnectionChanged;
 
+        /// <summary>Raised (through the dispatcher) when a connection attempt fails, with the reason: the
+        /// server's code when it refused the handshake (e.g. <c>auth.invalid_token</c>),
+        /// <c>connection.handshake_timeout</c>, or <c>connection.unavailable</c>.</summary>
+        public event Action<AtelicoError> ConnectFailed;
+
         /// <summary>Start connecting in the background (requests also start it). Idempotent.</summary>
         public void Start()
         {
@@ -140,8 +146,10 @@ namespace Atelico.Audio
         /// <param name="callbacks">What to call; exactly one of OnDone/OnError runs.</param>
         /// <param name="longLived">Exempt from the idle timeout (live sessions).</param>
         /// <param name="inline">Run callbacks on the socket thread instead of the dispatcher.</param>
+        /// <param name="idleTimeout">This request's idle timeout (default
+        /// <see cref="AtelicoClientOptions.RequestIdleTimeout"/>).</param>
         public AtelicoRequest Send(string type, MsgMap data, byte[] payload, RequestCallbacks callbacks,
-                                   bool longLived = false, bool inline = false)
+                                   bool longLived = false, bool inline = false, TimeSpan? idleTimeout = null)
         {
             if (string.IsNullOrEmpty(type))
             {
@@ -150,6 +158,7 @@ namespace Atelico.Audio
             string id = "u" + Interlocked.Increment(ref _nextId);
             byte[] frame = Envelope.Encode(new Message(type, data, id, payload));
             var request = new AtelicoRequest(this, id, type, frame, callbacks, inline ? null : _dispatcher, longLived);
+            request.IdleTimeout = idleTimeout ?? _options.RequestIdleTimeout;
             if (_disposed)
             {
                 request.Complete(null, new AtelicoError(ErrorCodes.ClientClosed, "the Atelico client is closed"));
@@ -252,14 +261,16 @@ namespace Atelico.Audio
                 }
                 _disposed = true;
             }
+            // End the requests first: cancelling the loops drops the socket, which must not end them
+            // with connection.lost.
+            foreach (var request in _inflight.Values)
+            {
+                Finish(request, null, new AtelicoError(ErrorCodes.ClientClosed, "the Atelico client was closed"));
+            }
             _disposeCts.Cancel();
             if (_watchdog != null)
             {
                 _watchdog.Dispose();
-            }
-            foreach (var request in _inflight.Values)
-            {
-                Finish(request, null, new AtelicoError(ErrorCodes.ClientClosed, "the Atelico client was closed"));
             }
             var loop = _connectionLoop;
             if (loop != null)
@@ -331,24 +342,36 @@ namespace Atelico.Audio
         private void RaiseConnectionChanged(bool connected)
         {
             var handler = ConnectionChanged;
-            if (handler == null)
+            if (handler != null)
             {
-                return;
+                Raise(() => handler(connected));
             }
+        }
+
+        private void RaiseConnectFailed(AtelicoError error)
+        {
+            _lastConnectError = error;
+            var handler = ConnectFailed;
+            if (handler != null)
+            {
+                Raise(() => handler(error));
+            }
+        }
+
+        private void Raise(Action call)
+        {
             if (_dispatcher != null)
             {
-                _dispatcher.Post(() => handler(connected));
+                _dispatcher.Post(call);
+                return;
             }
-            else
+            try
             {
-                try
-                {
-                    handler(connected);
-                }
-                catch (Exception exc)
-                {
-                    ReportCallbackFailure(exc);
-                }
+                call();
+            }
+            catch (Exception exc)
+            {
+                ReportCallbackFailure(exc);
             }
         }
 
@@ -399,15 +422,19 @@ namespace Atelico.Audio
                     catch (AtelicoException exc)
                     {
                         // The server refused the handshake (bad token, protocol version): fail what waits.
-                        _lastConnectError = exc.Error;
+                        RaiseConnectFailed(exc.Error);
                         FailUnsent(exc.Error);
                     }
                     catch (Exception exc)
                     {
-                        if (!disposed.IsCancellationRequested)
+                        if (exc is TimeoutException)
                         {
-                            _lastConnectError = new AtelicoError(ErrorCodes.ConnectionUnavailable,
-                                "cannot connect to the Atelico sidecar at " + _options.Endpoint + ": " + exc.GetBaseException().Message);
+                            RaiseConnectFailed(new AtelicoError(ErrorCodes.HandshakeTimeout, exc.Message));
+                        }
+                        else if (!disposed.IsCancellationRequested)
+                        {
+                            RaiseConnectFailed(new AtelicoError(ErrorCodes.ConnectionUnavailable,
+                                "cannot connect to the Atelico sidecar at " + _options.Endpoint + ": " + exc.GetBaseException().Message));
                         }
                     }
                     finally
@@ -524,14 +551,32 @@ namespace Atelico.Audio
                 }
                 catch (ProtocolException exc)
                 {
-                    WriteLog("dropped an undecodable frame from the sidecar: " + exc.Message);
-                    continue;
+                    // A frame we cannot decode may have been anyone's terminal: close the connection so
+                    // every request in flight ends (connection.lost) instead of waiting forever.
+                    WriteLog("closing the connection after an undecodable frame from the sidecar: " + exc.Message);
+                    await CloseQuietlyAsync(socket, WebSocketCloseStatus.InvalidPayloadData, exc.Code).ConfigureAwait(false);
+                    throw;
                 }
                 if (message == null)
                 {
                     return;
                 }
                 Route(message);
+            }
+        }
+
+        private static async Task CloseQuietlyAsync(ClientWebSocket socket, WebSocketCloseStatus status, string reason)
+        {
+            try
+            {
+                using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(1)))
+                {
+                    await socket.CloseOutputAsync(status, reason, timeout.Token).ConfigureAwait(false);
+                }
+            }
+            catch (Exception)
+            {
+                // The socket is aborted right after anyway.
             }
         }
 
@@ -667,10 +712,10 @@ namespace Atelico.Audio
                             error = new AtelicoError(ErrorCodes.Cancelled, "cancelled (the sidecar did not confirm in time)");
                         }
                     }
-                    else if (!request.LongLived && now - request.LastActivityUtc > _options.RequestIdleTimeout)
+                    else if (!request.LongLived && now - request.LastActivityUtc > request.IdleTimeout)
                     {
                         error = new AtelicoError(ErrorCodes.Timeout,
-                            "no reply from the Atelico sidecar for " + _options.RequestIdleTimeout.TotalSeconds + " s");
+                            "no reply from the Atelico sidecar for " + request.IdleTimeout.TotalSeconds + " s");
                         sendCancel = true;
                     }
                 }

@@ -58,6 +58,7 @@ namespace Atelico.Audio
         internal RequestCallbacks Callbacks { get; private set; }
         internal IMainThreadDispatcher Dispatcher { get; private set; }
         internal bool LongLived { get; private set; }
+        internal TimeSpan IdleTimeout { get; set; }
         internal DateTime CreatedUtc { get; private set; }
         internal DateTime LastActivityUtc { get; set; }
         internal DateTime? CancelRequestedUtc { get; set; }

@@ -147,6 +147,8 @@ namespace Atelico.Audio
             {
                 return;
             }
+            // Unwrap the looping clip's output position every frame, whether or not anyone reads the clock.
+            HeardSamples();
             if (!_source.isPlaying && _buffer.Available > 0 && _buffer.Available >= prerollSeconds * sampleRateHz)
             {
                 StopSource();

@@ -10,6 +10,8 @@ namespace Atelico.Audio
         public const string ConnectionLost = "connection.lost";
         /// <summary>No connection could be made within the connect timeout; the request was never sent.</summary>
         public const string ConnectionUnavailable = "connection.unavailable";
+        /// <summary>The socket opened but no <c>welcome</c> came within the handshake timeout.</summary>
+        public const string HandshakeTimeout = "connection.handshake_timeout";
         /// <summary>The client was disposed (play mode ended, engine destroyed) before the request ended.</summary>
         public const string ClientClosed = "client.closed";
         /// <summary>The request was cancelled (by the caller or because the server confirmed a cancel).</summary>

@@ -248,5 +248,40 @@ namespace Atelico.Audio.Tests
                 Assert.AreEqual("request.invalid", AtelicoJson.ParseObject(errors[0]).GetMap("error").GetString("code"));
             }
         }
+
+        [Test]
+        public void EveryJsonEntryPointReportsBadInputWithItsCodeAndSendsNothing()
+        {
+            var queue = new MainThreadQueue();
+            using (var client = Client(queue))
+            {
+                var audio = new AtelicoAudio(client, queue);
+                var errors = new List<string>();
+                Assert.IsNull(audio.Synthesize("[1, 2]", r => Assert.Fail("no result"), errors.Add));
+                Assert.IsNull(audio.Transcribe("{\"audio_b64\": \"%%not base64%%\"}", r => Assert.Fail("no result"), errors.Add));
+                Assert.IsNull(audio.Transcribe("{\"model\": \"whisper\"}", r => Assert.Fail("no result"), errors.Add));
+                Assert.AreEqual(0, errors.Count, "reported on the next Drain, not synchronously");
+                queue.Drain();
+                var codes = errors.ConvertAll(e => AtelicoJson.ParseObject(e).GetMap("error").GetString("code"));
+                CollectionAssert.AreEqual(new[] { "request.invalid", "request.invalid", "request.missing_input" }, codes);
+
+                var tasks = new[]
+                {
+                    audio.SynthesizeAsync("{not json"),
+                    audio.TranscribeAsync("{\"audio_b64\": \"\"}"),
+                    audio.AudioToFaceAsync("{\"audio_b64\": \"%%\"}"),
+                };
+                var taskCodes = new List<string>();
+                foreach (var task in tasks)
+                {
+                    Assert.IsTrue(task.IsFaulted, "failed at once, before any request");
+                    taskCodes.Add(((AtelicoException)task.Exception.GetBaseException()).Code);
+                }
+                CollectionAssert.AreEqual(new[] { "request.invalid", "request.missing_input", "request.invalid" }, taskCodes);
+                Assert.AreEqual(0, client.InFlightCount, "nothing was sent");
+                Assert.AreSame(client, audio.Client);
+                Assert.Throws<ArgumentNullException>(() => new AtelicoAudio(null, queue));
+            }
+        }
     }
 }
