@@ -477,10 +477,12 @@ class Service:
         for mid in ids:
             spec_id = self.check_kind(mid, "tts")
             try:
-                with self.registry.acquire(spec_id) as engine:
-                    for v in engine.voices():
-                        out.append({"id": v.id, "model": spec_id, "language": v.language,
-                                    "gender": v.gender, "name": v.name, "custom": v.custom})
+                infos = self.registry.voices_without_loading(spec_id)  # a GET loads no model
+                if infos is None:
+                    with self.registry.acquire(spec_id) as engine:
+                        infos = engine.voices()
+                out.extend({"id": v.id, "model": spec_id, "language": v.language, "gender": v.gender,
+                            "name": v.name, "custom": v.custom} for v in infos)
             except AtelicoError:
                 if model_id:
                     raise
