@@ -201,18 +201,7 @@ def summary(r: dict[str, Any]) -> str:
                          f"{trio(fa, 'alone')} alone, {trio(fa, 'during')} during "
                          f"(p50 {_f(fa.get('p50_ratio'), '{:.2f}')}x, p95 {_f(fa.get('p95_ratio'), '{:.2f}')}x); "
                          f"game refusals {fa.get('game_refusals')}; flood outcomes {fa.get('flood_outcomes')}")
-    mem = r.get("memory") or {}
-    if mem.get("speech"):
-        lines.append("")
-        lines.append(f"Memory ({mem.get('model')}, own sidecar, max_audio_s {mem.get('max_audio_s')}): idle RSS "
-                     f"{_f(mem.get('idle_rss_mb'), '{:.0f}')} MB after one warm-up; peak RSS growth per upload")
-        for p in mem["speech"]:
-            lines.append(f"  speech {p['audio_s']:>6.0f} s: {_f(p['peak_growth_mb'], '{:+.1f}')} MB "
-                         f"(HTTP {p['status']}, {_f(p['wall_s'], '{:.1f}')} s, {p.get('words', '-')} words, "
-                         f"RSS after {_f(p['rss_after_mb'], '{:.0f}')} MB)")
-        for name, b in (mem.get("bombs") or {}).items():
-            lines.append(f"  bomb {name}: {_f(b['peak_growth_mb'], '{:+.1f}')} MB (HTTP {b['status']} "
-                         f"{b.get('code') or ''}, {_f(b['wall_s'], '{:.1f}')} s)")
+    lines.extend(_memory_summary(r.get("memory") or {}))
     if r.get("errors"):
         lines.append(f"\nSUITE ERRORS: {r['errors']}")
     lines.append("")
@@ -221,6 +210,20 @@ def summary(r: dict[str, Any]) -> str:
         verdict = "n/a " if t["pass"] is None else "PASS" if t["pass"] else "MISS"
         lines.append(f"  {verdict}  {t['name']}: {_f(t['value'])} {t['unit']} (target {t['op']} {t['limit']})")
     return "\n".join(lines)
+
+
+def _memory_summary(mem: dict[str, Any]) -> list[str]:
+    """The memory suite's lines: idle RSS, then the peak growth of each speech length and bomb."""
+    if not mem.get("speech"):
+        return []
+    head = (f"Memory ({mem.get('model')}, own sidecar, max_audio_s {mem.get('max_audio_s')}): idle RSS "
+            f"{_f(mem.get('idle_rss_mb'), '{:.0f}')} MB after one warm-up; peak RSS growth per upload")
+    speech = [f"  speech {p['audio_s']:>6.0f} s: {_f(p['peak_growth_mb'], '{:+.1f}')} MB (HTTP {p['status']}, "
+              f"{_f(p['wall_s'], '{:.1f}')} s, {p.get('words', '-')} words, RSS after "
+              f"{_f(p['rss_after_mb'], '{:.0f}')} MB)" for p in mem["speech"]]
+    bombs = [f"  bomb {name}: {_f(b['peak_growth_mb'], '{:+.1f}')} MB (HTTP {b['status']} {b.get('code') or ''}, "
+             f"{_f(b['wall_s'], '{:.1f}')} s)" for name, b in (mem.get("bombs") or {}).items()]
+    return ["", head, *speech, *bombs]
 
 
 # ---------------------------------------------------------------------- plots
