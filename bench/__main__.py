@@ -15,7 +15,10 @@ from typing import Any
 
 from bench.common import ROOT, cpu_s, load_avg, machine, rounded, rss_mb
 
-SUITES = ("tts", "stt", "face", "load", "scaling", "hardening")
+SUITES = ("tts", "stt", "face", "load", "scaling", "hardening", "memory")
+#: suites that start a sidecar of their own (a token, other limits): a run of only these
+#: starts no shared one
+OWN_SIDECAR = {"hardening", "memory"}
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -45,15 +48,18 @@ async def run_suites(args: argparse.Namespace, result: dict[str, Any]) -> None:
     from bench.sidecar import SidecarProcess
 
     preload = "tts" if args.mode == "smoke" else "tts,whisper,face"
+    shared = not set(args.suites) <= OWN_SIDECAR
     sidecar = SidecarProcess(preload)
     ctx = Ctx(mode=args.mode, sidecar=sidecar)
-    ctx.log(f"starting the sidecar (preload {preload})")
-    sidecar.start()
+    if shared:
+        ctx.log(f"starting the sidecar (preload {preload})")
+        sidecar.start()
     try:
-        await asyncio.sleep(1.0)
-        result["sidecar"] = {"preload": preload.split(","), "pid_rss_mb_idle_fresh": sidecar.rss_mb(),
-                             "spawn_to_listen_s": sidecar.spawn_to_listen_s,
-                             "spawn_to_ready_s": sidecar.spawn_to_ready_s}
+        if shared:
+            await asyncio.sleep(1.0)
+            result["sidecar"] = {"preload": preload.split(","), "pid_rss_mb_idle_fresh": sidecar.rss_mb(),
+                                 "spawn_to_listen_s": sidecar.spawn_to_listen_s,
+                                 "spawn_to_ready_s": sidecar.spawn_to_ready_s}
         for name in args.suites:
             module = importlib.import_module(f"bench.{name}")
             ctx.log(f"--- suite {name}")
@@ -65,6 +71,8 @@ async def run_suites(args: argparse.Namespace, result: dict[str, Any]) -> None:
                 result[name] = {"error": f"{type(exc).__name__}: {exc}"}
                 result["errors"].append(name)
             result.setdefault("suite_wall_s", {})[name] = time.perf_counter() - started
+        if not shared:
+            return
         await asyncio.sleep(1.0)
         status = sidecar.status()
         result["sidecar"].update({"pid_rss_mb_idle_after_work": sidecar.rss_mb(),

@@ -21,6 +21,8 @@ HOL_MAX_SLOWDOWN = 3.0
 #: is at most 3x slower (p95) while 4 other clients flood the queue.
 HOSTILE_WELCOME_MAX_S = 1.0
 FLOOD_MAX_P95_RATIO = 3.0
+#: issue 16: no upload under the limit (bombs included) grows the peak RSS by more than this
+UPLOAD_MAX_GROWTH_MB = 200.0
 
 
 def _get(tree: dict[str, Any], *keys: Any) -> Any:
@@ -81,6 +83,11 @@ def targets(r: dict[str, Any]) -> list[dict[str, Any]]:
                            _get(r, "hardening", "slots", "welcome_max_s"), HOSTILE_WELCOME_MAX_S, "s"))
         out.append(_target("game short line p95 while 4 clients flood the queue / alone",
                            _get(r, "hardening", "fairness", "p95_ratio"), FLOOD_MAX_P95_RATIO, "x"))
+    if "memory" in r:
+        out.append(_target("memory: peak RSS growth, 10 s to 60 min of speech, spread / idle RSS",
+                           _get(r, "memory", "speech_growth_spread_fraction"), FLAT_MEMORY_MAX_FRACTION, "x"))
+        out.append(_target("memory: peak RSS growth of any upload, bombs included (worst)",
+                           _get(r, "memory", "max_growth_mb"), UPLOAD_MAX_GROWTH_MB, "MB"))
     preload = _get(r, "sidecar", "preload") or []
     if {"tts", "whisper", "face"} <= set(preload):
         out.append(_target("idle sidecar RSS, default models loaded (after the run)",
@@ -100,7 +107,7 @@ def summary(r: dict[str, Any]) -> str:
                  f"{m.get('ram_gib')} GiB; load average start {r['load_avg'].get('start')} "
                  f"end {r['load_avg'].get('end')}; {_f(r.get('wall_s'), '{:.0f}')} s")
     sc = r.get("sidecar", {})
-    lines.append(f"sidecar: ready in {_f(sc.get('spawn_to_ready_s'), '{:.1f}')} s, idle RSS "
+    lines.append("" if not sc else f"sidecar: ready in {_f(sc.get('spawn_to_ready_s'), '{:.1f}')} s, idle RSS "
                  f"{_f(sc.get('pid_rss_mb_idle_fresh'), '{:.0f}')} MB fresh, "
                  f"{_f(sc.get('pid_rss_mb_idle_after_work'), '{:.0f}')} MB after the run, peak "
                  f"{_f(sc.get('peak_rss_mb'), '{:.0f}')} MB")
@@ -178,17 +185,23 @@ def summary(r: dict[str, Any]) -> str:
     if hard.get("slots"):
         sl, fa = hard["slots"], hard.get("fairness") or {}
         lines.append("")
-        lines.append(f"Hardening: {sl['hostile_sockets']} idle/misbehaving sockets open "
-                     f"({sl['hostile_closed_by_server']} closed by the server and reopened): game welcome "
-                     f"{_f(_get(sl, 'alone', 'welcome_s', 'p50_s'))} s alone, "
-                     f"{_f(_get(sl, 'during', 'welcome_s', 'p50_s'))} s p50 / {_f(sl.get('welcome_max_s'))} s "
-                     f"worst during; welcome + short line {_f(sl.get('game_served_max_s'), '{:.2f}')} s worst "
-                     f"({_f(sl.get('total_ratio_p50'), '{:.2f}')}x alone, p50)")
+
+        def trio(d: Any, key: str) -> str:
+            return "/".join(_f(_get(d, key, q), "{:.2f}") for q in ("p50_s", "p95_s", "max_s"))
+
+        lines.append(f"Hardening (every party its own process; p50/p95/worst s): {sl['hostile_sockets']} "
+                     f"idle/misbehaving sockets open ({sl['hostile_closed_by_server']} closed by the server "
+                     f"and reopened), load average {sl.get('load_avg_during')}")
+        lines.append(f"  game welcome {trio(sl.get('alone'), 'welcome_s')} alone, "
+                     f"{trio(sl.get('during'), 'welcome_s')} during; welcome + short line "
+                     f"{trio(sl.get('alone'), 'total_s')} alone, {trio(sl.get('during'), 'total_s')} during")
         if fa:
-            lines.append(f"  short line: p95 {_f(fa.get('alone_p95_s'), '{:.2f}')} s alone, "
-                         f"{_f(fa.get('during_p95_s'), '{:.2f}')} s while {fa.get('flooders')} clients x "
-                         f"{fa.get('flood_per_client')} long syntheses flood ({_f(fa.get('p95_ratio'), '{:.2f}')}x); "
+            lines.append(f"  short line while {fa.get('flooders')} clients x {fa.get('flood_per_client')} long "
+                         f"syntheses flood (load average {fa.get('load_avg_during')}): "
+                         f"{trio(fa, 'alone')} alone, {trio(fa, 'during')} during "
+                         f"(p50 {_f(fa.get('p50_ratio'), '{:.2f}')}x, p95 {_f(fa.get('p95_ratio'), '{:.2f}')}x); "
                          f"game refusals {fa.get('game_refusals')}; flood outcomes {fa.get('flood_outcomes')}")
+    lines.extend(_memory_summary(r.get("memory") or {}))
     if r.get("errors"):
         lines.append(f"\nSUITE ERRORS: {r['errors']}")
     lines.append("")
@@ -197,6 +210,20 @@ def summary(r: dict[str, Any]) -> str:
         verdict = "n/a " if t["pass"] is None else "PASS" if t["pass"] else "MISS"
         lines.append(f"  {verdict}  {t['name']}: {_f(t['value'])} {t['unit']} (target {t['op']} {t['limit']})")
     return "\n".join(lines)
+
+
+def _memory_summary(mem: dict[str, Any]) -> list[str]:
+    """The memory suite's lines: idle RSS, then the peak growth of each speech length and bomb."""
+    if not mem.get("speech"):
+        return []
+    head = (f"Memory ({mem.get('model')}, own sidecar, max_audio_s {mem.get('max_audio_s')}): idle RSS "
+            f"{_f(mem.get('idle_rss_mb'), '{:.0f}')} MB after one warm-up; peak RSS growth per upload")
+    speech = [f"  speech {p['audio_s']:>6.0f} s: {_f(p['peak_growth_mb'], '{:+.1f}')} MB (HTTP {p['status']}, "
+              f"{_f(p['wall_s'], '{:.1f}')} s, {p.get('words', '-')} words, RSS after "
+              f"{_f(p['rss_after_mb'], '{:.0f}')} MB)" for p in mem["speech"]]
+    bombs = [f"  bomb {name}: {_f(b['peak_growth_mb'], '{:+.1f}')} MB (HTTP {b['status']} {b.get('code') or ''}, "
+             f"{_f(b['wall_s'], '{:.1f}')} s)" for name, b in (mem.get("bombs") or {}).items()]
+    return ["", head, *speech, *bombs]
 
 
 # ---------------------------------------------------------------------- plots
@@ -295,4 +322,38 @@ def plots(r: dict[str, Any], out: Path, stem: str) -> list[Path]:
             ax.legend(fontsize=8, loc="upper left")
             ax2.legend(fontsize=8, loc="lower right")
         save(fig, "scaling")
+
+    mem = r.get("memory") or {}
+    if mem.get("speech"):
+        fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+        ax = axes[0]
+        pts = mem["speech"]
+        x = [p["audio_s"] / 60 for p in pts]
+        lo = min(p["peak_growth_mb"] for p in pts)
+        ax.plot(x, [p["peak_growth_mb"] for p in pts], "o-", label="peak RSS growth")
+        ax.axhspan(lo, lo + FLAT_MEMORY_MAX_FRACTION * mem["idle_rss_mb"], color="tab:green", alpha=0.15,
+                   label=f"flat: within {FLAT_MEMORY_MAX_FRACTION:.0%} of idle RSS ({mem['idle_rss_mb']:.0f} MB)")
+        ax.axhline(UPLOAD_MAX_GROWTH_MB, color="r", ls=":", label=f"{UPLOAD_MAX_GROWTH_MB:.0f} MB cap")
+        ax.set_xscale("log")
+        ax.set_xticks(x, [f"{p['audio_s']:.0f} s" if p["audio_s"] < 60 else f"{p['audio_s'] / 60:.0f} min"
+                          for p in pts])
+        ax.minorticks_off()
+        ax.set_xlabel("real speech uploaded (log scale)")
+        ax.set_ylabel("sidecar peak RSS growth, MB")
+        ax.set_ylim(0, UPLOAD_MAX_GROWTH_MB * 1.15)
+        ax.set_title(f"Long uploads ({mem.get('model')}, FLAC over HTTP)", fontsize=10)
+        ax.legend(fontsize=8, loc="lower right")
+        ax = axes[1]
+        bombs = mem.get("bombs") or {}
+        names = list(bombs)
+        values = [bombs[n]["peak_growth_mb"] for n in names]
+        ax.barh(range(len(names)), values, color=["tab:green" if v <= UPLOAD_MAX_GROWTH_MB else "tab:red"
+                                                  for v in values])
+        ax.set_yticks(range(len(names)), [f"{n} ({bombs[n]['status']})" for n in names], fontsize=7)
+        ax.axvline(UPLOAD_MAX_GROWTH_MB, color="r", ls=":", label=f"{UPLOAD_MAX_GROWTH_MB:.0f} MB cap")
+        ax.set_xlim(0, UPLOAD_MAX_GROWTH_MB * 1.15)
+        ax.set_xlabel("sidecar peak RSS growth, MB")
+        ax.set_title("Hostile files (HTTP status)", fontsize=10)
+        ax.legend(fontsize=8)
+        save(fig, "memory")
     return written

@@ -39,6 +39,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from atelico import lifecycle
 
     settings = _settings(args)
+    lifecycle.return_freed_memory()  # before any model or request allocates
     log_path = lifecycle.setup_logging(settings.server.log_level,
                                        settings.server.log_file or lifecycle.default_log_file(),
                                        token=settings.server.token)

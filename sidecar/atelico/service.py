@@ -136,6 +136,10 @@ class _ClientShare:
         self.jobs = 0
 
 
+#: a client with more jobs than this queued or running in the pool is greedy (FairQueue)
+GREEDY_JOBS = 3
+
+
 class FairQueue:
     """The pool's scheduling policy, with no threads and no clock (unit-testable).
 
@@ -149,14 +153,21 @@ class FairQueue:
     that used the least worker time goes first (ties: first come). ``urgent`` jobs
     (cleanup) go before all.
     Bulk jobs (unsliceable whole-clip work) are taken only while fewer than ``bulk_limit``
-    run, so one worker always stays free for interactive work.
+    run, so one worker always stays free for interactive work. The jobs of a *greedy*
+    client, one with more than ``greedy_jobs`` jobs queued or running (many requests at
+    once, e.g. 16 long syntheses), run in the bulk lane too: fair order alone still let a
+    flood hold every worker, so the game's short line waited for a long chunk to end before
+    it could start; now it starts on the free worker at once. One client's streams are
+    sequential chunk by chunk, so a client with a few requests loses nothing.
     """
 
     #: clients remembered after they go idle (their virtual time), oldest forgotten first
     MAX_IDLE_CLIENTS = 4096
 
-    def __init__(self, bulk_limit: int, *, new_client_credit_s: float = 0.1) -> None:
+    def __init__(self, bulk_limit: int, *, new_client_credit_s: float = 0.1,
+                 greedy_jobs: int | None = None) -> None:
         self.bulk_limit = bulk_limit
+        self.greedy_jobs = GREEDY_JOBS if greedy_jobs is None else greedy_jobs
         self.bulk_running = 0
         self.new_client_credit_s = new_client_credit_s
         self._waiting: list[tuple[int, Any, Flow, bool, bool]] = []  # seq, item, flow, bulk, urgent
@@ -187,15 +198,16 @@ class FairQueue:
         best = None
         best_key: tuple[float, ...] | None = None
         for index, (seq, _item, flow, bulk, urgent) in enumerate(self._waiting):
-            if bulk and not urgent and self.bulk_running >= self.bulk_limit:
+            share = self._clients[flow.client]
+            if (bulk or share.jobs > self.greedy_jobs) and not urgent and self.bulk_running >= self.bulk_limit:
                 continue
-            key = (0.0 if urgent else 1.0, self._clients[flow.client].vtime, flow.used_s, seq)
+            key = (0.0 if urgent else 1.0, share.vtime, flow.used_s, seq)
             if best_key is None or key < best_key:
                 best, best_key = index, key
         if best is None:
             return None
         _seq, item, flow, bulk, urgent = self._waiting.pop(best)
-        bulk = bulk and not urgent
+        bulk = (bulk or self._clients[flow.client].jobs > self.greedy_jobs) and not urgent
         if bulk:
             self.bulk_running += 1
         return item, flow, bulk
@@ -478,10 +490,12 @@ class Service:
         for mid in ids:
             spec_id = self.check_kind(mid, "tts")
             try:
-                with self.registry.acquire(spec_id) as engine:
-                    for v in engine.voices():
-                        out.append({"id": v.id, "model": spec_id, "language": v.language,
-                                    "gender": v.gender, "name": v.name, "custom": v.custom})
+                infos = self.registry.voices_without_loading(spec_id)  # a GET loads no model
+                if infos is None:
+                    with self.registry.acquire(spec_id) as engine:
+                        infos = engine.voices()
+                out.extend({"id": v.id, "model": spec_id, "language": v.language, "gender": v.gender,
+                            "name": v.name, "custom": v.custom} for v in infos)
             except AtelicoError:
                 if model_id:
                     raise

@@ -30,4 +30,4 @@ def test_smoke_hardening_run_reports_both_ratios(tmp_path: Path) -> None:
     assert math.isfinite(fairness["p95_ratio"]) and fairness["p95_ratio"] > 0
     names = [t["name"] for t in report["targets"]]
     assert any("200 idle/misbehaving" in n for n in names) and any("flood" in n for n in names)
-    assert "Hardening:" in proc.stdout
+    assert "Hardening (every party its own process" in proc.stdout

@@ -218,3 +218,20 @@ def test_ready_reports_loading_then_ready(monkeypatch):
         release.set()
         wait_until(lambda: client.get("/health/ready").status_code == 200, 10.0, "ready")
         assert client.get("/health/ready").json()["status"] == "ready"
+
+
+def test_return_freed_memory_pins_glibcs_mmap_threshold():
+    """Large blocks stay individually mapped (so a freed window's buffers leave the RSS):
+    mallopt(M_MMAP_THRESHOLD, 128 KiB), which also turns off glibc's dynamic threshold."""
+    calls = []
+
+    class Libc:
+        def mallopt(self, param, value):
+            calls.append((param, value))
+            return 1
+
+    assert lifecycle.return_freed_memory(Libc()) is True
+    assert calls == [(-3, 128 * 1024)]
+    assert lifecycle.return_freed_memory(object()) is False  # not glibc: nothing to pin
+    if sys.platform.startswith("linux"):
+        assert lifecycle.return_freed_memory() is True

@@ -15,7 +15,8 @@ from tests.audio.bombs import PeakRss
 from tests.helpers.sidecar import SidecarProcess
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
-MODEL = "whisper-tiny.en"
+#: the Whisper model ``make`` installs (whisper-tiny.en is not on every machine)
+MODEL = "whisper-base"
 
 
 @pytest.fixture(scope="module")
@@ -43,31 +44,38 @@ def report(capsys: Any, line: str) -> None:
         print(f"\n  {line}", end="")
 
 
-@pytest.mark.xfail(reason="measured 10 s: +80 MB, 5 min: +121 MB peak growth with idle RSS 292 MB "
-                          "(41 MB apart, target 29 MB): windowing removed the ~1 MB/s growth but "
-                          "some growth remains, not yet found", strict=False)
-def test_long_speech_transcribes_in_flat_memory(sidecar, capsys):
+def test_long_speech_transcribes_in_flat_memory(sidecar, capsys, tally):
     """10 s and 5 min of real speech (FLAC uploads): the 5-minute file's peak RSS growth is
-    within 10% of the idle RSS of the 10-second one's (it grew ~1 MB per second of audio)."""
+    within 10% of the idle RSS of the 10-second one's. Regression: it grew ~1 MB per second
+    of audio before windowing, and with windows the 5-minute one still peaked 70 MB higher
+    (98 vs 171 MB, idle 401 MB) because glibc kept each window's freed buffers resident
+    (lifecycle.return_freed_memory). "Idle" is after the model is loaded and warmed by one
+    short request, so only growth due to the length is measured."""
     clips = speech_clips()
     short, long = (encode(long_clip(clips, s), 16_000, "flac") for s in (10.0, 300.0))
     assert upload(sidecar, short).status_code == 200  # warm: first-call allocations are not growth
     idle = rss_mb(sidecar.proc.pid)
     g_short, r_short = measured(sidecar, short)
     g_long, r_long = measured(sidecar, long)
+    tally.rss("speech 10 s", g_short)
+    tally.rss("speech 5 min", g_long)
     assert r_short.status_code == 200 and r_long.status_code == 200, r_long.text
     assert r_long.json()["text"].lower().count("dashwood") >= 7  # 8 rounds of the clips: all heard
     report(capsys, f"long speech ({MODEL}): idle RSS {idle:.0f} MB; peak growth 10 s: {g_short:.1f} MB, "
                    f"5 min: {g_long:.1f} MB")
-    assert g_long - g_short <= 0.10 * idle, (g_short, g_long, idle)
+    assert g_long <= 200, g_long
+    assert tally.check(g_long - g_short <= 0.10 * idle, f"memory not flat: 10 s +{g_short:.0f} MB, "
+                       f"5 min +{g_long:.0f} MB, idle {idle:.0f} MB"), (g_short, g_long, idle)
 
 
-def test_bombs_stay_under_200_mb_with_the_default_limits(sidecar, capsys):
+def test_bombs_stay_under_200_mb_with_the_default_limits(sidecar, capsys, tally):
     """Each bomb (an hour at 192 kHz, lying headers, absurd rates …) is refused with its code
     while the server's peak RSS growth stays ≤ 200 MB, at the default 1800 s limit."""
     figures = []
     for name, (data, code) in bombs.bomb_set(1800.0).items():
         growth, r = measured(sidecar, data)
+        tally.bad()
+        tally.rss(f"bomb {name}", growth)
         figures.append(f"{name}: {growth:.1f} MB")
         if code is None:
             assert r.status_code == 200, (name, r.text)

@@ -39,9 +39,10 @@ def _ready(client: TestClient) -> dict:
         time.sleep(0.02)
 
 
-def test_preloaded_model_is_still_loaded_and_ready_after_an_idle_hour(tmp_path):
+def test_preloaded_model_is_still_loaded_and_ready_after_an_idle_hour(tmp_path, tally):
     """Regression: after 10 idle minutes the preloaded model was unloaded while
     /health/ready still said ready; now it stays loaded (no reload on the next line)."""
+    tally.fault()  # an idle hour
     clock = Clock()
     app, registry = _app(tmp_path, clock)
     with TestClient(app, base_url="http://127.0.0.1") as client:
@@ -50,7 +51,7 @@ def test_preloaded_model_is_still_loaded_and_ready_after_an_idle_hour(tmp_path):
         assert registry.unload_idle() == []
         body = _ready(client)
         assert body["http"] == 200 and body["status"] == "ready" and body["models"] == ["fake-tts"]
-        assert fakes.STATS.loads == ["fake-tts"]
+        assert tally.check(fakes.STATS.loads == ["fake-tts"], "preloaded model reloaded after an idle hour")
 
 
 def test_with_the_opt_in_an_idle_preloaded_model_unloads_and_ready_lists_none(tmp_path):

@@ -188,3 +188,28 @@ def test_the_last_slots_go_to_clients_under_their_equal_share():
         assert exc.value.code == "limits.busy"  # the whole queue is full
     finally:
         svc.close()
+
+
+def test_a_greedy_clients_jobs_leave_a_worker_free_for_the_game():
+    """A client with more than 3 jobs in the pool (a flood of requests) runs in the bulk lane:
+    with 2 workers only one of its jobs runs at a time, so the game's line starts at once
+    instead of waiting for a long chunk to end. Regression: both workers took flood chunks."""
+    q = FairQueue(bulk_limit=1)
+    for i in range(4):
+        q.push(f"flood{i}", Flow("flood"))
+    first = q.take()
+    assert first is not None and first[0] == "flood0" and first[2] is True
+    assert q.take() is None  # the second worker stays free
+    q.push("game", Flow("game"))
+    assert run(q, 0.5) == "game"
+    q.finished(first[1], True, 2.0)
+    assert run(q) == "flood1"  # then the flood goes on, one job at a time
+
+
+def test_a_client_with_a_few_requests_is_not_greedy():
+    """Three jobs of one client (a line, a transcription, face) may use both workers."""
+    q = FairQueue(bulk_limit=1)
+    for i in range(3):
+        q.push(f"game{i}", Flow("game"))
+    a, b = q.take(), q.take()
+    assert a is not None and b is not None and not a[2] and not b[2]

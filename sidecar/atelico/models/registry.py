@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from atelico.config import Settings
 from atelico.errors import AtelicoError, ModelError, ModelLoadFailed, ModelNotInstalled
-from atelico.models.assets import asset_obtainable_locally, asset_present, ensure_asset
+from atelico.models.assets import asset_dir, asset_obtainable_locally, asset_present, ensure_asset
 from atelico.models.catalog import Catalog, ModelSpec, default_catalog
 
 log = logging.getLogger(__name__)
@@ -184,6 +184,21 @@ class ModelRegistry:
         """Ids of the models currently loaded, sorted."""
         with self._cond:
             return sorted(mid for mid, slot in self._slots.items() if slot.engine is not None)
+
+    def voices_without_loading(self, model_id: str) -> list[Any] | None:
+        """The voices of an installed TTS model that is not loaded, from its loader module's
+        ``list_voices(spec, assets, settings)`` (its files, never its weights), so that a
+        voice list never costs a model load; None when the model is loaded (ask the engine),
+        not installed (loading says why) or its module has no lister."""
+        spec = self.resolve(model_id)
+        if spec.id in self.loaded_ids() or not self.installed_spec(spec):
+            return None
+        module = importlib.import_module(spec.loader.partition(":")[0])
+        lister = getattr(module, "list_voices", None)
+        if lister is None:
+            return None
+        assets = {a: asset_dir(a, self.settings) for a in self._asset_ids(spec)}
+        return list(lister(spec, assets, self.settings))
 
     # ------------------------------------------------------------------ lifecycle
 

@@ -17,6 +17,7 @@ from atelico.engines.base import PhonemeTiming, SpeechChunk, VoiceInfo, WordTimi
 from atelico.errors import (EngineError, ModelLoadFailed, ModelNotInstalled, RequestError)
 
 from .g2p import G2P, Phonemized, language_code
+from . import kokoro_voices
 from .kokoro_voices import DEFAULT_VOICE, STYLE_DIM, VoiceBank
 from .text import Boundary, TextChunk, chunk_text, has_speakable, split_sentences
 
@@ -515,6 +516,15 @@ def load(spec: ModelSpec, assets: dict[str, Path], settings: Settings) -> Kokoro
     engine.warm_up()
     log.info("Kokoro %s loaded in %.2f s", engine.backend.variant, time.perf_counter() - started)
     return engine
+
+
+def list_voices(spec: ModelSpec, assets: dict[str, Path], settings: Settings) -> list[VoiceInfo]:
+    """The catalog's voice lister: the voices :func:`load` would offer, read from the voice
+    files alone (no ONNX session, no phonemizer), so listing voices never loads Kokoro."""
+    try:
+        return kokoro_voices.list_voices(_asset(assets, "kokoro-82m-voices"), settings.voices_dir / "kokoro")
+    except FileNotFoundError as exc:
+        raise ModelNotInstalled(str(exc), details={"model": spec.id}) from exc
 
 
 def _asset(assets: dict[str, Path], asset_id: str) -> Path:

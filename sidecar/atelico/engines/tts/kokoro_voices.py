@@ -85,6 +85,46 @@ def voice_info(voice_id: str, custom: bool = False) -> VoiceInfo:
     return VoiceInfo(id=voice_id, language="en-US", gender=None, name=voice_id, custom=custom)
 
 
+def builtin_voice_files(builtin_dir: Path) -> list[Path]:
+    """The built-in ``<id>.bin`` files (in ``builtin_dir`` or its ``voices/`` folder).
+
+    Raises:
+        FileNotFoundError: there are none.
+    """
+    folder = builtin_dir / "voices" if (builtin_dir / "voices").is_dir() else builtin_dir
+    files = sorted(folder.glob("*.bin"))
+    if not files:
+        raise FileNotFoundError(f"no Kokoro voices (*.bin) in {folder}")
+    return files
+
+
+def custom_voices(custom_dir: Path | None, builtin: set[str]) -> dict[str, np.ndarray]:
+    """The valid custom voices of ``custom_dir`` by id (bad names and files are skipped)."""
+    found: dict[str, np.ndarray] = {}
+    if custom_dir is None or not custom_dir.is_dir():
+        return found
+    for path in sorted(custom_dir.iterdir()):
+        if path.suffix.lower() not in (".bin", ".npy", ".safetensors"):
+            continue
+        voice_id = path.stem
+        if not VOICE_ID.match(voice_id) or voice_id in builtin:
+            log.warning("ignoring custom Kokoro voice %s (invalid or built-in name)", path)
+            continue
+        try:
+            found[voice_id] = load_voice_file(path)
+        except (OSError, ValueError) as exc:
+            log.warning("ignoring custom Kokoro voice %s: %s", path, exc)
+    return found
+
+
+def list_voices(builtin_dir: Path, custom_dir: Path | None = None) -> list[VoiceInfo]:
+    """What :meth:`VoiceBank.infos` would say, without loading the built-in tensors (their
+    file names are their ids) or any model: the voice catalog ``GET /v1/voices`` answers from."""
+    builtin = sorted(path.stem for path in builtin_voice_files(builtin_dir))
+    custom = sorted(custom_voices(custom_dir, set(builtin)))
+    return [voice_info(v) for v in builtin] + [voice_info(v, custom=True) for v in custom]
+
+
 class VoiceBank:
     """Holds voice tensors by id and resolves voice specs, blends included.
 
@@ -96,30 +136,14 @@ class VoiceBank:
     def __init__(self, builtin_dir: Path, custom_dir: Path | None = None) -> None:
         self._lock = threading.Lock()
         self._custom_dir = custom_dir
-        folder = builtin_dir / "voices" if (builtin_dir / "voices").is_dir() else builtin_dir
-        self._builtin: dict[str, np.ndarray] = {}
-        for path in sorted(folder.glob("*.bin")):
-            self._builtin[path.stem] = load_voice_file(path)
-        if not self._builtin:
-            raise FileNotFoundError(f"no Kokoro voices (*.bin) in {folder}")
+        self._builtin: dict[str, np.ndarray] = {
+            path.stem: load_voice_file(path) for path in builtin_voice_files(builtin_dir)}
         self._custom: dict[str, np.ndarray] = {}
         self.rescan()
 
     def rescan(self) -> list[str]:
         """Reload the custom voices folder; returns the custom voice ids found."""
-        found: dict[str, np.ndarray] = {}
-        if self._custom_dir is not None and self._custom_dir.is_dir():
-            for path in sorted(self._custom_dir.iterdir()):
-                if path.suffix.lower() not in (".bin", ".npy", ".safetensors"):
-                    continue
-                voice_id = path.stem
-                if not VOICE_ID.match(voice_id) or voice_id in self._builtin:
-                    log.warning("ignoring custom Kokoro voice %s (invalid or built-in name)", path)
-                    continue
-                try:
-                    found[voice_id] = load_voice_file(path)
-                except (OSError, ValueError) as exc:
-                    log.warning("ignoring custom Kokoro voice %s: %s", path, exc)
+        found = custom_voices(self._custom_dir, set(self._builtin))
         with self._lock:
             self._custom = found
         return sorted(found)
