@@ -38,6 +38,8 @@ DEFAULT_MODELS = ("kokoro", "whisper-base", "face")
 #: Modules the ONNX/CTranslate2 runtime never needs (torch alone is ~750 MB).
 TORCH_MODULES = ("torch", "torchaudio", "torchvision", "pocket_tts", "kokoro", "transformers",
                  "safetensors", "sentencepiece", "spacy_curated_transformers", "triton")
+#: Needed only by Pocket TTS (the ONNX/CTranslate2 path resamples with NumPy: ~70 MB saved).
+POCKET_ONLY_MODULES = ("scipy",)
 #: Japanese/Chinese G2P (the `languages` extra, ~300 MB with sudachi's dictionary) and other
 #: packages the sidecar does not import; a bundle speaks English + espeak-ng languages.
 LANGUAGE_MODULES = ("sudachipy", "sudachidict_core", "pyopenjtalk", "jieba", "fugashi",
@@ -166,7 +168,7 @@ def pyinstaller_args(plan_: Plan, entry: Path, dist: Path, work: Path) -> list[s
     if plan_.pocket:
         args += ["--collect-all", "pocket_tts"]
     else:
-        excluded += list(TORCH_MODULES)
+        excluded += list(TORCH_MODULES) + list(POCKET_ONLY_MODULES)
         # the torch-only engines: never imported without pocket / kokoro fp32
         excluded += ["atelico.engines.tts.pocket", "atelico.engines.tts.pocket_model",
                      "atelico.engines.tts.pocket_voices", "atelico.engines.tts.pocket_stretch"]
@@ -211,6 +213,82 @@ def run_pyinstaller(args: Sequence[str], log_path: Path,
         tail = "".join(log_path.read_text("utf-8", "replace").splitlines(True)[-15:])
         raise BundleError(f"PyInstaller failed (exit {rc}); full log: {log_path}\n{tail}",
                           code="bundle.pyinstaller_failed", details={"log": str(log_path)})
+
+
+# ---------------------------------------------------------------------- trimming
+#: Data files that the collected packages carry and the sidecar never reads, relative to
+#: ``_internal``: (glob, what keeps it safe to drop).
+UNUSED_DATA = (
+    # the word language model: face decodes with lm=None and the phone LM (engines/face/sphinx.py)
+    ("pocketsphinx/model/en-us/en-us.lm.bin", "face uses the phone LM only"),
+    # csvw (phonemizer -> segments) imports babel; no locale is ever formatted
+    ("babel/locale-data/*", "only root and en locales kept"),
+    # espeak-ng dictionaries of languages Kokoro does not speak (g2p._ESPEAK_LANGUAGE + English)
+    ("espeakng_loader/espeak-ng-data/*_dict", "only the dictionaries of Kokoro's languages kept"),
+)
+KEEP_DATA = ("babel/locale-data/root.dat", "babel/locale-data/en.dat",
+             "babel/locale-data/en_US.dat", "babel/locale-data/en_GB.dat",
+             "espeakng_loader/espeak-ng-data/en_dict", "espeakng_loader/espeak-ng-data/es_dict",
+             "espeakng_loader/espeak-ng-data/fr_dict", "espeakng_loader/espeak-ng-data/hi_dict",
+             "espeakng_loader/espeak-ng-data/it_dict", "espeakng_loader/espeak-ng-data/pt_dict")
+
+
+def _is_elf(path: Path) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(4) == b"\x7fELF"
+    except OSError:
+        return False
+
+
+def _has_debug_info(path: Path) -> bool:
+    """Whether an ELF file carries DWARF (a ``.debug_info`` section)."""
+    readelf = shutil.which("readelf")
+    if readelf is None:
+        return False
+    out = subprocess.run([readelf, "-S", "-W", str(path)], capture_output=True, text=True,
+                         errors="replace").stdout
+    return ".debug_info" in out
+
+
+def strip_debug_info(internal: Path) -> int:
+    """``strip --strip-debug`` every ELF file that carries debug info (Linux builds); returns
+    the bytes saved. Many wheels ship unstripped (ctranslate2's extension alone holds 66 MB of
+    DWARF, libpython 17 MB). Libraries that auditwheel vendored (``*.libs/``) are left alone:
+    patchelf rewrote their program headers and strip corrupts them (numpy's OpenBLAS then fails
+    with "ELF load command address/offset not page-aligned")."""
+    strip = shutil.which("strip")
+    if strip is None or not sys.platform.startswith("linux"):
+        return 0
+    saved = 0
+    for path in sorted(internal.rglob("*")):
+        if (path.is_symlink() or not path.is_file() or any(p.endswith(".libs") for p in path.parts)
+                or not _is_elf(path) or not _has_debug_info(path)):
+            continue
+        before = path.stat().st_size
+        if subprocess.run([strip, "--strip-debug", str(path)], capture_output=True).returncode == 0:
+            saved += before - path.stat().st_size
+    return saved
+
+
+def drop_unused_data(internal: Path) -> int:
+    """Delete :data:`UNUSED_DATA` (except :data:`KEEP_DATA`); returns the bytes removed."""
+    keep = {internal / k for k in KEEP_DATA}
+    removed = 0
+    for pattern, _why in UNUSED_DATA:
+        for path in internal.glob(pattern):
+            if path in keep or not path.is_file():
+                continue
+            removed += path.stat().st_size
+            path.unlink()
+    return removed
+
+
+def trim(bundle_dir: Path) -> dict[str, int]:
+    """Shrink a freshly collected PyInstaller folder; returns bytes saved per step."""
+    internal = bundle_dir / "_internal"
+    return {"stripped_debug_info": strip_debug_info(internal),
+            "unused_data": drop_unused_data(internal)}
 
 
 # ---------------------------------------------------------------------- models and manifest
@@ -268,10 +346,12 @@ def folder_bytes(root: Path) -> int:
     return sum(p.stat().st_size for p in root.rglob("*") if p.is_file() and not p.is_symlink())
 
 
-def write_manifest(out: Path, plan_: Plan, models: list[dict[str, Any]]) -> dict[str, Any]:
+def write_manifest(out: Path, plan_: Plan, models: list[dict[str, Any]],
+                   trimmed: dict[str, int] | None = None) -> dict[str, Any]:
     manifest = {"name": NAME, "version": __version__, "platform": platform_tag(),
                 "executable": executable_name(), "model_ids": list(plan_.models),
-                "models": models, "bytes_models": sum(m["bytes"] for m in models)}
+                "models": models, "bytes_models": sum(m["bytes"] for m in models),
+                "bytes_trimmed": trimmed or {}}
     manifest["bytes_total"] = folder_bytes(out) + 0  # manifest itself is negligible
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n", "utf-8")
     return manifest
@@ -311,9 +391,11 @@ def build(models: Sequence[str], out: Path, settings: Settings, *, progress: boo
                 shutil.rmtree(out)
             out.parent.mkdir(parents=True, exist_ok=True)
             shutil.move(str(dist / NAME), str(out))
+        bar.set_postfix_str("trimming")
+        trimmed = trim(out)
         bar.set_postfix_str("copying models")
         entries = copy_models(plan_, settings, out / "models")
         step("models copied")
-        manifest = write_manifest(out, plan_, entries)
+        manifest = write_manifest(out, plan_, entries, trimmed)
         step("manifest written")
     return manifest

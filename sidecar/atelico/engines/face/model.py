@@ -81,12 +81,9 @@ def resample_to_16k(audio: np.ndarray, sample_rate_hz: int) -> np.ndarray:
     """Polyphase resampling to 16 kHz (for pocketsphinx)."""
     if sample_rate_hz == FACE_SAMPLE_RATE_HZ:
         return audio
-    from math import gcd
+    from atelico.audio.pcm import resample_poly
 
-    from scipy.signal import resample_poly
-
-    g = gcd(FACE_SAMPLE_RATE_HZ, sample_rate_hz)
-    return resample_poly(audio, FACE_SAMPLE_RATE_HZ // g, sample_rate_hz // g).astype(np.float32)
+    return resample_poly(audio, FACE_SAMPLE_RATE_HZ, sample_rate_hz).astype(np.float32)
 
 
 class _Smoother:

@@ -12,7 +12,6 @@ finds it (``KokoroEngine.rescan_voices`` or the next load).
 from __future__ import annotations
 
 import logging
-import math
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -247,10 +246,9 @@ def _voice_spread(engine: KokoroEngine) -> np.ndarray:
 def _resample(audio: np.ndarray, sample_rate_hz: int) -> np.ndarray:
     if sample_rate_hz == SAMPLE_RATE_HZ:
         return audio
-    from scipy.signal import resample_poly
+    from atelico.audio.pcm import resample_poly
 
-    g = math.gcd(int(sample_rate_hz), SAMPLE_RATE_HZ)
-    return resample_poly(audio, SAMPLE_RATE_HZ // g, int(sample_rate_hz) // g).astype(np.float32)
+    return resample_poly(audio, SAMPLE_RATE_HZ, int(sample_rate_hz)).astype(np.float32)
 
 
 def _hz_to_mel(hz: np.ndarray) -> np.ndarray:

@@ -410,9 +410,7 @@ def _read_clip(source: str | Path | np.ndarray, sample_rate_hz: int | None
 
 def _prepare_clip(audio: np.ndarray, rate: int, max_seconds: float) -> np.ndarray:
     """Trim to ``max_seconds``, resample to 24 kHz and check there is enough signal."""
-    from math import gcd
-
-    from scipy.signal import resample_poly
+    from atelico.audio.pcm import resample_poly
 
     if audio.size == 0:
         raise AudioError("reference audio is empty", code="audio.empty")
@@ -420,8 +418,7 @@ def _prepare_clip(audio: np.ndarray, rate: int, max_seconds: float) -> np.ndarra
         raise AudioError("reference audio holds NaN or infinite samples")
     audio = audio[: int(max_seconds * rate)]
     if rate != SAMPLE_RATE_HZ:
-        g = gcd(rate, SAMPLE_RATE_HZ)
-        audio = resample_poly(audio, SAMPLE_RATE_HZ // g, rate // g).astype(np.float32)
+        audio = resample_poly(audio, SAMPLE_RATE_HZ, rate).astype(np.float32)
     seconds = len(audio) / SAMPLE_RATE_HZ
     if seconds < MIN_CLONE_S:
         raise AudioError(f"reference audio is {seconds:.2f} s; at least {MIN_CLONE_S:.0f} s of "
