@@ -494,6 +494,7 @@ class Service:
         spec_id = self.check_kind(model, "tts")
         with self.registry.acquire(spec_id) as engine:
             voice = voice or _default_voice(engine)
+            language = _check_language(engine, spec_id, text, voice, language)
             face_ctx = self.registry.acquire("face") if character else None
             face_engine = face_ctx.__enter__() if face_ctx else None
             try:
@@ -667,6 +668,18 @@ class _Held:
 
 def _default_voice(engine: Any) -> str:
     return getattr(engine, "default_voice", None) or engine.voices()[0].id
+
+
+def _check_language(engine: Any, model_id: str, text: str, voice: str, language: str | None
+                    ) -> str | None:
+    """The language guard (one rule for every transport; see ``language_guard``)."""
+    voice_language = getattr(engine, "voice_language", None)
+    if voice_language is None:  # an engine that cannot tell its voices' language is not judged
+        return language
+    from atelico.engines.tts import language_guard
+
+    return language_guard.check(text, voice=voice, voice_language=voice_language(voice),
+                                language=language, voices=engine.voices, model=model_id)
 
 
 def _check_character(engine: Any, character: str | None) -> None:
