@@ -57,8 +57,9 @@ def encode(audio: np.ndarray, sample_rate_hz: int, fmt: str) -> bytes:
     if fmt not in ENCODINGS:
         raise AudioError(f"unsupported format {fmt!r}; use one of {sorted(ENCODINGS)}",
                          code="audio.unsupported_format")
-    encoder = StreamEncoder(fmt, sample_rate_hz)
-    return encoder.push(audio) + encoder.finish()
+    encoder = StreamEncoder(fmt, sample_rate_hz, whole=True)
+    encoder.push(audio)
+    return encoder.finish()
 
 
 class _Sink(io.RawIOBase):
@@ -84,18 +85,25 @@ class StreamEncoder:
     send the bytes it returns at once; ``finish`` returns the rest. The concatenated bytes are
     one file: one MP3/AAC/Ogg Opus stream (no gap or header between pieces), raw PCM, or a
     WAV whose header has open-ended sizes (its length is not known when it is sent).
+
+    ``whole=True`` (mp3, opus, aac, flac) writes one complete file instead, all of it returned
+    by ``finish``: the muxer may then seek back (MP3's gapless Xing/LAME header) and Ogg
+    pages stay long. Whole WAV and PCM files come from :func:`encode`.
     """
 
-    def __init__(self, fmt: str, sample_rate_hz: int) -> None:
+    def __init__(self, fmt: str, sample_rate_hz: int, *, whole: bool = False) -> None:
         if fmt not in ENCODINGS:
             raise AudioError(f"unsupported format {fmt!r}; use one of {sorted(ENCODINGS)}",
                              code="audio.unsupported_format")
         self.fmt = fmt
         self.in_rate = self.rate = sample_rate_hz
+        self._whole = whole
         self._head = wav_header(sample_rate_hz) if fmt == "wav" else b""
         self._samples = 0
         self._out: Any = None
         self._raw = fmt in ("wav", "pcm")
+        if self._raw and whole:
+            raise ValueError("use encode() for a whole WAV or PCM file")
         if self._raw:
             return
         import av
@@ -103,9 +111,9 @@ class StreamEncoder:
         container_fmt, codec, _ = ENCODINGS[fmt]
         if codec == "libopus" and self.rate not in (8000, 12000, 16000, 24000, 48000):
             self.rate = 48000
-        self._sink = _Sink()
-        # short Ogg pages: a page leaves once it holds 20 ms, not after a whole second
-        options = {"page_duration": "20000"} if container_fmt == "ogg" else {}
+        self._sink: Any = io.BytesIO() if whole else _Sink()
+        # short Ogg pages when streaming: a page leaves once it holds 20 ms, not after a second
+        options = {"page_duration": "20000"} if container_fmt == "ogg" and not whole else {}
         self._out = av.open(self._sink, mode="w", format=container_fmt, options=options)
         self._stream = self._out.add_stream(codec, rate=self.rate)
         self._stream.layout = "mono"
@@ -128,7 +136,7 @@ class StreamEncoder:
             self._samples += len(pcm)
             for packet in self._stream.encode(frame):
                 self._out.mux(packet)
-        return self._sink.take()
+        return b"" if self._whole else self._sink.take()
 
     def finish(self) -> bytes:
         """The encoder's last bytes (flushed frames, the trailer); nothing may follow."""
@@ -138,7 +146,7 @@ class StreamEncoder:
         for packet in self._stream.encode(None):
             self._out.mux(packet)
         self.close()
-        return self._sink.take()
+        return self._sink.getvalue() if self._whole else self._sink.take()
 
     def close(self) -> None:
         """End the container (also when the client went away before ``finish``)."""
