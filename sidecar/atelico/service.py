@@ -535,7 +535,7 @@ class Service:
                 _check_character(face_engine, character)
                 face_stream = face_engine.tts_face(character=character,
                                                    sample_rate_hz=engine.sample_rate_hz)
-            speech = Utterance(engine, voice=voice or _default_voice(engine), speed=speed,
+            speech = Utterance(engine, spec_id, voice=voice or _default_voice(engine), speed=speed,
                                language=language, face_stream=face_stream)
         except BaseException:
             if face_ctx is not None:
@@ -693,9 +693,10 @@ class Utterance:
     previous ones (sample offsets, word times, one face stream), so a reply written by a
     language model plays as one utterance."""
 
-    def __init__(self, engine: Any, *, voice: str, speed: float, language: str | None,
-                 face_stream: Any = None) -> None:
+    def __init__(self, engine: Any, model_id: str, *, voice: str, speed: float,
+                 language: str | None, face_stream: Any = None) -> None:
         self.engine = engine
+        self.model_id = model_id
         self.voice = voice
         self.speed = speed
         self.language = language
@@ -713,8 +714,9 @@ class Utterance:
         return self._feed.end()
 
     def pieces(self, text: str, cancel: threading.Event) -> Iterator[TtsPiece]:
+        language = _check_language(self.engine, self.model_id, text, self.voice, self.language)
         for chunk in self.engine.synthesize(text, voice=self.voice, speed=self.speed,
-                                            language=self.language, cancel=cancel):
+                                            language=language, cancel=cancel):
             if cancel.is_set():
                 return
             piece = _piece(chunk, self.offset_samples)
@@ -737,6 +739,18 @@ class Utterance:
 
 def _default_voice(engine: Any) -> str:
     return getattr(engine, "default_voice", None) or engine.voices()[0].id
+
+
+def _check_language(engine: Any, model_id: str, text: str, voice: str, language: str | None
+                    ) -> str | None:
+    """The language guard (one rule for every transport; see ``language_guard``)."""
+    voice_language = getattr(engine, "voice_language", None)
+    if voice_language is None:  # an engine that cannot tell its voices' language is not judged
+        return language
+    from atelico.engines.tts import language_guard
+
+    return language_guard.check(text, voice=voice, voice_language=voice_language(voice),
+                                language=language, voices=engine.voices, model=model_id)
 
 
 def _check_character(engine: Any, character: str | None) -> None:

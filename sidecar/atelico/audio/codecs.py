@@ -10,7 +10,7 @@ import numpy as np
 
 from atelico.audio.decode import decode_all
 from atelico.audio.pcm import float32_to_bytes, resample
-from atelico.audio.wav import encode_wav
+from atelico.audio.wav import encode_wav, wav_header
 from atelico.errors import AudioError
 
 log = logging.getLogger(__name__)
@@ -44,6 +44,10 @@ def decode_file(data: Any, *, max_duration_s: float | None = None, rate: int | N
     return decode_all(data, max_duration_s=max_duration_s, rate=rate, keep_s=keep_s)
 
 
+#: Formats whose bytes can be sent while the audio is still being synthesized.
+STREAMABLE = ("pcm", "wav", "mp3", "opus", "aac")
+
+
 def encode(audio: np.ndarray, sample_rate_hz: int, fmt: str) -> bytes:
     """Encode mono float32 audio as a complete file of ``fmt`` (see ENCODINGS)."""
     if fmt == "wav":
@@ -53,26 +57,99 @@ def encode(audio: np.ndarray, sample_rate_hz: int, fmt: str) -> bytes:
     if fmt not in ENCODINGS:
         raise AudioError(f"unsupported format {fmt!r}; use one of {sorted(ENCODINGS)}",
                          code="audio.unsupported_format")
-    return _encode_av(audio, sample_rate_hz, fmt)
+    encoder = StreamEncoder(fmt, sample_rate_hz, whole=True)
+    encoder.push(audio)
+    return encoder.finish()
 
 
-def _encode_av(audio: np.ndarray, sample_rate_hz: int, fmt: str) -> bytes:
-    import av
+class _Sink(io.RawIOBase):
+    """A write-only file that hands out what was written since the last ``take``."""
 
-    container_fmt, codec, _ = ENCODINGS[fmt]
-    rate = sample_rate_hz
-    if codec == "libopus" and rate not in (8000, 12000, 16000, 24000, 48000):
-        audio, rate = resample(audio, rate, 48000), 48000
-    buf = io.BytesIO()
-    with av.open(buf, mode="w", format=container_fmt) as out:
-        stream = out.add_stream(codec, rate=rate)
-        stream.layout = "mono"
-        pcm = np.clip(np.nan_to_num(audio), -1, 1).astype(np.float32)
-        s16 = (pcm * 32767).astype(np.int16).reshape(1, -1)
-        frame = av.AudioFrame.from_ndarray(s16, format="s16", layout="mono")
-        frame.sample_rate = rate
-        for packet in stream.encode(frame):
-            out.mux(packet)
-        for packet in stream.encode(None):
-            out.mux(packet)
-    return buf.getvalue()
+    def __init__(self) -> None:
+        self._parts: list[bytes] = []
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self._parts.append(bytes(data))
+        return len(data)
+
+    def take(self) -> bytes:
+        out, self._parts = b"".join(self._parts), []
+        return out
+
+
+class StreamEncoder:
+    """One encoder for a whole stream: ``push`` each piece of audio as it is synthesized and
+    send the bytes it returns at once; ``finish`` returns the rest. The concatenated bytes are
+    one file: one MP3/AAC/Ogg Opus stream (no gap or header between pieces), raw PCM, or a
+    WAV whose header has open-ended sizes (its length is not known when it is sent).
+
+    ``whole=True`` (mp3, opus, aac, flac) writes one complete file instead, all of it returned
+    by ``finish``: the muxer may then seek back (MP3's gapless Xing/LAME header) and Ogg
+    pages stay long. Whole WAV and PCM files come from :func:`encode`.
+    """
+
+    def __init__(self, fmt: str, sample_rate_hz: int, *, whole: bool = False) -> None:
+        if fmt not in ENCODINGS:
+            raise AudioError(f"unsupported format {fmt!r}; use one of {sorted(ENCODINGS)}",
+                             code="audio.unsupported_format")
+        self.fmt = fmt
+        self.in_rate = self.rate = sample_rate_hz
+        self._whole = whole
+        self._head = wav_header(sample_rate_hz) if fmt == "wav" else b""
+        self._samples = 0
+        self._out: Any = None
+        self._raw = fmt in ("wav", "pcm")
+        if self._raw and whole:
+            raise ValueError("use encode() for a whole WAV or PCM file")
+        if self._raw:
+            return
+        import av
+
+        container_fmt, codec, _ = ENCODINGS[fmt]
+        if codec == "libopus" and self.rate not in (8000, 12000, 16000, 24000, 48000):
+            self.rate = 48000
+        self._sink: Any = io.BytesIO() if whole else _Sink()
+        # short Ogg pages when streaming: a page leaves once it holds 20 ms, not after a second
+        options = {"page_duration": "20000"} if container_fmt == "ogg" and not whole else {}
+        self._out = av.open(self._sink, mode="w", format=container_fmt, options=options)
+        self._stream = self._out.add_stream(codec, rate=self.rate)
+        self._stream.layout = "mono"
+
+    def push(self, audio: np.ndarray) -> bytes:
+        pcm = np.clip(np.nan_to_num(np.asarray(audio, np.float32)), -1, 1)
+        head, self._head = self._head, b""
+        if self._raw:
+            return head + float32_to_bytes(pcm, "s16le")
+        if self._out is None:
+            raise RuntimeError("push after finish")
+        import av
+
+        pcm = resample(pcm, self.in_rate, self.rate)
+        if len(pcm):
+            frame = av.AudioFrame.from_ndarray((pcm * 32767).astype(np.int16).reshape(1, -1),
+                                               format="s16", layout="mono")
+            frame.sample_rate = self.rate
+            frame.pts = self._samples
+            self._samples += len(pcm)
+            for packet in self._stream.encode(frame):
+                self._out.mux(packet)
+        return b"" if self._whole else self._sink.take()
+
+    def finish(self) -> bytes:
+        """The encoder's last bytes (flushed frames, the trailer); nothing may follow."""
+        head, self._head = self._head, b""
+        if self._out is None:
+            return head
+        for packet in self._stream.encode(None):
+            self._out.mux(packet)
+        self.close()
+        return self._sink.getvalue() if self._whole else self._sink.take()
+
+    def close(self) -> None:
+        """End the container (also when the client went away before ``finish``)."""
+        if self._out is not None:
+            out, self._out = self._out, None
+            out.close()

@@ -183,6 +183,8 @@ def parse_catalog(data: Mapping[str, Any]) -> Catalog:
             raise ValueError(f"model {spec.id!r} names unknown assets {unknown_assets}")
         models.append(spec)
     defaults = {k: tuple(v) for k, v in data.get("defaults", {}).items()}
+    # OpenAI's model ids mean the same as one of our generic ids (``tts-1`` is ``tts``)
+    defaults.update({alias: defaults[generic] for alias, generic in data.get("openai_aliases", {}).items()})
     return Catalog(models=tuple(models), assets=assets, defaults=defaults)
 
 

@@ -17,8 +17,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response, Streami
 from atelico import __version__
 from atelico.audio import codecs
 from atelico.audio.decode import open_audio
-from atelico.audio.wav import encode_wav, wav_header
-from atelico.audio.pcm import float32_to_bytes
+from atelico.audio.wav import encode_wav
 from atelico.engines.base import ARKIT_BLENDSHAPES, FACE_SAMPLE_RATE_HZ, STT_SAMPLE_RATE_HZ
 from atelico.errors import AtelicoError, InputTooLong, RequestError, redact_paths
 from atelico.protocol.fields import Fields
@@ -174,16 +173,22 @@ async def speech(request: Request) -> Response:
         return svc.tts_pieces(model=model_id, text=text, voice=voice, speed=speed, language=language,
                               character=None, cancel=ev)
 
+    # OpenAI's SDKs ask for raw bytes (Accept: application/octet-stream) and leave
+    # stream_format out, which means "audio" there: stream those too, as they are synthesized.
+    if stream_format is None and not stream and fmt in codecs.STREAMABLE \
+            and "application/octet-stream" in request.headers.get("accept", ""):
+        stream_format = "audio"
+    if stream_format == "audio" and fmt not in codecs.STREAMABLE:
+        raise RequestError(f"response_format {fmt!r} cannot be streamed as raw audio; use "
+                           f"{', '.join(codecs.STREAMABLE)}", code="request.invalid",
+                           details={"field": "response_format"})
     if stream or stream_format is not None:
         pieces = svc.stream(gen, cancel)
         first = await _first(pieces)  # errors (unknown voice …) become a 4xx before any byte
-        if stream_format == "audio" or (stream_format is None and not stream):
-            if fmt not in ("pcm", "wav", "mp3", "aac"):
-                raise RequestError(f"response_format {fmt!r} cannot be streamed as raw audio; "
-                                   "use pcm, wav, mp3 or aac", code="request.invalid",
-                                   details={"field": "response_format"})
-            return StreamingResponse(_raw_audio(first, pieces, fmt), media_type=codecs.media_type(fmt),
-                                     headers={"X-Atelico-Model": model_id})
+        if stream_format == "audio":
+            rate = first.sample_rate_hz if first is not None else 24_000
+            return StreamingResponse(_raw_audio(first, pieces, fmt, svc), media_type=_media(fmt, rate),
+                                     headers={"X-Atelico-Model": model_id, "X-Atelico-Sample-Rate": str(rate)})
         events = _openai_sse(first, pieces, fmt) if stream_format == "sse" and not stream \
             else _reference_sse(first, pieces, svc)
         return StreamingResponse(events, media_type="text/event-stream",
@@ -192,10 +197,13 @@ async def speech(request: Request) -> Response:
     result = await svc.synthesize_async(model=model_id, text=text, voice=voice, speed=speed,
                                         language=language, cancel=cancel)
     audio_bytes = await svc.run(codecs.encode, result.audio, result.sample_rate_hz, fmt)
-    media = codecs.media_type(fmt) if fmt != "pcm" else f"audio/L16; rate={result.sample_rate_hz}; channels=1"
-    return Response(audio_bytes, media_type=media, headers={
+    return Response(audio_bytes, media_type=_media(fmt, result.sample_rate_hz), headers={
         "X-Atelico-Model": result.model, "X-Atelico-Voice": result.voice,
         "X-Atelico-Duration": f"{result.duration_s:.3f}", "X-Atelico-Sample-Rate": str(result.sample_rate_hz)})
+
+
+def _media(fmt: str, rate: int) -> str:
+    return codecs.media_type(fmt) if fmt != "pcm" else f"audio/L16; rate={rate}; channels=1"
 
 
 async def _first(pieces: AsyncIterator[TtsPiece]) -> TtsPiece | None:
@@ -240,29 +248,45 @@ async def _reference_sse(first: TtsPiece | None, rest: AsyncIterator[TtsPiece], 
 
 
 async def _openai_sse(first: TtsPiece | None, rest: AsyncIterator[TtsPiece], fmt: str) -> AsyncIterator[bytes]:
-    """OpenAI's ``stream_format: sse``: ``speech.audio.delta`` events then ``speech.audio.done``."""
+    """OpenAI's ``stream_format: sse``: ``speech.audio.delta`` events then ``speech.audio.done``.
+    The deltas' bytes join into one file of ``fmt`` (raw PCM for pcm and wav)."""
+    encoder = codecs.StreamEncoder("pcm" if fmt == "wav" else fmt, first.sample_rate_hz if first else 24_000)
     try:
         async for p in _chain(first, rest):
-            data = float32_to_bytes(p.audio) if fmt in ("pcm", "wav") else codecs.encode(p.audio, p.sample_rate_hz, fmt)
-            yield _sse({"type": "speech.audio.delta", "audio": base64.b64encode(data).decode()})
+            data = encoder.push(p.audio)
+            if data:
+                yield _sse({"type": "speech.audio.delta", "audio": base64.b64encode(data).decode()})
+        tail = encoder.finish()
+        if tail:
+            yield _sse({"type": "speech.audio.delta", "audio": base64.b64encode(tail).decode()})
         yield _sse({"type": "speech.audio.done", "usage": {"input_tokens": 0, "output_tokens": 0, "total_tokens": 0}})
     except Exception as exc:
         from atelico.service import engine_error
 
         yield _sse({"type": "error", "error": engine_error(exc).to_dict()})
+    finally:
+        encoder.close()
 
 
-async def _raw_audio(first: TtsPiece | None, rest: AsyncIterator[TtsPiece], fmt: str) -> AsyncIterator[bytes]:
-    """Chunked raw audio: PCM, WAV with open-ended sizes, or concatenable MP3/AAC frames."""
-    header_sent = False
-    async for p in _chain(first, rest):
-        if fmt == "wav" and not header_sent:
-            header_sent = True
-            yield wav_header(p.sample_rate_hz)
-        if fmt in ("pcm", "wav"):
-            yield float32_to_bytes(p.audio)
-        else:
-            yield codecs.encode(p.audio, p.sample_rate_hz, fmt)
+async def _raw_audio(first: TtsPiece | None, rest: AsyncIterator[TtsPiece], fmt: str,
+                     svc: Service) -> AsyncIterator[bytes]:
+    """Chunked raw audio, each piece's bytes sent as soon as it is synthesized: PCM, WAV with
+    open-ended sizes, or one continuous MP3/AAC/Ogg Opus stream. A failure after the first
+    byte can only end the response early (the status line is gone): it is logged."""
+    encoder = codecs.StreamEncoder(fmt, first.sample_rate_hz if first else 24_000)
+    try:
+        async for p in _chain(first, rest):
+            data = encoder.push(p.audio)
+            if data:
+                yield data
+        tail = encoder.finish()
+        if tail:
+            yield tail
+    except AtelicoError as exc:
+        svc.record_error(exc, "speech.stream")
+        raise
+    finally:
+        encoder.close()
 
 
 # ---------------------------------------------------------------------- transcription

@@ -21,25 +21,29 @@ SpeechFormat = Literal[tuple(ENCODINGS)]  # type: ignore[valid-type]
 class SpeechRequest(BaseModel):
     """``POST /v1/audio/speech`` (JSON)."""
 
-    model: str = Field(max_length=128, description="tts, kokoro, pocket, ... "
-                       "(`in-memory::` prefix allowed)")
+    model: str = Field(max_length=128, description="tts, kokoro, pocket, or OpenAI's "
+                       "tts-1, tts-1-hd, gpt-4o-mini-tts (Kokoro); `in-memory::` prefix allowed")
     input: str = Field(min_length=1, description="the text to speak (at most "
                        "limits.max_input_chars characters)")
-    voice: str | None = Field(None, max_length=256, description="a voice id or a Kokoro blend "
-                              "like af_bella(2)+af_sky(1)")
+    voice: str | None = Field(None, max_length=256, description="a voice id, a Kokoro blend "
+                              "like af_bella(2)+af_sky(1), or an OpenAI name (alloy, nova, ...)")
     speed: float = Field(1.0, ge=MIN_SPEED, le=MAX_SPEED)
     response_format: SpeechFormat = "wav"  # type: ignore[valid-type]
     stream: bool = Field(False, description="the reference's SSE chunks")
     stream_format: Literal["sse", "audio"] | None = Field(
-        None, description="sse: OpenAI's speech.audio.delta events; audio: chunked raw audio")
-    language: str | None = Field(None, max_length=16, description="BCP-47 tag overriding the voice's")
+        None, description="sse: OpenAI's speech.audio.delta events; audio: raw audio sent as it is "
+        "synthesized (also the default for Accept: application/octet-stream)")
+    language: str | None = Field(None, max_length=16, description="BCP-47 tag: another variant of "
+                                    "the voice's language (en-GB for an en-US voice); others are "
+                                    "language.mismatch")
 
 
 class TranscriptionForm(BaseModel):
     """``POST /v1/audio/transcriptions`` and ``/v1/audio/translations`` (multipart)."""
 
     file: bytes = Field(description="the audio file (wav, flac, mp3, ogg, ...)")
-    model: str = Field(max_length=128, description="whisper, whisper-base, ...")
+    model: str = Field(max_length=128, description="whisper, whisper-base, ..., "
+                       "or OpenAI's whisper-1, gpt-4o-transcribe, gpt-4o-mini-transcribe")
     response_format: Literal["json", "text", "srt", "vtt", "verbose_json"] = "json"
     language: str | None = Field(None, max_length=16)
     prompt: str | None = Field(None, max_length=4000)

@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING, Any, Iterator, Protocol, Sequence
 
 import numpy as np
 
+from atelico.audio.pcm import fade_edges
 from atelico.engines.base import PhonemeTiming, SpeechChunk, VoiceInfo, WordTiming
 from atelico.errors import (EngineError, ModelLoadFailed, ModelNotInstalled, RequestError)
 
-from .g2p import G2P, Phonemized, language_code
+from .g2p import G2P, LANGUAGES, Phonemized, language_code
 from . import kokoro_voices
 from .kokoro_voices import DEFAULT_VOICE, STYLE_DIM, VoiceBank
 from .text import Boundary, TextChunk, chunk_text, has_speakable, split_sentences
@@ -242,6 +243,10 @@ class KokoroEngine:
         """Pick up voices added to the custom voices folder; returns the custom ids."""
         return self._voices.rescan()
 
+    def voice_language(self, voice: str) -> str:
+        """The BCP-47 language a voice (or a blend: its first voice) speaks (raises VoiceError)."""
+        return LANGUAGES[self._voices.resolve(voice)[1]]
+
     def voice_tensor(self, voice: str) -> np.ndarray:
         """The ``[510, 256]`` style tensor of a voice or blend (raises VoiceError)."""
         return self._voices.resolve(voice)[0]
@@ -396,11 +401,8 @@ def align(phonemized: Phonemized, positions: Sequence[int], durations: np.ndarra
     speech_end_s = speech_end_frames * to_s - AUDIO_LEAD_S
     begin = int(round(begin_s * SAMPLE_RATE_HZ))
     end = int(round((speech_end_s + pause_s) * SAMPLE_RATE_HZ))
-    kept = np.array(audio[begin:min(end, len(audio))], dtype=np.float32)
-    if end < len(audio):
-        fade = min(len(kept), int(_FADE_S * SAMPLE_RATE_HZ))
-        if fade:
-            kept[-fade:] *= np.linspace(1.0, 0.0, fade, dtype=np.float32)
+    # free edges start and end at zero (the cut lands mid-waveform): no click, no DC step
+    kept = fade_edges(audio[begin:min(end, len(audio))], SAMPLE_RATE_HZ, tail_s=_FADE_S)
     if len(kept) < end - begin:
         kept = np.concatenate([kept, np.zeros(end - begin - len(kept), np.float32)])
     duration_s = len(kept) / SAMPLE_RATE_HZ

@@ -31,6 +31,16 @@ _GENDERS = {"f": "female", "m": "male"}
 #: Blend weights outside this range are refused (only their ratios matter; beyond it they
 #: overflow or underflow float32 into a NaN or all-zero style that Kokoro renders as silence).
 MIN_WEIGHT, MAX_WEIGHT = 1e-3, 1e3
+#: OpenAI's voice names -> the Kokoro voice they mean: the ``af_``/``am_``/``bm_`` voice of the
+#: same name where Kokoro has one, otherwise the default voice (``af_heart``) for OpenAI's
+#: female voices and ``am_michael`` for its male ones. A Kokoro voice of the same name (a
+#: custom one) wins; the table is in docs/protocol.md.
+OPENAI_VOICES: dict[str, str] = {
+    "alloy": "af_alloy", "nova": "af_nova", "echo": "am_echo", "onyx": "am_onyx",
+    "fable": "bm_fable", "shimmer": DEFAULT_VOICE, "coral": DEFAULT_VOICE,
+    "sage": DEFAULT_VOICE, "marin": DEFAULT_VOICE, "ash": "am_michael",
+    "ballad": "am_michael", "verse": "am_michael", "cedar": "am_michael",
+}
 
 
 def load_voice_file(path: Path) -> np.ndarray:
@@ -162,8 +172,15 @@ class VoiceBank:
         with self._lock:
             return self._builtin.get(voice_id, self._custom.get(voice_id))
 
+    def _canonical(self, name: str) -> str:
+        """The voice id ``name`` means: itself, or the Kokoro voice of an OpenAI voice name."""
+        if name not in OPENAI_VOICES or self.get(name) is not None:
+            return name
+        return OPENAI_VOICES[name]
+
     def resolve(self, spec: str) -> tuple[np.ndarray, str]:
-        """Turn ``af_heart`` or ``af_bella(2)+af_sky(1)`` into a ``[510, 256]`` tensor.
+        """Turn ``af_heart``, ``af_bella(2)+af_sky(1)`` or an OpenAI name (``alloy``, see
+        :data:`OPENAI_VOICES`) into a ``[510, 256]`` tensor.
 
         Returns:
             The (weighted-average) tensor and the Kokoro language code of the first voice.
@@ -190,6 +207,7 @@ class VoiceBank:
                                                            "min_weight": MIN_WEIGHT,
                                                            "max_weight": MAX_WEIGHT})
             parts.append((match.group(1), weight))
+        parts = [(self._canonical(name), weight) for name, weight in parts]
         tensors = []
         for name, _ in parts:
             tensor = self.get(name)

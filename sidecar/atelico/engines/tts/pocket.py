@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 import numpy as np
 
+from atelico.audio.pcm import fade_edges
 from atelico.config import Settings
 from atelico.engines.base import SpeechChunk, VoiceInfo
 from atelico.engines.tts import pocket_model, pocket_voices
@@ -138,6 +139,10 @@ class PocketEngine:
 
     # -- synthesis ------------------------------------------------------------------------
 
+    def voice_language(self, voice: str) -> str:
+        """Every Pocket TTS voice speaks English."""
+        return pocket_voices.VOICE_LANGUAGE
+
     def synthesize(self, text: str, *, voice: str, speed: float = 1.0,
                    language: str | None = None,
                    cancel: threading.Event | None = None) -> Iterator[SpeechChunk]:
@@ -180,6 +185,7 @@ class PocketEngine:
                 return  # the chunk was cut short: drop it rather than yield half a clause
             if speed != 1.0:
                 audio = time_stretch(audio, speed, SAMPLE_RATE_HZ)
+            audio = fade_edges(audio, SAMPLE_RATE_HZ)  # chunks start and end at zero: no click
             yield SpeechChunk(sequence=sequence, text=chunk, audio=audio,
                               sample_rate_hz=SAMPLE_RATE_HZ)
 
