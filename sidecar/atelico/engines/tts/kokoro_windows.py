@@ -187,6 +187,10 @@ class Pacer:
         self.clock = clock
         self.started: float | None = None
         self.handed_s = 0.0
+        #: this stream's own seconds per audio second between hand-outs (queueing for a
+        #: worker behind other streams included), once known
+        self.own_rtf: float | None = None
+        self._last: float | None = None
 
     def ahead_s(self) -> float:
         if self.started is None:
@@ -197,7 +201,7 @@ class Pacer:
         """Seconds of audio the next window should hold."""
         if self.started is None:
             return self.first_s
-        rtf = max(self.meter.rtf, 1e-3)
+        rtf = max(self.meter.rtf, self.own_rtf or 0.0, 1e-3)
         if rtf >= self.safety:
             # slower than playback: no window size avoids a gap, so waste nothing on context
             return self.max_s
@@ -206,8 +210,13 @@ class Pacer:
         return float(min(self.max_s, max(self.min_s, budget / rtf - context_s)))
 
     def handed(self, audio_s: float) -> None:
+        now = self.clock()
         if self.started is None:
-            self.started = self.clock()
+            self.started = now
+        elif self._last is not None and audio_s > 0:
+            value = (now - self._last) / audio_s
+            self.own_rtf = value if self.own_rtf is None else 0.5 * (self.own_rtf + value)
+        self._last = now
         self.handed_s += audio_s
 
 
