@@ -39,7 +39,7 @@ DURATION_TENSOR = "/encoder/Gather_output_0"
 DECODE_INPUTS = (ASR_TENSOR, F0_TENSOR, N_TENSOR, "style", PHASE_TENSOR)
 PLAN_OUTPUTS = (DURATION_TENSOR, ASR_TENSOR, F0_TENSOR, N_TENSOR, PHASE_TENSOR)
 #: Frames (25 ms) decoded on each side of a window beyond what it keeps.
-CONTEXT_FRAMES = 4
+CONTEXT_FRAMES = 3
 #: Length of the cross-fade at the start of every window after the first.
 CROSSFADE_S = 0.02
 
@@ -261,18 +261,18 @@ class Stitcher:
     ``offset`` is the sample of the whole-sentence audio where the kept audio begins and
     ``length`` how much is kept. :meth:`render` returns the kept samples ``[start, end)``; a
     window after the first cross-fades its first :data:`CROSSFADE_S` from the previous
-    window's overhang, with a raised-cosine ramp (the two renders of those samples are the
-    same signal, so their gains sum to one), after matching the level of the overlap.
+    window's overhang, with a raised-cosine ramp: the two renders of those samples are the
+    same signal (not independent ones), so their gains sum to one, not their powers.
+    (Matching the windows' levels on the overlap was tried and moved the result further
+    from the whole-sentence render.)
     """
 
     def __init__(self, sessions: SplitSessions, plan: Plan, offset: int, length: int,
-                 meter: SpeedMeter | None = None, *, gain_match: bool = True) -> None:
+                 meter: SpeedMeter | None = None) -> None:
         self.sessions, self.plan, self.offset, self.length = sessions, plan, offset, length
         self.meter = meter
-        self.gain_match = gain_match
         self.crossfade = int(CROSSFADE_S * SAMPLE_RATE_HZ)
         self._overhang: np.ndarray | None = None  # the previous window's samples past its end
-        self._gain = 1.0
 
     def render(self, start: int, end: int) -> np.ndarray:
         total = self.plan.frames * FRAME_SAMPLES
@@ -292,27 +292,10 @@ class Stitcher:
         overhang = self._overhang
         if overhang is not None and len(overhang) and len(out):
             n = min(len(overhang), len(out))
-            if self.gain_match:
-                self._gain = self._matched_gain(overhang[:n], out[:n] * self._gain)
-            out *= self._gain
             ramp = np.sin(np.linspace(0.0, np.pi / 2, n, dtype=np.float32)) ** 2
             out[:n] = overhang[:n] * (1.0 - ramp) + out[:n] * ramp
-        elif self._gain != 1.0:
-            out *= self._gain
-        self._overhang = padded[b - base:b - base + self.crossfade] * self._gain
-        if b >= total:
-            self._overhang = None
+        self._overhang = None if b >= total else padded[b - base:b - base + self.crossfade].copy()
         return out
-
-    def _matched_gain(self, reference: np.ndarray, candidate: np.ndarray) -> float:
-        ref, cand = _rms(reference), _rms(candidate)
-        if ref < 1e-3 or cand < 1e-3:
-            return self._gain
-        return float(self._gain * np.clip(ref / cand, 0.7, 1.4))
-
-
-def _rms(audio: np.ndarray) -> float:
-    return float(np.sqrt(np.mean(np.square(audio, dtype=np.float64)))) if len(audio) else 0.0
 
 
 def windows(cuts: Sequence[tuple[int, int]], length: int, words: int, pacer: Pacer,
