@@ -108,13 +108,27 @@ class Transcript:
 
 
 class Flow:
-    """One request's account with the pool: its client and the worker seconds it has used."""
+    """One request's account with the pool: its client and the worker seconds it has used.
 
-    __slots__ = ("used_s", "client")
+    A stream of audio also has a ``deadline``: when a listener who started playing at its
+    first piece runs out of audio (``None`` until the first piece, and for other work).
+    """
+
+    __slots__ = ("used_s", "client", "deadline", "_play_start", "_audio_s")
 
     def __init__(self, client: str | None = None) -> None:
         self.used_s = 0.0
         self.client = client if client is not None else current_client()
+        self.deadline: float | None = None
+        self._play_start: float | None = None
+        self._audio_s = 0.0
+
+    def played(self, audio_s: float, now: float) -> None:
+        """Account ``audio_s`` seconds of audio handed out at ``now`` (perf_counter)."""
+        if self._play_start is None:
+            self._play_start = now
+        self._audio_s += audio_s
+        self.deadline = self._play_start + self._audio_s
 
 
 #: who the running request belongs to (a WebSocket session, an HTTP connection); set by the
@@ -151,7 +165,9 @@ class FairQueue:
     for its past: one client with 16 long streams cannot starve another with one short line
     (the short line goes first, then they alternate job by job). Within a client, the flow
     that used the least worker time goes first (ties: first come). ``urgent`` jobs
-    (cleanup) go before all.
+    (cleanup) go before all. Audio streams about to run dry (a flow whose ``deadline`` is
+    less than ``starving_s`` after ``now``, see :meth:`take`) go next, the closest to
+    starving first, whatever their client's share: a stream with audio to spare waits.
     Bulk jobs (unsliceable whole-clip work) are taken only while fewer than ``bulk_limit``
     run, so one worker always stays free for interactive work. The jobs of a *greedy*
     client, one with more than ``greedy_jobs`` jobs queued or running (many requests at
@@ -165,9 +181,10 @@ class FairQueue:
     MAX_IDLE_CLIENTS = 4096
 
     def __init__(self, bulk_limit: int, *, new_client_credit_s: float = 0.1,
-                 greedy_jobs: int | None = None) -> None:
+                 greedy_jobs: int | None = None, starving_s: float = 1.5) -> None:
         self.bulk_limit = bulk_limit
         self.greedy_jobs = GREEDY_JOBS if greedy_jobs is None else greedy_jobs
+        self.starving_s = starving_s
         self.bulk_running = 0
         self.new_client_credit_s = new_client_credit_s
         self._waiting: list[tuple[int, Any, Flow, bool, bool]] = []  # seq, item, flow, bulk, urgent
@@ -193,15 +210,21 @@ class FairQueue:
         share.jobs += 1
         self._waiting.append((next(self._seq), item, flow, bulk, urgent))
 
-    def take(self) -> tuple[Any, Flow, bool] | None:
-        """The next job to run (``None``: nothing runnable now); call :meth:`finished` after."""
+    def take(self, now: float | None = None) -> tuple[Any, Flow, bool] | None:
+        """The next job to run (``None``: nothing runnable now); call :meth:`finished` after.
+
+        ``now`` (the clock of the flows' deadlines) enables serving starving streams first.
+        """
         best = None
         best_key: tuple[float, ...] | None = None
         for index, (seq, _item, flow, bulk, urgent) in enumerate(self._waiting):
             share = self._clients[flow.client]
             if (bulk or share.jobs > self.greedy_jobs) and not urgent and self.bulk_running >= self.bulk_limit:
                 continue
-            key = (0.0 if urgent else 1.0, share.vtime, flow.used_s, seq)
+            slack = (flow.deadline - now) if flow.deadline is not None and now is not None \
+                else float("inf")
+            tier = 0.0 if urgent else 1.0 if slack < self.starving_s else 2.0
+            key = (tier, slack if tier == 1.0 else 0.0, share.vtime, flow.used_s, seq)
             if best_key is None or key < best_key:
                 best, best_key = index, key
         if best is None:
@@ -284,12 +307,12 @@ class FairPool:
     def _work(self) -> None:
         while True:
             with self._cond:
-                job = self._queue.take()
+                job = self._queue.take(time.perf_counter())
                 while job is None:
                     if self._closed:
                         return
                     self._cond.wait()
-                    job = self._queue.take()
+                    job = self._queue.take(time.perf_counter())
             (fut, fn), flow, bulk = job
             started = time.perf_counter()
             try:
@@ -448,6 +471,8 @@ class Service:
                     raise engine_error(exc) from exc
                 if item is _END:
                     break
+                if isinstance(item, TtsPiece):  # speech to play: its deadline for the pool
+                    flow.played(item.duration_s, time.perf_counter())
                 pending = self._pool.submit(step, flow, bulk=bulk)
                 yield item
         finally:

@@ -213,3 +213,40 @@ def test_a_client_with_a_few_requests_is_not_greedy():
         q.push(f"game{i}", Flow("game"))
     a, b = q.take(), q.take()
     assert a is not None and b is not None and not a[2] and not b[2]
+
+
+def test_the_stream_closest_to_starving_is_served_first():
+    """Three NPCs stream speech: the one whose listener runs out of audio soonest goes next,
+    whatever the clients' shares; a stream with audio to spare waits behind them."""
+    q = FairQueue(bulk_limit=1, starving_s=1.5)
+    flows = {name: Flow(name) for name in ("a", "b", "c")}
+    flows["a"].played(3.0, now=0.0)  # a's listener has 3 s of audio: plays until t=3
+    flows["b"].played(1.2, now=0.0)  # until t=1.2
+    flows["c"].played(0.5, now=0.5)  # started later: until t=1.0
+    flows["c"].used_s = 50.0  # c's client used far more worker time: fairness alone says last
+    for name, flow in flows.items():
+        q.push(name, flow)
+    taken = q.take(now=0.6)
+    assert taken is not None and taken[0] == "c"
+    q.finished(taken[1], taken[2], 0.1)
+    taken = q.take(now=0.7)
+    assert taken is not None and taken[0] == "b"
+    q.finished(taken[1], taken[2], 0.1)
+    assert q.take(now=0.8)[0] == "a"
+
+
+def test_streams_with_audio_to_spare_and_no_clock_keep_fair_order():
+    """Deadlines far ahead (or no clock given) leave the fair order as it was."""
+    q = FairQueue(bulk_limit=1, starving_s=1.0)
+    rich, other = Flow("rich"), Flow("other")
+    rich.played(10.0, now=0.0)
+    rich.used_s = other.used_s = 0.0
+    q.push("other", other)
+    q.push("rich", rich)
+    assert q.take(now=0.1)[0] == "other"  # rich has 9.9 s to spare: fair order, first come
+    q2 = FairQueue(bulk_limit=1)
+    starving = Flow("s")
+    starving.played(0.1, now=0.0)
+    q2.push("calm", Flow("calm"))
+    q2.push("s", starving)
+    assert q2.take()[0] == "calm"  # no clock: no deadlines

@@ -20,6 +20,8 @@ from atelico.errors import (EngineError, ModelLoadFailed, ModelNotInstalled, Req
 from .g2p import G2P, LANGUAGES, Phonemized, language_code
 from . import kokoro_voices
 from .kokoro_voices import DEFAULT_VOICE, STYLE_DIM, VoiceBank
+from .kokoro_windows import (Pacer, SpeedMeter, SplitSessions, Stitcher, cut_points, split_model,
+                             windows)
 from .text import Boundary, TextChunk, chunk_text, has_speakable, split_sentences
 
 if TYPE_CHECKING:
@@ -84,7 +86,8 @@ class KokoroBackend(Protocol):
 
 
 class OnnxBackend:
-    """The int8 ONNX export on onnxruntime, with the durations tensor exposed at load."""
+    """The int8 ONNX export on onnxruntime, cut at load into its plan and decode halves
+    (:mod:`.kokoro_windows`); :meth:`infer` chains them over the whole utterance."""
 
     variant = "int8"
 
@@ -98,28 +101,26 @@ class OnnxBackend:
         except ImportError as exc:
             raise ModelNotInstalled(f"Kokoro int8 needs onnx and onnxruntime: {exc}") from exc
         model = onnx.load(str(model_path))
-        add_duration_output(model)
+        plan, decode = split_model(model)
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads if threads > 0 else (os.cpu_count() or 1)
         options.inter_op_num_threads = 1
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         try:
-            self._session = ort.InferenceSession(model.SerializeToString(), options,
-                                                 providers=["CPUExecutionProvider"])
+            sessions = [ort.InferenceSession(part.SerializeToString(), options,
+                                             providers=["CPUExecutionProvider"])
+                        for part in (plan, decode)]
         except Exception as exc:  # onnxruntime raises its own exception types
             raise ModelLoadFailed(f"onnxruntime could not load {model_path}: {exc}") from exc
+        #: the graph's two halves: plan a whole sentence, decode any span of its frames
+        self.split = SplitSessions(*sessions)
         self.threads = options.intra_op_num_threads
 
     def infer(self, token_ids: Sequence[int], style: np.ndarray,
               speed: float) -> tuple[np.ndarray, np.ndarray]:
-        audio, durations = self._session.run(["audio", "duration"], {
-            "tokens": np.array([[0, *token_ids, 0]], dtype=np.int64),
-            "style": np.asarray(style, dtype=np.float32).reshape(1, STYLE_DIM),
-            "speed": np.array([speed], dtype=np.float32),
-        })
-        return (np.asarray(audio, dtype=np.float32).reshape(-1),
-                np.asarray(durations, dtype=np.int64).reshape(-1))
+        plan = self.split.plan(token_ids, style, speed)
+        return self.split.decode(plan, 0, plan.frames), plan.durations
 
 
 def add_duration_output(model: Any) -> None:
@@ -202,11 +203,18 @@ class KokoroEngine:
 
     def __init__(self, backend: KokoroBackend, voices: VoiceBank, *, model_id: str = "kokoro",
                  g2p: G2P | None = None, default_voice: str = DEFAULT_VOICE,
-                 first_chunk_words: int = 4) -> None:
+                 first_chunk_words: int = 4, windowed: bool = True,
+                 first_window_s: float = 0.35) -> None:
         self.model_id = model_id
         self.backend = backend
         self.default_voice = default_voice
         self.first_chunk_words = first_chunk_words
+        #: with a backend that can plan and decode separately (:class:`OnnxBackend`), stream
+        #: each sentence in windows of its whole-sentence plan instead of clause-first chunks
+        self.windowed = windowed
+        self.first_window_s = first_window_s
+        #: decode speed of this machine (seconds per audio second), shared by all streams
+        self.meter = SpeedMeter()
         self._voices = voices
         self._g2p = g2p or G2P()
 
@@ -284,6 +292,9 @@ class KokoroEngine:
         if language:
             code = language_code(language)
         self._g2p.ensure(code)
+        split = getattr(self.backend, "split", None) if self.windowed else None
+        if split is not None:
+            return self._stream_windowed(split, sentences, style, code, speed, cancel)
         return self._stream(sentences, style, code, speed, cancel)
 
     def synthesize_all(self, text: str, *, voice: str | None = None, speed: float = 1.0,
@@ -305,7 +316,7 @@ class KokoroEngine:
                             for p in chunk.phonemes)
             offset_s += len(chunk.audio) / SAMPLE_RATE_HZ
         joined = np.concatenate(audio) if audio else np.zeros(0, np.float32)
-        return SpeechChunk(0, " ".join(texts), joined, SAMPLE_RATE_HZ, tuple(words),
+        return SpeechChunk(0, " ".join(t for t in texts if t), joined, SAMPLE_RATE_HZ, tuple(words),
                            tuple(phonemes))
 
     def phonemize(self, text: str, language: str = "en-US") -> str:
@@ -344,6 +355,88 @@ class KokoroEngine:
         if sequence == 0 and not (cancel is not None and cancel.is_set()):
             raise _nothing_to_say()  # no phoneme in the whole text: never a silent success
 
+    def _stream_windowed(self, split: SplitSessions, sentences: list[str], style: np.ndarray,
+                         code: str, speed: float,
+                         cancel: threading.Event | None) -> Iterator[SpeechChunk]:
+        """Plan each sentence whole, hand it out in windows sized by a :class:`Pacer`."""
+        pacer = self.new_pacer()
+        sequence = 0
+        for index, sentence in enumerate(sentences):
+            chunks = chunk_text(sentence, max_units=MAX_PHONEME_TOKENS,
+                                measure=lambda s: len(_token_ids(self._g2p(s, code))[0]),
+                                first_max_words=None)  # the whole sentence is planned at once
+            for position, chunk in enumerate(chunks):
+                if cancel is not None and cancel.is_set():
+                    return
+                last = index == len(sentences) - 1 and position == len(chunks) - 1
+                for piece in self._windows(split, chunk, style, code, speed, last, pacer):
+                    if cancel is not None and cancel.is_set():
+                        return
+                    yield SpeechChunk(sequence, *piece)
+                    pacer.handed(len(piece[1]) / SAMPLE_RATE_HZ)
+                    sequence += 1
+        if sequence == 0 and not (cancel is not None and cancel.is_set()):
+            raise _nothing_to_say()
+
+    def new_pacer(self) -> Pacer:
+        """The window sizer of one stream (a hook: benches and tests fix the schedule)."""
+        return Pacer(self.meter, first_s=self.first_window_s)
+
+    def _windows(self, split: SplitSessions, chunk: TextChunk, style: np.ndarray, code: str,
+                 speed: float, last: bool, pacer: Pacer) -> Iterator[tuple[Any, ...]]:
+        """``(text, audio, rate, words, phonemes)`` per window of one planned chunk."""
+        phonemized = self._g2p(chunk.text, code)
+        ids, positions = _chunk_tokens(phonemized)
+        if not ids:
+            return
+        started = time.perf_counter()
+        try:
+            plan = split.plan(ids, style[len(ids) - 1], speed)
+        except Exception as exc:  # backend runtime failures surface as engine errors
+            raise EngineError(f"Kokoro inference failed: {exc}") from exc
+        plan_s = time.perf_counter() - started
+        if len(plan.durations) != len(ids) + 2:
+            raise EngineError(f"Kokoro returned {len(plan.durations)} durations for "
+                              f"{len(ids) + 2} tokens")
+        boundary = "end" if last else chunk.boundary
+        total = plan.frames * FRAME_SAMPLES
+        # the timings and the kept span, from the durations alone (no audio decoded yet)
+        timed = align(phonemized, positions, plan.durations, np.zeros(total, np.float32), speed,
+                      PAUSE_AFTER_S.get(boundary, PAUSE_AFTER_S["sentence"]))
+        length = len(timed.audio)
+        offset = int(round(max(0.0, int(plan.durations[0]) * FRAME_S - AUDIO_LEAD_S)
+                           * SAMPLE_RATE_HZ))
+        words = timed.words
+        tokens = chunk.text.split()
+        texts = tokens if len(tokens) == len(words) else None
+        cuts = cut_points([(w.start_s, w.end_s) for w in words], length)
+        stitcher = Stitcher(split, plan, offset, length, self.meter)
+        for window in windows(cuts, length, len(words), pacer, extra_cost_s=plan_s):
+            try:
+                audio = stitcher.render(window.start, window.end)
+            except Exception as exc:
+                raise EngineError(f"Kokoro inference failed: {exc}") from exc
+            if window.end == length and offset + length < total:
+                fade = min(len(audio), int(_FADE_S * SAMPLE_RATE_HZ))
+                if fade:
+                    audio[-fade:] *= np.linspace(1.0, 0.0, fade, dtype=np.float32)
+            t0, t1 = window.start / SAMPLE_RATE_HZ, len(audio) / SAMPLE_RATE_HZ
+
+            def rel(t: float) -> float:
+                return float(min(t1, max(0.0, t - t0)))
+
+            these = words[window.first_word:window.end_word]
+            word_times = tuple(WordTiming(w.word, rel(w.start_s), rel(w.end_s)) for w in these)
+            phones = tuple(PhonemeTiming(p.phoneme, rel(p.start_s), rel(p.end_s))
+                           for p in timed.phonemes
+                           if window.start <= p.start_s * SAMPLE_RATE_HZ < window.end
+                           or (window.end == length and p.start_s * SAMPLE_RATE_HZ >= length))
+            if texts is not None:
+                text = " ".join(texts[window.first_word:window.end_word])
+            else:
+                text = chunk.text if window.start == 0 else ""
+            yield text, audio, SAMPLE_RATE_HZ, word_times, phones
+
     def _render_chunk(self, chunk: TextChunk, style: np.ndarray, code: str, speed: float,
                       last: bool) -> _Rendered | None:
         phonemized = self._g2p(chunk.text, code)
@@ -352,13 +445,9 @@ class KokoroEngine:
 
     def _render(self, phonemized: Phonemized, style: np.ndarray, speed: float,
                 boundary: Boundary | str) -> _Rendered | None:
-        ids, positions = _token_ids(phonemized)
+        ids, positions = _chunk_tokens(phonemized)
         if not ids:
             return None
-        if len(ids) > MAX_PHONEME_TOKENS:
-            log.warning("Kokoro chunk of %d phoneme tokens truncated to %d", len(ids),
-                        MAX_PHONEME_TOKENS)
-            ids, positions = ids[:MAX_PHONEME_TOKENS], positions[:MAX_PHONEME_TOKENS]
         started = time.perf_counter()
         try:
             audio, durations = self.backend.infer(ids, style[len(ids) - 1], speed)
@@ -453,6 +542,16 @@ def _token_ids(phonemized: Phonemized) -> tuple[list[int], list[int]]:
         if token is not None:
             ids.append(token)
             positions.append(index)
+    return ids, positions
+
+
+def _chunk_tokens(phonemized: Phonemized) -> tuple[list[int], list[int]]:
+    """:func:`_token_ids`, cut to the :data:`MAX_PHONEME_TOKENS` one inference takes."""
+    ids, positions = _token_ids(phonemized)
+    if len(ids) > MAX_PHONEME_TOKENS:
+        log.warning("Kokoro chunk of %d phoneme tokens truncated to %d", len(ids),
+                    MAX_PHONEME_TOKENS)
+        ids, positions = ids[:MAX_PHONEME_TOKENS], positions[:MAX_PHONEME_TOKENS]
     return ids, positions
 
 

@@ -1,0 +1,203 @@
+"""Kokoro streamed in windows of a whole-sentence plan: the graph's two halves, the window
+sizer, the stitching, and windowed speech against the same sentence rendered whole."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from atelico.engines.tts import kokoro_windows as kw
+from atelico.engines.tts.kokoro import FRAME_SAMPLES, KokoroEngine, _token_ids
+from bench.joins import join_jumps, log_mel_distance_db, playback
+
+RATE = kw.SAMPLE_RATE_HZ
+SENTENCE = ("Stay close to the fire, traveler, because the wolves come down from the hills "
+            "when the moon is high.")
+
+
+class FixedPacer(kw.Pacer):
+    """Windows of the given lengths (the last one repeated), whatever the clock says."""
+
+    def __init__(self, schedule: list[float]) -> None:
+        super().__init__(kw.SpeedMeter())
+        self.schedule = list(schedule)
+
+    def next_s(self, extra_cost_s: float = 0.0) -> float:
+        return self.schedule.pop(0) if len(self.schedule) > 1 else self.schedule[0]
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+# ---------------------------------------------------------------- no model needed
+
+def test_windows_end_between_words_and_hold_every_word_once() -> None:
+    bounds = [(0.1 * i, 0.1 * i + 0.08) for i in range(30)]  # 30 words, 20 ms gaps
+    length = int(3.2 * RATE)
+    cuts = kw.cut_points(bounds, length)
+    assert [word for _cut, word in cuts] == list(range(1, 30))
+    pacer = FixedPacer([0.35, 0.8, 1.5])
+    got = []
+    for window in kw.windows(cuts, length, len(bounds), pacer):
+        got.append(window)
+        pacer.handed((window.end - window.start) / RATE)
+    assert got[0].start == 0 and got[-1].end == length
+    assert all(a.end == b.start and a.end_word == b.first_word for a, b in zip(got, got[1:]))
+    assert got[-1].end_word == 30 and all(w.end_word > w.first_word for w in got)
+    cut_samples = {cut for cut, _word in cuts}
+    assert all(w.end in cut_samples for w in got[:-1])
+    assert (got[0].end - got[0].start) / RATE >= 0.35
+    assert (got[0].end - got[0].start) / RATE < 0.35 + 0.1 + 1e-9  # the next cut after 0.35 s
+
+
+def test_pacer_starts_short_then_grows_with_the_audio_ahead() -> None:
+    clock = FakeClock()
+    meter = kw.SpeedMeter(initial_rtf=0.25)
+    pacer = kw.Pacer(meter, first_s=0.35, min_s=0.3, max_s=8.0, safety=0.6, clock=clock)
+    assert pacer.next_s() == 0.35  # nothing handed out yet: a short first window
+    pacer.handed(0.4)
+    clock.now = 0.1  # 0.3 s of audio left to play
+    small = pacer.next_s()
+    pacer.handed(small)
+    clock.now = 0.1 + 0.25 * small  # the window took what the meter says
+    bigger = pacer.next_s()
+    assert 0.3 <= small < bigger <= 8.0
+    # each window takes at most `safety` of the audio ahead at the measured speed
+    assert meter.rtf * (small + 2 * kw.CONTEXT_FRAMES * FRAME_SAMPLES / RATE) <= 0.6 * 0.3 + 1e-9
+
+
+def test_pacer_uses_the_slower_of_the_machine_and_the_stream_itself() -> None:
+    clock = FakeClock()
+    meter = kw.SpeedMeter(initial_rtf=0.2)
+    pacer = kw.Pacer(meter, clock=clock)
+    pacer.handed(1.0)
+    clock.now = 0.5
+    pacer.handed(1.0)  # this stream got 1 s of audio per 0.5 s (it waits for a worker)
+    assert pacer.own_rtf == pytest.approx(0.5)
+    clock.now = 0.6
+    assert pacer.next_s() == pytest.approx(0.6 * 1.4 / 0.5 - 2 * kw.CONTEXT_FRAMES * 0.025)
+    meter.add(3.0, 2.0)  # the machine got slower than real time: no size avoids a gap
+    assert pacer.next_s() == pacer.max_s
+
+
+class RampSessions:
+    """A stand-in decoder whose audio is a fixed signal of the absolute sample position, as if
+    decoding were perfectly local: then stitched windows must equal the whole render."""
+
+    def __init__(self, frames: int) -> None:
+        t = np.arange(frames * FRAME_SAMPLES) / RATE
+        self.signal = (0.5 * np.sin(2 * np.pi * 180 * t) + 0.1 * np.sin(2 * np.pi * 7 * t)
+                       ).astype(np.float32)
+        self.calls: list[tuple[int, int]] = []
+
+    def decode(self, plan: kw.Plan, lo: int, hi: int) -> np.ndarray:
+        self.calls.append((lo, hi))
+        return self.signal[lo * FRAME_SAMPLES:hi * FRAME_SAMPLES].copy()
+
+
+def test_stitched_windows_are_the_whole_render_when_decoding_is_local() -> None:
+    frames = 120
+    sessions = RampSessions(frames)
+    plan = kw.Plan(np.zeros(3, np.int64), np.zeros((1, 512, frames), np.float32),
+                   np.zeros((1, 2 * frames), np.float32), np.zeros((1, 2 * frames), np.float32),
+                   np.zeros((1, 9, 2 * frames), np.float32), np.zeros((1, 256), np.float32))
+    offset, length = 1234, frames * FRAME_SAMPLES - 1234 + 5000  # runs past the end: zeros
+    stitcher = kw.Stitcher(sessions, plan, offset, length)  # type: ignore[arg-type]
+    edges = [0, 9000, 20011, 47000, length]
+    out = np.concatenate([stitcher.render(a, b) for a, b in zip(edges, edges[1:])])
+    expected = np.zeros(length, np.float32)
+    expected[:frames * FRAME_SAMPLES - offset] = sessions.signal[offset:]
+    assert len(out) == length
+    np.testing.assert_allclose(out, expected, atol=1e-6)
+    # every window decoded its span plus context, and never the whole utterance
+    assert all(hi - lo < frames for lo, hi in sessions.calls)
+    assert all(lo <= (offset + a) // FRAME_SAMPLES - min(kw.CONTEXT_FRAMES, (offset + a) //
+                                                          FRAME_SAMPLES)
+               for (lo, _hi), a in zip(sessions.calls, edges))
+
+
+def test_playback_counts_underruns_and_gaps() -> None:
+    assert playback([0.2, 0.5, 1.0], [0.5, 0.5, 1.0]) == {"underruns": 0, "gap_s": 0.0}
+    got = playback([0.2, 0.9, 1.4], [0.5, 0.5, 1.0])
+    assert got["underruns"] == 1 and got["gap_s"] == pytest.approx(0.2)
+
+
+# ---------------------------------------------------------------- the real model
+
+@pytest.mark.slow
+def test_the_two_halves_compute_exactly_the_whole_graph(kokoro: KokoroEngine,
+                                                        kokoro_assets: dict) -> None:
+    import onnx
+    import onnxruntime as ort
+
+    from atelico.engines.tts.kokoro import ONNX_FILE
+
+    whole = ort.InferenceSession(
+        onnx.load(str(kokoro_assets["kokoro-82m-onnx-int8"] / ONNX_FILE)).SerializeToString(),
+        providers=["CPUExecutionProvider"])
+    ids, _ = _token_ids(kokoro._g2p("The gate is open.", "a"))
+    style = kokoro.voice_tensor("af_heart")[len(ids) - 1]
+    expected, = whole.run(["audio"], {"tokens": np.array([[0, *ids, 0]], np.int64),
+                                      "style": style.reshape(1, -1),
+                                      "speed": np.array([1.0], np.float32)})
+    audio, durations = kokoro.backend.infer(ids, style, 1.0)
+    np.testing.assert_array_equal(audio, np.asarray(expected).reshape(-1))
+    assert len(audio) == FRAME_SAMPLES * int(durations.sum())
+
+
+@pytest.fixture(scope="module")
+def windowed_and_whole(kokoro: KokoroEngine) -> tuple[list, np.ndarray]:
+    """SENTENCE streamed in windows of 0.35, 0.8, 1.6 s... and rendered in one pass."""
+    kokoro.new_pacer = lambda: FixedPacer([0.35, 0.8, 1.6])  # type: ignore[method-assign]
+    try:
+        chunks = list(kokoro.synthesize(SENTENCE, voice="af_heart"))
+    finally:
+        del kokoro.new_pacer
+    whole = kokoro.render(SENTENCE, kokoro.voice_tensor("af_heart"))
+    return chunks, whole
+
+
+@pytest.mark.slow
+def test_windows_join_without_a_click_and_stay_close_to_the_whole_render(
+        windowed_and_whole: tuple[list, np.ndarray]) -> None:
+    """Same length as the whole render; no step at a join larger than inside the speech; the
+    spectrum within a few dB of the whole render (the model's own sensitivity, dropping one
+    trailing frame, is ~1.4 dB; windows normalise over their own frames, ~3.5 dB here)."""
+    chunks, whole = windowed_and_whole
+    assert len(chunks) >= 3
+    joined = np.concatenate([c.audio for c in chunks])
+    assert len(joined) == len(whole)
+    joins = np.cumsum([len(c.audio) for c in chunks])[:-1]
+    jumps = join_jumps(joined, joins)
+    assert jumps["join_max_step"] <= jumps["inside_max_step"], jumps
+    assert log_mel_distance_db(joined, whole) < 5.0
+
+
+@pytest.mark.slow
+def test_windows_carry_their_own_words_and_phonemes(
+        windowed_and_whole: tuple[list, np.ndarray]) -> None:
+    chunks, _whole = windowed_and_whole
+    assert " ".join(c.text for c in chunks) == SENTENCE
+    assert [c.sequence for c in chunks] == list(range(len(chunks)))
+    for chunk in chunks:
+        assert chunk.words and [w.word for w in chunk.words] == \
+            [t.strip(",.") for t in chunk.text.split()]
+        for timings in (chunk.words, chunk.phonemes):
+            assert all(0.0 <= t.start_s <= t.end_s <= chunk.duration_s + 1e-9 for t in timings)
+        assert chunk.phonemes
+
+
+@pytest.mark.slow
+def test_whisper_hears_the_same_words_in_both(windowed_and_whole: tuple[list, np.ndarray],
+                                              whisper: object) -> None:
+    from tests.engines.tts.conftest import transcribe
+
+    chunks, whole = windowed_and_whole
+    def words(audio: np.ndarray) -> list[str]:
+        return [w.strip(",.").lower() for w in transcribe(whisper, audio).split()]
+    assert words(np.concatenate([c.audio for c in chunks])) == words(whole)
