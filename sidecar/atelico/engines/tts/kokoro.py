@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Protocol, Sequence
 
 import numpy as np
 
-from atelico.audio.pcm import fade_edges
+from atelico.audio.pcm import EDGE_FADE_S, fade_edges
 from atelico.engines.base import PhonemeTiming, SpeechChunk, VoiceInfo, WordTiming
 from atelico.errors import (EngineError, ModelLoadFailed, ModelNotInstalled, RequestError)
 
@@ -416,11 +416,12 @@ class KokoroEngine:
                 audio = stitcher.render(window.start, window.end)
             except Exception as exc:
                 raise EngineError(f"Kokoro inference failed: {exc}") from exc
-            if window.end == length and offset + length < total:
-                fade = min(len(audio), int(_FADE_S * SAMPLE_RATE_HZ))
-                if fade:
-                    audio[-fade:] *= np.linspace(1.0, 0.0, fade, dtype=np.float32)
-            t0, t1 = window.start / SAMPLE_RATE_HZ, len(audio) / SAMPLE_RATE_HZ
+            # the sentence's free edges start and end at zero (no click, no DC step); the
+            # joins between its windows are one continuous signal and stay untouched
+            audio = fade_edges(audio, SAMPLE_RATE_HZ,
+                               head_s=EDGE_FADE_S if window.start == 0 else 0.0,
+                               tail_s=_FADE_S if window.end == length else 0.0)
+            t0, t1 = stitcher.last_start / SAMPLE_RATE_HZ, len(audio) / SAMPLE_RATE_HZ
 
             def rel(t: float) -> float:
                 return float(min(t1, max(0.0, t - t0)))

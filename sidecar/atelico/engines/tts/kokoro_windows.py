@@ -273,9 +273,19 @@ class Stitcher:
         self.meter = meter
         self.crossfade = int(CROSSFADE_S * SAMPLE_RATE_HZ)
         self._overhang: np.ndarray | None = None  # the previous window's samples past its end
+        self._shift = 0  # how far the last window's end moved to a zero crossing
+        #: where the last rendered window really starts (kept samples; see render)
+        self.last_start = 0
 
     def render(self, start: int, end: int) -> np.ndarray:
+        """The kept samples of the window ``[start, end)``; a join between two windows is
+        moved (by at most half a cross-fade) to the quietest zero crossing after ``end``, so
+        every window starts and ends at (near) zero; :attr:`last_start` says where this one
+        really starts."""
         total = self.plan.frames * FRAME_SAMPLES
+        if start > 0:
+            start += self._shift
+        self.last_start = start
         a, b = self.offset + start, self.offset + end  # in whole-sentence samples
         lo = max(0, a // FRAME_SAMPLES - CONTEXT_FRAMES)
         hi = min(self.plan.frames, -(-(b + self.crossfade) // FRAME_SAMPLES) + CONTEXT_FRAMES)
@@ -288,6 +298,11 @@ class Stitcher:
         padded = np.zeros(max(0, b + self.crossfade - base), np.float32)
         usable = audio[:len(padded)]
         padded[:len(usable)] = usable
+        self._shift = 0
+        if end < self.length:  # a join: end where the signal crosses zero
+            moved = _zero_crossing(padded, b - base, self.crossfade // 2, self.offset + self.length - base)
+            self._shift = moved - (b - base)
+            b += self._shift
         out = padded[a - base:b - base].copy()
         overhang = self._overhang
         if overhang is not None and len(overhang) and len(out):
@@ -296,6 +311,17 @@ class Stitcher:
             out[:n] = overhang[:n] * (1.0 - ramp) + out[:n] * ramp
         self._overhang = None if b >= total else padded[b - base:b - base + self.crossfade].copy()
         return out
+
+
+def _zero_crossing(x: np.ndarray, at: int, reach: int, limit: int) -> int:
+    """The index in ``[at, at + reach]`` (below ``limit`` and ``len(x) - 1``) where a window
+    should end so that its last sample and the next one's first are both nearest zero."""
+    hi = min(at + reach, limit - 1, len(x) - 1)
+    if hi <= at:
+        return at
+    seg = np.abs(x[at - 1:hi + 1]) if at > 0 else np.abs(np.concatenate(([0.0], x[:hi + 1])))
+    pair = np.maximum(seg[:-1], seg[1:])  # pair[k]: last = x[at - 1 + k], first = x[at + k]
+    return at + int(np.argmin(pair))
 
 
 def windows(cuts: Sequence[tuple[int, int]], length: int, words: int, pacer: Pacer,
