@@ -230,7 +230,8 @@ def test_long_speech_is_cut_at_a_quiet_point() -> None:
     clock = FakeClock()
     engine = FakeEngine(clock, cost_s=0.0)
     audio = bursts(12, on_s=1.0, off_s=0.3)  # pauses shorter than min_silence: one 15 s "utterance"
-    live = LiveTranscriber(engine, vad="energy", partials=False, max_utterance_s=5.0, clock=clock)
+    live = LiveTranscriber(engine, vad="energy", partials=False, max_utterance_s=5.0,
+                           speculate_silence_s=0.6, endpoint_silence_s=0.6, clock=clock)
     done = finals(stream(live, audio))
     assert len(done) >= 3 and [f.segment_id for f in done] == list(range(len(done)))
     lengths_s = [seconds for seconds, _ in engine.calls]
