@@ -458,14 +458,45 @@ class SpeechStream:
                                                sample_rate_hz=self.sample_rate_hz))
 
 
+@dataclass(frozen=True)
+class SpeechEvent:
+    """An endpoint of the player's speech on a live stream (``stt.speech.started`` /
+    ``stt.speech.stopped``): ``started`` is True at the onset; times are seconds since the
+    stream began (``end_time`` only when stopped)."""
+
+    started: bool
+    segment_id: int
+    start_time: float
+    end_time: float | None = None
+
+    @classmethod
+    def from_message(cls, msg: Message) -> "SpeechEvent | None":
+        """The event a live-stream message carries, or ``None`` for any other message."""
+        if msg.type not in (stt_proto.SPEECH_STARTED, stt_proto.SPEECH_STOPPED):
+            return None
+        end = msg.data.get("end_time")
+        return cls(started=msg.type == stt_proto.SPEECH_STARTED,
+                   segment_id=int(msg.data.get("segment_id", 0)),
+                   start_time=float(msg.data.get("start_time", 0.0)),
+                   end_time=None if end is None else float(end))
+
+
 class LiveSession:
-    """A live transcription: ``await send(audio)`` frames, ``await stop()``, read ``results()``."""
+    """A live transcription: ``await send(audio)`` frames, ``await stop()``, read ``results()``.
+
+    ``results()`` yields every message: ``stt.speech.started`` (the player began talking:
+    duck or stop the NPC), partials, ``stt.speech.stopped``, finals, warnings, then ``done``;
+    :meth:`SpeechEvent.from_message` reads the endpoint events, and :attr:`speaking` follows
+    them while ``results()`` is read.
+    """
 
     def __init__(self, client: AsyncClient, start: dict[str, Any]) -> None:
         self.client = client
         self.id = client.new_id()
         self._start = start
         self._iter: AsyncIterator[Message] | None = None
+        #: True between ``stt.speech.started`` and ``stt.speech.stopped`` (as read so far)
+        self.speaking = False
 
     async def __aenter__(self) -> "LiveSession":
         self._iter = self.client.request(stt_proto.LIVE_START, self._start, request_id=self.id)
@@ -485,14 +516,23 @@ class LiveSession:
         await self.client.send(Message(stt_proto.LIVE_STOP, {}, id=self.id))
 
     async def results(self) -> AsyncIterator[Message]:
-        """Every message of the session: partials, finals, warnings, then ``done``."""
+        """Every message of the session: speech events, partials, finals, warnings, then
+        ``done``."""
         assert self._iter is not None
         try:
-            yield await self._first
+            msg = await self._first
         except StopAsyncIteration:
             return
+        self._track(msg)
+        yield msg
         async for msg in self._iter:
+            self._track(msg)
             yield msg
+
+    def _track(self, msg: Message) -> None:
+        event = SpeechEvent.from_message(msg)
+        if event is not None:
+            self.speaking = event.started
 
 
 class Client:

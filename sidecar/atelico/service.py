@@ -668,7 +668,8 @@ class Service:
             from atelico.engines.stt.live import LiveTranscriber
 
             live = LiveTranscriber.from_settings(engine, self.settings, language=language, vad=vad,
-                                                 partials=partials, sample_rate_hz=sample_rate_hz)
+                                                 partials=partials, sample_rate_hz=sample_rate_hz,
+                                                 events=True)
         except BaseException:
             ctx.__exit__(None, None, None)
             raise

@@ -229,6 +229,18 @@ async def test_live_transcription_yields_partials_then_a_final(live_server):
     text = " ".join(m.data["text"] for m in finals)
     assert wer(MANIFEST[name]["transcript"], text) < 0.25
     assert [m.data["segment_id"] for m in finals] == sorted({m.data["segment_id"] for m in finals})
+    # the endpoints: started first (at the onset), stopped right before each final
+    assert types[0] == "stt.speech.started" and "stt.speech.stopped" in types
+    started = msgs[0].data
+    assert started["segment_id"] == 0 and 0.0 <= started["start_time"] < 1.0
+    for i, m in enumerate(msgs):
+        if m.type == "stt.final":
+            assert msgs[i - 1].type == "stt.speech.stopped"
+            stopped = msgs[i - 1].data
+            assert stopped["segment_id"] == m.data["segment_id"]
+            assert stopped["start_time"] <= m.data["start_time"] + 0.35
+            assert m.data["end_time"] - 0.3 <= stopped["end_time"] <= len(audio) / rate
+    assert live.speaking is False
 
 
 async def test_face_run_and_speak_carry_face_frames(live_server):

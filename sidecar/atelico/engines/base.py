@@ -117,6 +117,25 @@ class LiveResult:
     words: tuple[WordTiming, ...] = ()
 
 
+SPEECH_STARTED = "speech_started"
+SPEECH_STOPPED = "speech_stopped"
+
+
+@dataclass(frozen=True)
+class LiveEvent:
+    """An endpoint of speech on a live stream (``speech_started`` / ``speech_stopped``).
+
+    ``segment_id`` is the id the utterance's final will carry (no final follows when the
+    speech turned out to be noise); ``start_s`` is the onset, ``end_s`` (stopped only) the
+    end of the last speech, seconds since the stream started.
+    """
+
+    kind: str
+    segment_id: int
+    start_s: float
+    end_s: float | None = None
+
+
 @runtime_checkable
 class TextToSpeech(Protocol):
     """Text in, streamed speech chunks out."""

@@ -16,6 +16,8 @@ LIVE_STOP = "stt.live.stop"
 PARTIAL = "stt.partial"
 FINAL = "stt.final"
 WARNING = "stt.warning"
+SPEECH_STARTED = "stt.speech.started"
+SPEECH_STOPPED = "stt.speech.stopped"
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,15 @@ def result(request_id: str, *, segment_id: int, text: str, start_time: float, en
     if is_final:
         data["words"] = words or []
     return Message(FINAL if is_final else PARTIAL, data, id=request_id)
+
+
+def speech_event(request_id: str, *, started: bool, segment_id: int, start_time: float,
+                 end_time: float | None = None) -> Message:
+    """``stt.speech.started`` (onset) or ``stt.speech.stopped`` (onset and end of speech)."""
+    data: dict[str, Any] = {"segment_id": segment_id, "start_time": start_time}
+    if not started:
+        data["end_time"] = end_time
+    return Message(SPEECH_STARTED if started else SPEECH_STOPPED, data, id=request_id)
 
 
 def warning(request_id: str, *, code: str, message: str, dropped_s: float) -> Message:

@@ -21,7 +21,8 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from atelico import __version__
 from atelico.audio.pcm import float32_to_bytes
 from atelico.audio.wav import encode_wav
-from atelico.engines.base import ARKIT_BLENDSHAPES, FACE_SAMPLE_RATE_HZ, STT_SAMPLE_RATE_HZ
+from atelico.engines.base import (ARKIT_BLENDSHAPES, FACE_SAMPLE_RATE_HZ, SPEECH_STARTED,
+                                  STT_SAMPLE_RATE_HZ, LiveEvent)
 from atelico.errors import AtelicoError, Cancelled, LimitError, ProtocolError, RequestError
 from atelico.protocol import face as face_proto
 from atelico.protocol import session as sess
@@ -561,6 +562,12 @@ async def _live(s: WsSession, msg: Message, req: Request) -> Message:
                 received_s += len(audio) / rate
                 results = await s.service.run(held.obj.push, audio)  # resampled with state inside
             for res in results:
+                if isinstance(res, LiveEvent):
+                    await s.send(stt_proto.speech_event(
+                        req.id, started=res.kind == SPEECH_STARTED, segment_id=res.segment_id,
+                        start_time=round(res.start_s, 3),
+                        end_time=None if res.end_s is None else round(res.end_s, 3)))
+                    continue
                 finals += int(res.is_final)
                 await s.send(stt_proto.result(
                     req.id, segment_id=res.segment_id, text=res.text, start_time=round(res.start_s, 3),

@@ -230,7 +230,8 @@ def test_long_speech_is_cut_at_a_quiet_point() -> None:
     clock = FakeClock()
     engine = FakeEngine(clock, cost_s=0.0)
     audio = bursts(12, on_s=1.0, off_s=0.3)  # pauses shorter than min_silence: one 15 s "utterance"
-    live = LiveTranscriber(engine, vad="energy", partials=False, max_utterance_s=5.0, clock=clock)
+    live = LiveTranscriber(engine, vad="energy", partials=False, max_utterance_s=5.0,
+                           speculate_silence_s=0.6, endpoint_silence_s=0.6, clock=clock)
     done = finals(stream(live, audio))
     assert len(done) >= 3 and [f.segment_id for f in done] == list(range(len(done)))
     lengths_s = [seconds for seconds, _ in engine.calls]
@@ -299,3 +300,114 @@ def test_44k_stereo_frames_are_resampled(tiny_en_engine: WhisperEngine,
     assert word_error_rate(clip.transcript, results[0].text) <= 0.1
     assert results[0].end_s <= clip.duration_s
     assert live.duration_s == pytest.approx(clip.duration_s + 1.0, abs=0.01)
+
+
+# -- endpointing: speculative finals and speech events (fake engine, fake clock) ---------------
+
+class SentenceEngine(FakeEngine):
+    """A FakeEngine whose text ends a sentence (or not) and that records every call's options;
+    ``doubtful_calls`` first calls come out with near-zero word confidence."""
+
+    def __init__(self, clock: FakeClock, cost_s: float, *, period: bool = True,
+                 doubtful_calls: int = 0) -> None:
+        super().__init__(clock, cost_s)
+        self.period, self.doubtful_calls = period, doubtful_calls
+        self.options: list[dict] = []
+
+    def transcribe(self, audio: np.ndarray, **kwargs) -> tuple[Iterator[Segment], TranscriptionInfo]:
+        self.options.append(kwargs)
+        segments, info = super().transcribe(audio, beam_size=kwargs.get("beam_size", 5))
+        seg = next(segments)
+        probability = 0.01 if len(self.options) <= self.doubtful_calls else 1.0
+        words = tuple(WordTiming(w.word, w.start_s, w.end_s, probability) for w in seg.words)
+        text = seg.text + ("." if self.period else "")
+        return iter([Segment(0, seg.start_s, seg.end_s, text, words)]), info
+
+
+def feed_windows(live: LiveTranscriber, audio: np.ndarray) -> list[tuple[float, object]]:
+    """Push one 32 ms VAD window per call; each output with the stream time it came out."""
+    out: list[tuple[float, object]] = []
+    for at in range(0, len(audio), 512):
+        out += [((at + 512) / SAMPLE_RATE_HZ, r) for r in live.push(audio[at:at + 512])]
+    return out + [(len(audio) / SAMPLE_RATE_HZ, r) for r in live.finish()]
+
+
+def kinds(results: list[tuple[float, object]]) -> list[str]:
+    return [getattr(r, "kind", None) or ("final" if r.is_final else "partial") for _, r in results]
+
+
+def test_final_is_committed_from_the_speculative_decode_after_a_short_silence() -> None:
+    """A burst then silence: the final is decoded once at 0.2 s of silence and committed at
+    0.35 s (its text ends a sentence), with no second decode, long before 0.6 s."""
+    clock = FakeClock()
+    engine = SentenceEngine(clock, cost_s=0.05)
+    live = LiveTranscriber(engine, vad="energy", partials=False, clock=clock)
+    results = feed_windows(live, np.concatenate([bursts(1, off_s=0.0), silence(1.5)]))
+    done = [(at, r) for at, r in results if getattr(r, "is_final", False)]
+    assert len(done) == 1
+    emitted_at, final = done[0]
+    assert emitted_at <= 1.03 + 0.35 + 0.04  # speech ends at ~1.02 s (the last tone window)
+    beam_calls = [o for o in engine.options if o.get("beam_size") == 5]
+    assert len(beam_calls) == 1 and live.speculations == 1 and live.speculations_discarded == 0
+    assert final.text == "la." and final.words
+
+
+def test_a_final_that_does_not_end_a_sentence_waits_for_the_full_silence() -> None:
+    """Without a sentence end the speculative text is kept but committed only at 0.6 s."""
+    clock = FakeClock()
+    engine = SentenceEngine(clock, cost_s=0.05, period=False)
+    live = LiveTranscriber(engine, vad="energy", partials=False, clock=clock)
+    results = feed_windows(live, np.concatenate([bursts(1, off_s=0.0), silence(1.5)]))
+    emitted_at = next(at for at, r in results if getattr(r, "is_final", False))
+    assert 1.0 + 0.6 <= emitted_at <= 1.03 + 0.6 + 0.04
+    assert len([o for o in engine.options if o.get("beam_size") == 5]) == 1  # decoded once
+
+
+def test_speech_resuming_after_the_speculation_discards_it() -> None:
+    """A 0.3 s pause starts a speculative final; the speech that follows drops it, and the
+    one final covers both bursts."""
+    clock = FakeClock()
+    engine = SentenceEngine(clock, cost_s=0.05, period=False)
+    live = LiveTranscriber(engine, vad="energy", partials=True, events=True, clock=clock)
+    results = feed_windows(live, np.concatenate([bursts(2, off_s=0.3), silence(1.0)]))
+    assert live.speculations == 2 and live.speculations_discarded == 1
+    done = [r for _, r in results if getattr(r, "is_final", False)]
+    assert len(done) == 1 and done[0].end_s > 2.2 and done[0].start_s < 0.1
+    # the discarded speculation was shown as a partial; partials never start while the VAD falls
+    # (a partial at 1 s of audio, each speculation's text as a partial, one in between)
+    assert kinds(results) == ["speech_started"] + ["partial"] * 4 + ["speech_stopped", "final"]
+
+
+def test_speech_events_bracket_each_utterance_at_its_onset_and_end() -> None:
+    """speech_started comes out of the push holding the onset window, with the onset time;
+    speech_stopped carries the end of speech and comes right before the final."""
+    clock = FakeClock()
+    engine = SentenceEngine(clock, cost_s=0.0)
+    audio = np.concatenate([silence(0.5), bursts(2, off_s=1.0)])
+    live = LiveTranscriber(engine, vad="energy", partials=True, events=True, clock=clock)
+    results = feed_windows(live, audio)
+    # (per utterance: a partial at 1 s of audio, then the speculative final's text)
+    assert kinds(results) == ["speech_started", "partial", "partial", "speech_stopped",
+                              "final"] * 2
+    events = [(at, r) for at, r in results if getattr(r, "kind", None)]
+    for onset_s, (at, started), (_, stopped) in zip((0.5, 2.5), events[0::2], events[1::2]):
+        assert started.kind == "speech_started" and stopped.kind == "speech_stopped"
+        assert abs(started.start_s - onset_s) <= 0.032 and at - started.start_s <= 0.064
+        assert stopped.start_s == started.start_s
+        assert abs(stopped.end_s - (onset_s + 1.0)) <= 0.04
+    assert [r.segment_id for _, r in events] == [0, 0, 1, 1]
+    # without events=True the same stream gives only partials and finals
+    plain = LiveTranscriber(SentenceEngine(FakeClock(), 0.0), vad="energy", clock=FakeClock())
+    assert set(kinds(feed_windows(plain, audio))) == {"partial", "final"}
+
+
+def test_doubtful_short_window_final_is_decoded_again_on_the_full_window() -> None:
+    """Words with near-zero confidence from a short encoder window trigger one full-window
+    decode (encoder_pad_s=None), whose text is the final."""
+    clock = FakeClock()
+    engine = SentenceEngine(clock, cost_s=0.0, doubtful_calls=1)
+    live = LiveTranscriber(engine, vad="energy", partials=False, clock=clock)
+    done = finals(feed_windows(live, np.concatenate([bursts(1, off_s=0.0), silence(1.0)])))
+    assert len(done) == 1 and all(w.probability == 1.0 for w in done[0].words)
+    assert [o["encoder_pad_s"] for o in engine.options] == [5.0, None]
+    assert live.full_window_retries == 1

@@ -216,3 +216,46 @@ def test_compute_type_defaults_and_fallbacks() -> None:
     assert resolve_compute_type("float32", "cpu") == "float32"
     with pytest.raises(RequestError):
         resolve_compute_type("int3", "cpu")
+
+
+@pytest.mark.slow
+def test_short_encoder_window_keeps_the_words_of_each_utterance(base_engine: WhisperEngine,
+                                                               clips: dict[str, Clip]) -> None:
+    """Encoding each utterance plus 5 s (live decoding) gives the full window's WER on every
+    clip, with word times inside the audio."""
+    for clip in clips.values():
+        audio = np.concatenate([clip.audio, np.zeros(SAMPLE_RATE_HZ // 5, np.float32)])
+        full = transcribe_text(base_engine, audio, language="en", word_timestamps=True)
+        segments, _ = base_engine.transcribe(audio, language="en", word_timestamps=True,
+                                             encoder_pad_s=5.0)
+        segments = list(segments)
+        short = " ".join(s.text for s in segments)
+        assert word_error_rate(clip.transcript, short) <= word_error_rate(clip.transcript, full)
+        assert all(0 <= w.start_s <= w.end_s <= len(audio) / SAMPLE_RATE_HZ + 0.05
+                   for s in segments for w in s.words)
+
+
+def test_short_encoder_window_applies_only_while_its_segments_decode() -> None:
+    """faster-whisper's window padding is shortened while (and only while) a short-window
+    iterator runs, on its own thread; the default stays Whisper's 30 s window."""
+    import faster_whisper.transcribe as fwt
+
+    from atelico.engines.stt import whisper
+
+    assert whisper._install_short_windows()
+    seen: list[int] = []
+
+    class FakeSegment:
+        text, words, no_speech_prob, avg_logprob, compression_ratio = "hi", (), 0.0, -0.1, 1.0
+        start = end = temperature = 0.0
+        seek, tokens = 0, ()
+
+    def decode():
+        for _ in range(2):
+            seen.append(fwt.pad_or_trim(np.zeros((80, 250), np.float32)).shape[-1])
+            yield FakeSegment()
+
+    assert len(list(whisper._guarded(decode(), None, pad_frames=500))) == 2
+    assert len(list(whisper._guarded(decode(), None))) == 2
+    assert seen == [750, 750, 3000, 3000]
+    assert fwt.pad_or_trim(np.zeros((80, 250), np.float32)).shape[-1] == 3000

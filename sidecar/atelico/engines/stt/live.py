@@ -15,7 +15,8 @@ from typing import Any, Callable, Literal
 import numpy as np
 
 from atelico.config import Settings
-from atelico.engines.base import STT_SAMPLE_RATE_HZ, LiveResult, SpeechToText, WordTiming
+from atelico.engines.base import (SPEECH_STARTED, SPEECH_STOPPED, STT_SAMPLE_RATE_HZ, LiveEvent,
+                                  LiveResult, SpeechToText, WordTiming)
 from atelico.engines.stt.stream_audio import StreamResampler
 from atelico.errors import AudioError, RequestError
 
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 WINDOW_SAMPLES = 512  # Silero's window at 16 kHz: 32 ms
 _CONTEXT_SAMPLES = 64  # Silero v6 sees the last 64 samples of the previous window
 VadKind = Literal["silero", "energy"]
+_SENTENCE_END = (".", "?", "!")
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,14 @@ class LiveTranscriber:
       - emit exactly one final per utterance (beam search, word times) once trailing
         silence reaches ``min_silence_s`` or the utterance reaches ``max_utterance_s``
         (then cut at its quietest recent window);
+      - finish fast: as soon as ``speculate_silence_s`` of silence follows the speech, the
+        final is decoded speculatively; it is committed once ``endpoint_silence_s`` of
+        silence confirms the end (when its text ends a sentence; otherwise at
+        ``min_silence_s``) and discarded if speech resumes first. No partial starts once
+        the VAD has fallen, and every decode encodes only the utterance plus
+        ``encoder_pad_s`` instead of Whisper's whole 30 s window;
+      - with ``events``, report the endpoints too (:class:`LiveEvent`): ``speech_started``
+        on the push holding the onset window, ``speech_stopped`` just before the final;
       - keep lag bounded: compute time is charged against audio time; when behind, partials
         are skipped first, and beyond ``max_lag_s`` incoming audio is dropped (reported in
         :attr:`warnings`) until the backlog is halved.
@@ -142,11 +152,12 @@ class LiveTranscriber:
     def from_settings(cls, engine: SpeechToText, settings: Settings, *,
                       language: str | None = None, vad: VadKind = "silero",
                       partials: bool = True, sample_rate_hz: int = STT_SAMPLE_RATE_HZ,
-                      cancel: threading.Event | None = None) -> LiveTranscriber:
+                      cancel: threading.Event | None = None,
+                      events: bool = False) -> LiveTranscriber:
         """The server's constructor: lag bound from ``settings.limits.live_max_lag_s``."""
         return cls(engine, language=language, vad=vad, partials=partials,
                    sample_rate_hz=sample_rate_hz,
-                   max_lag_s=settings.limits.live_max_lag_s, cancel=cancel)
+                   max_lag_s=settings.limits.live_max_lag_s, cancel=cancel, events=events)
 
     def __init__(self, engine: SpeechToText, *, language: str | None = None,
                  sample_rate_hz: int = STT_SAMPLE_RATE_HZ, vad: VadKind = "silero",
@@ -155,6 +166,8 @@ class LiveTranscriber:
                  min_speech_s: float = 0.25, max_utterance_s: float = 25.0,
                  partial_interval_s: float = 1.0, threshold: float = 0.5,
                  final_beam_size: int = 5, lock_language: bool = True,
+                 speculate_silence_s: float = 0.2, endpoint_silence_s: float = 0.35,
+                 encoder_pad_s: float | None = 5.0, events: bool = False,
                  clock: Callable[[], float] = time.perf_counter,
                  cancel: threading.Event | None = None) -> None:
         """Times are in seconds; ``clock`` measures compute time (tests inject a fake one).
@@ -172,9 +185,11 @@ class LiveTranscriber:
         else:
             raise RequestError(f"vad must be 'silero' or 'energy', not {vad!r}",
                                details={"field": "vad"})
-        if max_lag_s <= 0 or min_silence_s <= 0 or max_utterance_s < 2.0:
-            raise RequestError("max_lag_s and min_silence_s must be > 0 and max_utterance_s "
-                               ">= 2", details={"field": "live"})
+        if (max_lag_s <= 0 or min_silence_s <= 0 or max_utterance_s < 2.0
+                or not 0 < speculate_silence_s <= endpoint_silence_s <= min_silence_s):
+            raise RequestError("max_lag_s and min_silence_s must be > 0, max_utterance_s "
+                               ">= 2 and 0 < speculate_silence_s <= endpoint_silence_s <= "
+                               "min_silence_s", details={"field": "live"})
         self.engine = engine
         self._resampler = (StreamResampler(sample_rate_hz)
                            if sample_rate_hz != STT_SAMPLE_RATE_HZ else None)
@@ -187,6 +202,10 @@ class LiveTranscriber:
         self._threshold = threshold
         self._neg_threshold = max(threshold - 0.15, 0.01)
         self._min_silence_windows = _windows(min_silence_s)
+        self._speculate_windows = max(1, _windows(speculate_silence_s))
+        self._endpoint_windows = max(self._speculate_windows, _windows(endpoint_silence_s))
+        self._encoder_pad_s = encoder_pad_s
+        self.events = events
         self._pre_roll_windows = _windows(pre_roll_s)
         self._min_speech_windows = max(1, _windows(min_speech_s))
         self._max_utterance_windows = _windows(max_utterance_s)
@@ -208,6 +227,14 @@ class LiveTranscriber:
         self._partial_sent = False
         self._partial_at_windows = 0
         self._last_partial_cost_s = 0.0
+        self._last_prob = 0.0
+        self._speech_end = 0  # sample index where the utterance's last speech window ends
+        self._onset_s = 0.0  # where the utterance's first speech window starts, seconds
+        # the final decoded ahead of time: (windows of the utterance it covers, text, words)
+        self._spec: tuple[int, str, tuple[WordTiming, ...]] | None = None
+        self.speculations = 0  # speculative finals decoded ...
+        self.speculations_discarded = 0  # ... and thrown away because speech resumed
+        self.full_window_retries = 0  # short-window finals decoded again on the full window
         self._next_segment_id = 0
         self._debt_s = 0.0
         self._dropping_since: int | None = None
@@ -233,9 +260,10 @@ class LiveTranscriber:
         out, self.warnings = self.warnings, []
         return out
 
-    def push(self, audio: np.ndarray) -> list[LiveResult]:
+    def push(self, audio: np.ndarray) -> list[LiveResult | LiveEvent]:
         """Feed float32 samples (any length) at ``sample_rate_hz``, mono 1-D or
-        ``[samples, channels]``; return the new partials and finals in order.
+        ``[samples, channels]``; return the new partials and finals (and, with ``events``,
+        the speech endpoints) in order.
 
         Raises:
             AudioError: not 1-D or not finite.
@@ -258,7 +286,7 @@ class LiveTranscriber:
             return []
         started = self._clock()
         audio_s = len(samples) / STT_SAMPLE_RATE_HZ
-        results: list[LiveResult] = []
+        results: list[LiveResult | LiveEvent] = []
         if self._dropping_since is None and self._debt_s > self.max_lag_s:
             results += self._start_dropping()
         if self._dropping_since is not None:
@@ -267,7 +295,7 @@ class LiveTranscriber:
             self._charge(started, audio_s)
             if self._debt_s <= self.max_lag_s / 2:
                 self._stop_dropping()
-            return results
+            return self._out(results)
         self._pending = np.concatenate([self._pending, samples])
         n_windows = len(self._pending) // WINDOW_SAMPLES
         if n_windows:
@@ -276,16 +304,20 @@ class LiveTranscriber:
             probs = self._vad(windows)
             for window, prob in zip(windows, probs):
                 results += self._step(window, float(prob))
-        if self._partial_due():
+        if self._speculation_due():
+            results += self._speculate()
+            if self._endpoint_confirmed():
+                results += self._finalize(self._end_of_speech_windows())
+        elif self._partial_due():
             results += self._partial()
         self._charge(started, audio_s)
-        return results
+        return self._out(results)
 
-    def finish(self) -> list[LiveResult]:
+    def finish(self) -> list[LiveResult | LiveEvent]:
         """Flush: finalize the utterance in progress (if any) and close the stream."""
         if self.finished:
             return []
-        results: list[LiveResult] = []
+        results: list[LiveResult | LiveEvent] = []
         if self._dropping_since is not None:
             self._stop_dropping()
         if self._resampler is not None:
@@ -301,38 +333,74 @@ class LiveTranscriber:
         if self._utt:
             results += self._finalize(len(self._utt))
         self.finished = True
-        return results
+        return self._out(results)
+
+    def _out(self, results: list[LiveResult | LiveEvent]) -> list[LiveResult | LiveEvent]:
+        return results if self.events else [r for r in results if not isinstance(r, LiveEvent)]
 
     # -- utterance state machine ----------------------------------------------------------------
 
-    def _step(self, window: np.ndarray, prob: float) -> list[LiveResult]:
+    def _step(self, window: np.ndarray, prob: float) -> list[LiveResult | LiveEvent]:
         start = self._samples_seen
         self._samples_seen += WINDOW_SAMPLES
+        self._last_prob = prob
         if not self._utt:
             if prob >= self._threshold:
                 self._utt = [*self._preroll, window]
                 self._utt_probs = [0.0] * len(self._preroll) + [prob]
                 self._utt_start = start - len(self._preroll) * WINDOW_SAMPLES
                 self._utt_speech_windows = 1
+                self._speech_end = self._samples_seen
+                self._onset_s = start / STT_SAMPLE_RATE_HZ
                 self._silence_run = 0
                 self._partial_sent = False
                 self._partial_at_windows = 0
                 self._preroll.clear()
-            elif self._pre_roll_windows:
+                return [LiveEvent(SPEECH_STARTED, self._next_segment_id, self._onset_s)]
+            if self._pre_roll_windows:
                 self._preroll.append(window)
             return []
         self._utt.append(window)
         self._utt_probs.append(prob)
         if prob >= self._threshold:
             self._utt_speech_windows += 1
+            self._speech_end = self._samples_seen
             self._silence_run = 0
+            if self._spec is not None:  # speech resumed: the speculative final is stale
+                self._spec = None
+                self.speculations_discarded += 1
         elif prob < self._neg_threshold:
             self._silence_run += 1
-        if self._silence_run >= self._min_silence_windows:
-            return self._finalize(len(self._utt) - self._silence_run + _windows(0.2))
+        if self._silence_run >= self._min_silence_windows or self._endpoint_confirmed():
+            return self._finalize(self._end_of_speech_windows())
         if len(self._utt) >= self._max_utterance_windows:
             return self._finalize(self._quiet_cut())
         return []
+
+    def _end_of_speech_windows(self) -> int:
+        """The utterance up to 0.2 s past its trailing silence's start."""
+        return len(self._utt) - self._silence_run + _windows(0.2)
+
+    def _speculation_due(self) -> bool:
+        return (bool(self._utt) and self._spec is None
+                and self._silence_run >= self._speculate_windows
+                and self._utt_speech_windows >= self._min_speech_windows
+                and self._debt_s <= self.max_lag_s / 2)  # far behind: finals decode at the end
+
+    def _speculate(self) -> list[LiveResult]:
+        """Decode the final now, while the silence that will confirm it is still coming;
+        its text goes out as a partial at once (it is the best guess so far)."""
+        text, words = self._run(np.concatenate(self._utt), beam_size=self._final_beam_size,
+                                words=True)
+        self._spec = (len(self._utt), text, words)
+        self.speculations += 1
+        self._partial_at_windows = len(self._utt)
+        return self._partial_result(text)
+
+    def _endpoint_confirmed(self) -> bool:
+        """A speculative final that ends a sentence needs only ``endpoint_silence_s``."""
+        return (self._spec is not None and self._silence_run >= self._endpoint_windows
+                and self._spec[1].rstrip().endswith(_SENTENCE_END))
 
     def _quiet_cut(self) -> int:
         """Where to cut an over-long utterance: after its quietest window of the last 40%."""
@@ -342,7 +410,7 @@ class LiveTranscriber:
         score = probs[lo:] + energy[lo:] / (energy.max() + 1e-12)
         return lo + int(np.argmin(score)) + 1
 
-    def _finalize(self, keep_windows: int) -> list[LiveResult]:
+    def _finalize(self, keep_windows: int) -> list[LiveResult | LiveEvent]:
         """Close the utterance with its first ``keep_windows`` windows; carry the rest on."""
         keep_windows = max(1, min(keep_windows, len(self._utt)))
         head, rest = self._utt[:keep_windows], self._utt[keep_windows:]
@@ -350,13 +418,18 @@ class LiveTranscriber:
         speech_windows = sum(p >= self._threshold for p in self._utt_probs[:keep_windows])
         start_sample = self._utt_start
         partial_sent = self._partial_sent
-        results: list[LiveResult] = []
+        spec, self._spec = self._spec, None
+        results: list[LiveResult | LiveEvent] = []
         self._utt, self._utt_probs = [], []
         self._partial_sent = False
         self._silence_run = 0
+        continues = bool(rest) and any(p >= self._threshold for p in rest_probs)
+        if not continues:
+            results.append(LiveEvent(SPEECH_STOPPED, self._next_segment_id,
+                                     self._onset_s, self._speech_end / STT_SAMPLE_RATE_HZ))
         if speech_windows >= self._min_speech_windows or partial_sent:
-            results += self._final(np.concatenate(head), start_sample, partial_sent)
-        if rest and any(p >= self._threshold for p in rest_probs):  # a cut mid-speech
+            results += self._final(np.concatenate(head), start_sample, partial_sent, spec)
+        if continues:  # a cut mid-speech
             self._utt, self._utt_probs = rest, rest_probs
             self._utt_start = start_sample + keep_windows * WINDOW_SAMPLES
             self._utt_speech_windows = sum(p >= self._threshold for p in rest_probs)
@@ -367,8 +440,12 @@ class LiveTranscriber:
                 self._preroll.append(window)
         return results
 
-    def _final(self, audio: np.ndarray, start_sample: int, partial_sent: bool) -> list[LiveResult]:
-        text, words = self._run(audio, beam_size=self._final_beam_size, words=True)
+    def _final(self, audio: np.ndarray, start_sample: int, partial_sent: bool,
+               spec: tuple[int, str, tuple[WordTiming, ...]] | None = None) -> list[LiveResult]:
+        if spec is not None:  # decoded at the first silence; nothing was said since
+            _, text, words = spec
+        else:
+            text, words = self._run(audio, beam_size=self._final_beam_size, words=True)
         if not text and not partial_sent:
             return []  # nothing said (noise): no segment id is used
         offset_s = start_sample / STT_SAMPLE_RATE_HZ
@@ -388,6 +465,8 @@ class LiveTranscriber:
             return False
         if self._debt_s > self.max_lag_s / 4:
             return False  # behind real time: partials are the first thing to go
+        if self._silence_run or self._last_prob < self._threshold:
+            return False  # the speech may be ending: keep the worker free for the final
         new_samples = (len(self._utt) - self._partial_at_windows) * WINDOW_SAMPLES
         needed = max(self._partial_interval_samples,
                      int(1.5 * self._last_partial_cost_s * STT_SAMPLE_RATE_HZ))
@@ -398,7 +477,10 @@ class LiveTranscriber:
         text, _ = self._run(np.concatenate(self._utt), beam_size=1, words=False)
         self._last_partial_cost_s = self._clock() - started
         self._partial_at_windows = len(self._utt)
-        if not text:
+        return self._partial_result(text)
+
+    def _partial_result(self, text: str) -> list[LiveResult]:
+        if not text or not self.partials:
             return []
         self._partial_sent = True
         start_s = self._utt_start / STT_SAMPLE_RATE_HZ
@@ -420,11 +502,22 @@ class LiveTranscriber:
             kwargs["beam_size"] = beam_size
         if "temperature_fallback" in self._extra_kwargs:
             kwargs["temperature_fallback"] = beam_size > 1
+        if "encoder_pad_s" in self._extra_kwargs:
+            kwargs["encoder_pad_s"] = self._encoder_pad_s
         language = self.language or self._detected_language
         segments, info = self.engine.transcribe(audio, language=language,
                                                 word_timestamps=words, cancel=self._cancel,
                                                 **kwargs)
         segs = list(segments)
+        if words and kwargs.get("encoder_pad_s") is not None and _doubtful(segs):
+            # A short encoder window can derail the decoder (seen on audio that ends right
+            # after the speech); the words' confidence shows it: decode the full window.
+            self.full_window_retries += 1
+            kwargs["encoder_pad_s"] = None
+            segments, info = self.engine.transcribe(audio, language=language,
+                                                    word_timestamps=words, cancel=self._cancel,
+                                                    **kwargs)
+            segs = list(segments)
         if (words and segs and language is None and self.lock_language
                 and info.language_probability >= 0.8):
             # Detecting the language costs a second encoder pass per call; a live stream
@@ -439,9 +532,9 @@ class LiveTranscriber:
         self._debt_s = max(0.0, self._debt_s + (self._clock() - started) - audio_s)
         self.max_debt_s = max(self.max_debt_s, self._debt_s)
 
-    def _start_dropping(self) -> list[LiveResult]:
+    def _start_dropping(self) -> list[LiveResult | LiveEvent]:
         log.warning("live transcription %.1f s behind real time; dropping audio", self._debt_s)
-        results: list[LiveResult] = []
+        results: list[LiveResult | LiveEvent] = []
         if self._utt:
             results += self._finalize(len(self._utt))
         self._samples_seen += len(self._pending)
@@ -465,13 +558,19 @@ class LiveTranscriber:
         self._preroll.clear()
 
 
+def _doubtful(segments: list[Any]) -> bool:
+    """Words decoded with little confidence: a mean probability under 0.55 or one near 0."""
+    probs = [w.probability for seg in segments for w in seg.words]
+    return bool(probs) and (float(np.mean(probs)) < 0.55 or min(probs) < 0.02)
+
+
 def _windows(seconds: float) -> int:
     return int(round(seconds * STT_SAMPLE_RATE_HZ / WINDOW_SAMPLES))
 
 
 def _supported_kwargs(engine: SpeechToText) -> frozenset[str]:
     """Which of our optional decoding knobs ``engine.transcribe`` accepts."""
-    knobs = {"vad_filter", "beam_size", "temperature_fallback"}
+    knobs = {"vad_filter", "beam_size", "temperature_fallback", "encoder_pad_s"}
     try:
         params = inspect.signature(engine.transcribe).parameters
     except (TypeError, ValueError):

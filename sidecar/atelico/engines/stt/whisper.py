@@ -209,7 +209,8 @@ class WhisperEngine:
                    task: str = "transcribe", prompt: str | None = None,
                    temperature: float = 0.0, word_timestamps: bool = False,
                    cancel: threading.Event | None = None, vad_filter: bool = True,
-                   beam_size: int = 5, temperature_fallback: bool = True
+                   beam_size: int = 5, temperature_fallback: bool = True,
+                   encoder_pad_s: float | None = None
                    ) -> tuple[Iterator[Segment], TranscriptionInfo]:
         """Transcribe (or translate to English) mono float32 16 kHz audio.
 
@@ -225,6 +226,9 @@ class WhisperEngine:
                 whole clips; live transcription passes already-segmented audio).
             beam_size: beam width (1 = greedy; fast partials).
             temperature_fallback: retry failing windows at higher temperatures.
+            encoder_pad_s: ``None`` encodes Whisper's full 30 s window (silence-padded, as
+                trained); a number encodes only the audio plus this much padding, which
+                costs a fraction of the encoder time on short audio (live utterances).
 
         Returns:
             A lazy iterator of segments (decoding happens while iterating) and the info.
@@ -262,7 +266,8 @@ class WhisperEngine:
         info = TranscriptionInfo(language=fw_info.language,
                                  language_probability=float(fw_info.language_probability),
                                  duration_s=duration_s, model_id=self.model_id)
-        return _guarded(segments, cancel), info
+        pad_frames = None if encoder_pad_s is None else max(0, int(encoder_pad_s * 100))
+        return _guarded(segments, cancel, pad_frames), info
 
 
 def _check_audio(audio: np.ndarray) -> np.ndarray:
@@ -326,18 +331,59 @@ def is_hallucination(no_speech_prob: float, avg_logprob: float, compression_rati
     return compression_ratio > COMPRESSION_RATIO_THRESHOLD
 
 
-def _guarded(segments: Iterable[Any], cancel: threading.Event | None) -> Iterator[Segment]:
-    """Convert faster-whisper segments, drop hallucinations, renumber, honour ``cancel``."""
+class _EncoderWindow(threading.local):
+    """Per thread: how many feature frames past the audio the next encoder call pads to
+    (``None``: the full 30 s window). faster-whisper pads every window with its module's
+    ``pad_or_trim``; :func:`_install_short_windows` wraps it to read this."""
+
+    pad_frames: int | None = None
+
+
+_ENCODER_WINDOW = _EncoderWindow()
+_SHORT_WINDOWS = threading.Lock()
+
+
+def _install_short_windows() -> bool:
+    """Wrap faster-whisper's window padding once; False where its layout is unknown."""
+    import faster_whisper.transcribe as fwt
+
+    with _SHORT_WINDOWS:
+        original = getattr(fwt, "pad_or_trim", None)
+        if original is None:
+            return False
+        if getattr(original, "_atelico", False):
+            return True
+
+        def pad_or_trim(array: Any, length: int = 3000, *, axis: int = -1) -> Any:
+            pad = _ENCODER_WINDOW.pad_frames
+            if pad is not None:
+                length = min(length, array.shape[axis] + pad)
+            return original(array, length, axis=axis)
+
+        pad_or_trim._atelico = True  # type: ignore[attr-defined]
+        fwt.pad_or_trim = pad_or_trim
+        return True
+
+
+def _guarded(segments: Iterable[Any], cancel: threading.Event | None,
+             pad_frames: int | None = None) -> Iterator[Segment]:
+    """Convert faster-whisper segments, drop hallucinations, renumber, honour ``cancel``;
+    with ``pad_frames``, each window is encoded with only that much padding."""
     index = 0
     previous: list[str] = []
     iterator = iter(segments)
+    if pad_frames is not None and not _install_short_windows():
+        pad_frames = None
     while True:
         if cancel is not None and cancel.is_set():
             return
+        _ENCODER_WINDOW.pad_frames = pad_frames
         try:
             seg = next(iterator)
         except StopIteration:
             return
+        finally:
+            _ENCODER_WINDOW.pad_frames = None
         text = collapse_repeats(seg.text.strip())
         if not text or is_hallucination(seg.no_speech_prob, seg.avg_logprob,
                                         seg.compression_ratio):
