@@ -332,6 +332,62 @@ namespace Atelico.Audio.E2E.Tests
         }
 
         [Test]
+        public void AReplyWrittenWordByWordIsSpokenAndABargeInReportsTheWordsHeard()
+        {
+            var chunks = new List<SpeechChunk>();
+            var errors = new List<AtelicoError>();
+            SpeechResult result = null;
+            SpeechStream stream = _audio.SpeakStream(new SpeechRequest { InputStream = true, Voice = "af_heart" }, "claire",
+                chunks.Add, r => result = r, errors.Add);
+            foreach (string word in new[] { "Stay", " close", " to", " the", " fire,", " traveller.", " The", " night" })
+            {
+                Assert.IsTrue(stream.Write(word));
+            }
+            // no End(): the reply is still being written when the NPC starts speaking
+            Func<List<WordTiming>> words = () => chunks.SelectMany(c => c.Words).ToList();
+            Harness.Pump(_queue, () => words().Count >= 2 || errors.Count > 0, 90);
+            Assert.IsEmpty(errors);
+            Assert.IsNull(result);
+            Assert.IsNotNull(chunks[0].Face, "speech carries face frames");
+            List<WordTiming> got = words();
+            long cut = (long)((got[0].EndS + got[1].StartS) / 2 * 24000);
+            Heard heard = null;
+            int reports = 0;
+            stream.BargeIn(cut, h => { heard = h; reports++; });
+            Harness.Pump(_queue, () => heard != null && errors.Count > 0, 30);
+            Assert.AreEqual(1, reports);
+            Assert.AreEqual(cut, heard.PlayedSamples);
+            Assert.AreEqual("Stay", heard.Text);
+            Assert.AreEqual(1, heard.Words.Count);
+            Assert.AreEqual(1, errors.Count);
+            Assert.IsTrue(errors[0].IsCancelled);
+            Assert.IsNotNull(Heard.FromData(errors[0].Details), "the report came from the sidecar");
+            stream.BargeIn(0, h => reports++);
+            Assert.AreEqual(1, reports, "one report per stream");
+            Assert.IsFalse(stream.Write(" more"), "no text after the end");
+        }
+
+        [Test]
+        public void ABargeInAfterTheStreamCompletedIsAnsweredByTheClient()
+        {
+            var chunks = new List<SpeechChunk>();
+            SpeechResult result = null;
+            AtelicoError error = null;
+            SpeechStream stream = _audio.SpeakStream(new SpeechRequest { Input = "Look out! Wolves behind you.", Voice = "af_heart" }, null,
+                chunks.Add, r => result = r, e => error = e);
+            Harness.Pump(_queue, () => result != null || error != null, 90);
+            Assert.IsNull(error);
+            List<WordTiming> words = chunks.SelectMany(c => c.Words).ToList();
+            Heard heard = null;
+            stream.BargeIn((long)((words[0].EndS + 0.01) * 24000), h => heard = h);
+            Assert.IsNotNull(heard, "answered at once");
+            Assert.AreEqual(1, heard.Words.Count);
+            Assert.AreEqual(words[0].Word.Trim(), heard.Text);
+            Heard far = Heard.Of(words, long.MaxValue, 48000, 24000);
+            Assert.AreEqual(2.0, far.PlayedS, 1e-9, "clamped to what was sent");
+        }
+
+        [Test]
         public void LiveTranscriptionOfStreamedSpeechGivesAFinal()
         {
             const string file = "goforward.wav";

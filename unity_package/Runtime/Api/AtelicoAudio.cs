@@ -193,6 +193,30 @@ namespace Atelico.Audio
                 done => Call(onComplete, SpeechResult.FromDone(done)), onError, false);
         }
 
+        /// <summary>Streamed speech to interrupt: like <see cref="Speak"/> (or streamed synthesis when
+        /// <paramref name="character"/> is null), as a <see cref="SpeechStream"/> that takes the text in
+        /// pieces when <see cref="SpeechRequest.InputStream"/> is set and can be stopped with
+        /// <see cref="SpeechStream.BargeIn"/>, which says what the player heard.</summary>
+        public SpeechStream SpeakStream(SpeechRequest request, string character, Action<SpeechChunk> onChunk,
+                                        Action<SpeechResult> onComplete, Action<AtelicoError> onError)
+        {
+            var stream = new SpeechStream(_client);
+            Action<SpeechChunk> track = chunk =>
+            {
+                stream.Track(chunk);
+                Call(onChunk, chunk);
+            };
+            Action<AtelicoError> ended = error =>
+            {
+                stream.Ended(error);
+                Call(onError, error);
+            };
+            stream.Request = character == null
+                ? SynthesizeStream(request, track, onComplete, ended)
+                : Speak(request, character, track, onComplete, ended);
+            return stream;
+        }
+
         public AtelicoRequest Transcribe(TranscriptionRequest request, Action<TranscriptionResult> onComplete, Action<AtelicoError> onError)
         {
             byte[] payload;
@@ -481,6 +505,88 @@ namespace Atelico.Audio
                 }
             }, TaskContinuationOptions.ExecuteSynchronously);
             return tcs.Task;
+        }
+    }
+
+    /// <summary>One streamed utterance (<see cref="AtelicoAudio.SpeakStream"/>): text written in pieces,
+    /// and a barge-in that stops it and reports what the player heard. Main thread.</summary>
+    public sealed class SpeechStream
+    {
+        private readonly AtelicoClient _client;
+        private readonly List<WordTiming> _words = new List<WordTiming>();
+        private long _receivedSamples;
+        private int _sampleRateHz = 24000;
+        private Action<Heard> _onHeard;
+        private long _playedAtBargeIn;
+
+        internal SpeechStream(AtelicoClient client)
+        {
+            _client = client;
+        }
+
+        public AtelicoRequest Request { get; internal set; }
+
+        public bool IsCompleted { get { return Request.IsCompleted; } }
+
+        /// <summary>Adds a piece of the text (e.g. a language model's token). False once it ended.</summary>
+        public bool Write(string text)
+        {
+            var data = new MsgMap();
+            data.Set("text", text ?? "");
+            return _client.SendFollowUp(Request, "tts.text", data, null);
+        }
+
+        /// <summary>No more text: the rest is spoken, then the stream completes.</summary>
+        public bool End()
+        {
+            return _client.SendFollowUp(Request, "tts.text.end", new MsgMap(), null);
+        }
+
+        /// <summary>Barge-in: stops the stream after <paramref name="playedSamples"/> of it were played
+        /// (e.g. <see cref="StreamClock"/>'s position); <paramref name="onHeard"/> gets what the player
+        /// heard, once: from the sidecar while it still speaks (the request then ends with
+        /// <c>cancelled</c>), or by the same rule over the words received when it already completed.</summary>
+        public void BargeIn(long playedSamples, Action<Heard> onHeard)
+        {
+            if (_onHeard != null)
+            {
+                return;
+            }
+            _onHeard = onHeard ?? (_ => { });
+            _playedAtBargeIn = Math.Max(0, playedSamples);
+            if (Request.IsCompleted)
+            {
+                Report(null);
+                return;
+            }
+            var data = new MsgMap();
+            data.Set("played_samples", _playedAtBargeIn);
+            _client.Cancel(Request, data);
+        }
+
+        internal void Track(SpeechChunk chunk)
+        {
+            if (chunk.Words != null)
+            {
+                _words.AddRange(chunk.Words);
+            }
+            _sampleRateHz = chunk.SampleRateHz > 0 ? chunk.SampleRateHz : _sampleRateHz;
+            _receivedSamples = chunk.OffsetSamples + (chunk.Samples != null ? chunk.Samples.Length : 0);
+        }
+
+        internal void Ended(AtelicoError error)
+        {
+            if (_onHeard != null && error != null && error.IsCancelled)
+            {
+                Report(Heard.FromData(error.Details));
+            }
+        }
+
+        private void Report(Heard fromServer)
+        {
+            Action<Heard> onHeard = _onHeard;
+            _onHeard = _ => { };
+            onHeard(fromServer ?? Heard.Of(_words, _playedAtBargeIn, _receivedSamples, _sampleRateHz));
         }
     }
 

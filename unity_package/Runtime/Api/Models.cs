@@ -5,6 +5,52 @@ using Atelico.Audio.Protocol;
 
 namespace Atelico.Audio
 {
+    /// <summary>What the player heard of a speech stream stopped mid-way (a barge-in): the samples
+    /// played (never past what was sent) and the words at least half played.</summary>
+    public sealed class Heard
+    {
+        public long PlayedSamples;
+        public double PlayedS;
+        public string Text = "";
+        public List<WordTiming> Words = new List<WordTiming>();
+
+        /// <summary>The protocol's rule (docs/protocol.md, Barge-in) over the words received.</summary>
+        public static Heard Of(IList<WordTiming> words, long playedSamples, long sentSamples, int sampleRateHz)
+        {
+            var heard = new Heard();
+            heard.PlayedSamples = Math.Max(0, Math.Min(playedSamples, sentSamples));
+            heard.PlayedS = sampleRateHz > 0 ? heard.PlayedSamples / (double)sampleRateHz : 0.0;
+            var text = new List<string>();
+            foreach (WordTiming word in words)
+            {
+                if ((word.StartS + word.EndS) / 2.0 <= heard.PlayedS)
+                {
+                    heard.Words.Add(word);
+                    text.Add((word.Word ?? "").Trim());
+                }
+            }
+            heard.Text = string.Join(" ", text.ToArray());
+            return heard;
+        }
+
+        /// <summary>The report of a barge-in's <c>cancelled</c> (its error details); null when it has none.</summary>
+        public static Heard FromData(MsgMap data)
+        {
+            object played;
+            if (data == null || !data.TryGetValue("played_samples", out played))
+            {
+                return null;
+            }
+            return new Heard
+            {
+                PlayedSamples = data.GetLong("played_samples"),
+                PlayedS = data.GetDouble("played_s"),
+                Text = data.GetString("text", ""),
+                Words = WordTiming.FromList(data.GetList("words"), "start_s", "end_s"),
+            };
+        }
+    }
+
     /// <summary>A text-to-speech request (<c>tts.synthesize</c> / <c>speak</c>).</summary>
     public sealed class SpeechRequest
     {
@@ -26,6 +72,11 @@ namespace Atelico.Audio
         /// <summary>Ask for word timings.</summary>
         public bool Words = true;
 
+        /// <summary>The text comes later in pieces (<see cref="SpeechStream.Write"/>, then
+        /// <see cref="SpeechStream.End"/>), e.g. tokens from a language model; <see cref="Input"/>
+        /// may be empty. Speech starts once a clause is complete.</summary>
+        public bool InputStream;
+
         internal MsgMap ToData(bool stream)
         {
             var data = new MsgMap();
@@ -38,6 +89,11 @@ namespace Atelico.Audio
             data.Set("encoding", "pcm");
             data.Set("words", Words);
             data.SetIfNotNull("language", Language);
+            if (InputStream)
+            {
+                data.Set("input_stream", true);
+                data.Set("stream", true);
+            }
             return data;
         }
 

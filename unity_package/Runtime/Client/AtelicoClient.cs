@@ -219,6 +219,14 @@ namespace Atelico.Audio
         /// <see cref="AtelicoClientOptions.CancelGrace"/>, the client does).</summary>
         public void Cancel(AtelicoRequest request)
         {
+            Cancel(request, null);
+        }
+
+        /// <summary>Cancel with data riding on the <c>cancel</c> frame, e.g. <c>{played_samples}</c>
+        /// for a barge-in into a speech stream (its <c>cancelled</c> then reports what was heard,
+        /// in the error's <see cref="AtelicoError.Details"/>; see <see cref="Heard"/>).</summary>
+        public void Cancel(AtelicoRequest request, MsgMap data)
+        {
             if (request == null)
             {
                 return;
@@ -236,7 +244,7 @@ namespace Atelico.Audio
                 }
                 request.CancelRequestedUtc = DateTime.UtcNow;
             }
-            byte[] frame = Envelope.Encode(new Message("cancel", new MsgMap(), request.Id));
+            byte[] frame = Envelope.Encode(new Message("cancel", data ?? new MsgMap(), request.Id));
             Enqueue(new Outgoing(request, frame, OutgoingKind.FollowUp));
         }
 
@@ -633,7 +641,8 @@ namespace Atelico.Audio
                     Finish(request, null, ErrorFromData(message.Data, "the request failed"));
                     break;
                 case "cancelled":
-                    Finish(request, null, new AtelicoError(ErrorCodes.Cancelled, "the request was cancelled"));
+                    Finish(request, null, new AtelicoError(ErrorCodes.Cancelled, "the request was cancelled",
+                        message.Data != null && message.Data.Count > 0 ? message.Data : null));
                     break;
                 default:
                     request.Deliver(message);
