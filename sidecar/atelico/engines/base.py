@@ -6,9 +6,10 @@ into asyncio once, in :mod:`atelico.service`.
 
 from __future__ import annotations
 
+import inspect
 import threading
 from dataclasses import dataclass, field
-from typing import Iterator, Protocol, Sequence, runtime_checkable
+from typing import Any, Callable, Iterator, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 
@@ -198,3 +199,15 @@ class FaceFrames:
     weights: np.ndarray
     fps: int = FACE_FPS
     names: tuple[str, ...] = field(default=ARKIT_BLENDSHAPES)
+
+
+def accepted_kwargs(fn: Callable[..., Any], names: set[str]) -> frozenset[str]:
+    """Which of the optional keyword arguments ``names`` the callable ``fn`` accepts (all of
+    them when it takes ``**kwargs``; none when its signature cannot be read)."""
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return frozenset()
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return frozenset(names)
+    return frozenset(names & params.keys())

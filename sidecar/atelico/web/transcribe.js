@@ -153,6 +153,14 @@ export class TranscriptionPanel {
       if (live.partialEl) { live.partialEl.replaceWith(el); live.partialEl = null; } else this._prepend(el);
       this.stats.finals += 1;
       this.stats.transcripts.push(d.text);
+    } else if (msg.type === 'stt.speech.started') {
+      // the instant the player talks (a game would duck or stop its NPC here)
+      live.speaking = true;
+      this.stats.speechStarted = (this.stats.speechStarted || 0) + 1;
+      this._note(`Speech started at ${d.start_time.toFixed(2)} s`);
+    } else if (msg.type === 'stt.speech.stopped') {
+      live.speaking = false;
+      this._note(`Speech stopped at ${d.end_time.toFixed(2)} s — transcribing`);
     } else if (msg.type === 'stt.warning') {
       this._note(`${d.code}: ${d.message}`);
     }

@@ -259,3 +259,48 @@ def test_short_encoder_window_applies_only_while_its_segments_decode() -> None:
     assert len(list(whisper._guarded(decode(), None))) == 2
     assert seen == [750, 750, 3000, 3000]
     assert fwt.pad_or_trim(np.zeros((80, 250), np.float32)).shape[-1] == 3000
+
+
+@pytest.mark.slow
+def test_batched_decoding_is_as_accurate_with_sentence_sized_segments(
+        base_engine: WhisperEngine, clips: dict[str, Clip]) -> None:
+    """VAD + batched decoding of the 32 s corpus: the sequential decoder's WER within one
+    word (measured: one word more, 'separative' for 'superlative'), segments cut back to
+    sentences (not one per 30 s chunk), word times in order."""
+    gap = np.zeros(SAMPLE_RATE_HZ // 2, np.float32)
+    audio = np.concatenate([part for clip in clips.values() for part in (clip.audio, gap)])
+    reference = " ".join(clip.transcript for clip in clips.values())
+    sequential = transcribe_text(base_engine, audio, language="en")
+    segments, info = base_engine.transcribe(audio, language="en", word_timestamps=True,
+                                            batched=True)
+    segments = list(segments)
+    batched_text = " ".join(s.text for s in segments)
+    one_word = 1 / len(reference.split())
+    assert (word_error_rate(reference, batched_text)
+            <= word_error_rate(reference, sequential) + one_word + 1e-9)
+    assert len(segments) >= len(clips) - 1 and [s.id for s in segments] == list(range(len(segments)))
+    words = [w for s in segments for w in s.words]
+    assert all(a.start_s <= b.start_s for a, b in zip(words, words[1:]))
+    assert all(s.start_s <= s.end_s <= info.duration_s + 0.05 for s in segments)
+    plain, _ = base_engine.transcribe(audio, language="en", batched=True)
+    assert all(s.words == () for s in plain)
+
+
+@pytest.mark.slow
+def test_batched_chunk_failing_the_thresholds_is_decoded_sequentially(
+        base_engine: WhisperEngine, clips: dict[str, Clip], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A batched result with a looping text (compression ratio over 2.4) is not served: the
+    window is decoded again the sequential way, with temperature fallback."""
+    from types import SimpleNamespace
+
+    clip = clips["goforward"]
+    looping = SimpleNamespace(text="la la la la la la la la", compression_ratio=3.0, avg_logprob=-0.2,
+                              no_speech_prob=0.0)
+
+    class LoopingPipeline:
+        def transcribe(self, *_args: object, **_kwargs: object):
+            return iter([looping]), SimpleNamespace(language="en", language_probability=1.0)
+
+    monkeypatch.setattr(base_engine, "_batched", LoopingPipeline())
+    text = transcribe_text(base_engine, clip.audio, language="en", batched=True)
+    assert word_error_rate(clip.transcript, text) <= 0.25 and "la la" not in text

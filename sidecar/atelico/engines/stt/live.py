@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import collections
-import inspect
 import logging
 import threading
 import time
@@ -16,7 +15,7 @@ import numpy as np
 
 from atelico.config import Settings
 from atelico.engines.base import (SPEECH_STARTED, SPEECH_STOPPED, STT_SAMPLE_RATE_HZ, LiveEvent,
-                                  LiveResult, SpeechToText, WordTiming)
+                                  LiveResult, SpeechToText, WordTiming, accepted_kwargs)
 from atelico.engines.stt.stream_audio import StreamResampler
 from atelico.errors import AudioError, RequestError
 
@@ -570,11 +569,5 @@ def _windows(seconds: float) -> int:
 
 def _supported_kwargs(engine: SpeechToText) -> frozenset[str]:
     """Which of our optional decoding knobs ``engine.transcribe`` accepts."""
-    knobs = {"vad_filter", "beam_size", "temperature_fallback", "encoder_pad_s"}
-    try:
-        params = inspect.signature(engine.transcribe).parameters
-    except (TypeError, ValueError):
-        return frozenset()
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
-        return frozenset(knobs)
-    return frozenset(knobs & params.keys())
+    return accepted_kwargs(engine.transcribe, {"vad_filter", "beam_size", "temperature_fallback",
+                                               "encoder_pad_s"})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import re
@@ -166,6 +167,7 @@ class WhisperEngine:
             raise ModelLoadFailed(f"{model_id}: could not load {model_dir}: {exc}",
                                   details={"model": model_id}) from exc
         self.multilingual: bool = bool(self._model.model.is_multilingual)
+        self._batched: Any = None  # faster-whisper's BatchedInferencePipeline, made on first use
         log.info("loaded %s from %s on %s (%s, %d threads)", model_id, model_dir, self.device,
                  self.compute_type, self.cpu_threads)
 
@@ -210,7 +212,7 @@ class WhisperEngine:
                    temperature: float = 0.0, word_timestamps: bool = False,
                    cancel: threading.Event | None = None, vad_filter: bool = True,
                    beam_size: int = 5, temperature_fallback: bool = True,
-                   encoder_pad_s: float | None = None
+                   encoder_pad_s: float | None = None, batched: bool = False
                    ) -> tuple[Iterator[Segment], TranscriptionInfo]:
         """Transcribe (or translate to English) mono float32 16 kHz audio.
 
@@ -229,6 +231,12 @@ class WhisperEngine:
             encoder_pad_s: ``None`` encodes Whisper's full 30 s window (silence-padded, as
                 trained); a number encodes only the audio plus this much padding, which
                 costs a fraction of the encoder time on short audio (live utterances).
+            batched: with ``vad_filter``, decode the speech chunks the VAD finds as one
+                batch (faster-whisper's ``BatchedInferencePipeline``, as speaches serves):
+                no timestamp tokens, one segment per chunk (≤ 30 s), word times kept. A
+                window whose batched result fails the thresholds that trigger temperature
+                fallback (compression ratio, log probability) is decoded again the
+                sequential way, with fallback.
 
         Returns:
             A lazy iterator of segments (decoding happens while iterating) and the info.
@@ -253,8 +261,8 @@ class WhisperEngine:
             temperatures = tuple(round(t, 2) for t in np.arange(temperature, 1.0001, 0.2))
         else:
             temperatures = (temperature,)
-        segments, fw_info = self._model.transcribe(
-            samples, language=code if self.multilingual else "en", task=task,
+        options: dict[str, Any] = dict(
+            language=code if self.multilingual else "en", task=task,
             initial_prompt=prompt or None, beam_size=beam_size,
             best_of=5 if beam_size > 1 else 1, temperature=list(temperatures),
             compression_ratio_threshold=COMPRESSION_RATIO_THRESHOLD,
@@ -263,11 +271,66 @@ class WhisperEngine:
             vad_filter=vad_filter,
             vad_parameters={"min_silence_duration_ms": 1000, "speech_pad_ms": 400}
             if vad_filter else None)
-        info = TranscriptionInfo(language=fw_info.language,
+        if batched and vad_filter:
+            done = self._transcribe_batched(samples, options, cancel)
+            if done is not None:
+                chunks, fw_info = done
+                return iter(chunks), self._info(fw_info, duration_s)
+        segments, fw_info = self._model.transcribe(samples, **options)
+        pad_frames = None if encoder_pad_s is None else max(0, int(encoder_pad_s * 100))
+        return _guarded(segments, cancel, pad_frames), self._info(fw_info, duration_s)
+
+    def _info(self, fw_info: Any, duration_s: float) -> TranscriptionInfo:
+        return TranscriptionInfo(language=fw_info.language,
                                  language_probability=float(fw_info.language_probability),
                                  duration_s=duration_s, model_id=self.model_id)
-        pad_frames = None if encoder_pad_s is None else max(0, int(encoder_pad_s * 100))
-        return _guarded(segments, cancel, pad_frames), info
+
+    def _transcribe_batched(self, samples: np.ndarray, options: dict[str, Any],
+                            cancel: threading.Event | None) -> tuple[list[Segment], Any] | None:
+        """The batched decode of one window, or ``None`` when a chunk looks hallucinated
+        (the batched pipeline has no temperature fallback: the caller decodes it again)."""
+        if self._batched is None:
+            from faster_whisper import BatchedInferencePipeline
+
+            self._batched = BatchedInferencePipeline(model=self._model)
+        # word times always: they cut each chunk (≤ 30 s) back into sentence-sized segments
+        segments, fw_info = self._batched.transcribe(samples, batch_size=8,
+                                                     **{**options, "word_timestamps": True})
+        raw = list(segments)
+        if any(seg.compression_ratio > COMPRESSION_RATIO_THRESHOLD
+               or (seg.avg_logprob < LOG_PROB_THRESHOLD and seg.no_speech_prob < NO_SPEECH_THRESHOLD)
+               for seg in raw if seg.text.strip()):
+            # what the sequential decoder would retry at a higher temperature
+            log.info("a batched chunk failed the decoding thresholds; decoding sequentially")
+            return None
+        keep_words = bool(options["word_timestamps"])
+        out: list[Segment] = []
+        for seg in _guarded(raw, cancel):
+            for piece in _split_at_sentences(seg):
+                out.append(dataclasses.replace(piece, id=len(out),
+                                               words=piece.words if keep_words else ()))
+        return out, fw_info
+
+
+#: a batched chunk is cut after a word ending a sentence, or where the words pause this long
+SPLIT_PAUSE_S = 0.6
+
+
+def _split_at_sentences(seg: Segment) -> list[Segment]:
+    """One batched chunk's segment as sentence-sized segments, from its word times."""
+    pieces: list[list[WordTiming]] = [[]]
+    for word in seg.words:
+        last = pieces[-1][-1] if pieces[-1] else None
+        if last is not None and (last.word.endswith((".", "?", "!"))
+                                 or word.start_s - last.end_s >= SPLIT_PAUSE_S):
+            pieces.append([])
+        pieces[-1].append(word)
+    if len(pieces) <= 1:
+        return [seg]
+    return [dataclasses.replace(seg, start_s=words[0].start_s, end_s=words[-1].end_s,
+                                text=" ".join(w.word for w in words), words=tuple(words),
+                                tokens=())
+            for words in pieces]
 
 
 def _check_audio(audio: np.ndarray) -> np.ndarray:
