@@ -15,7 +15,9 @@ from typing import Any
 
 from bench.common import ROOT, cpu_s, load_avg, machine, rounded, rss_mb
 
-SUITES = ("tts", "stt", "face", "load", "scaling", "hardening")
+SUITES = ("tts", "stt", "face", "load", "scaling", "hardening", "bundle")
+#: Suites that start their own processes (no shared sidecar needed when only these run)
+STANDALONE = ("bundle",)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -44,6 +46,14 @@ async def run_suites(args: argparse.Namespace, result: dict[str, Any]) -> None:
     from bench.context import Ctx
     from bench.sidecar import SidecarProcess
 
+    if all(name in STANDALONE for name in args.suites):
+        ctx = Ctx(mode=args.mode, sidecar=None)  # type: ignore[arg-type]
+        try:
+            for name in args.suites:
+                result[name] = await importlib.import_module(f"bench.{name}").run(ctx)
+        finally:
+            ctx.close()
+        return
     preload = "tts" if args.mode == "smoke" else "tts,whisper,face"
     sidecar = SidecarProcess(preload)
     ctx = Ctx(mode=args.mode, sidecar=sidecar)

@@ -81,6 +81,14 @@ def targets(r: dict[str, Any]) -> list[dict[str, Any]]:
                            _get(r, "hardening", "slots", "welcome_max_s"), HOSTILE_WELCOME_MAX_S, "s"))
         out.append(_target("game short line p95 while 4 clients flood the queue / alone",
                            _get(r, "hardening", "fairness", "p95_ratio"), FLOOD_MAX_P95_RATIO, "x"))
+    if "bundle" in r:
+        total = _get(r, "bundle", "size_mib", "bundle_total")
+        out.append(_target("bundle on disk (Kokoro int8 + whisper-base + face)",
+                           None if total is None else total * 1.048576, 600, "MB"))
+        out.append(_target("bundle: cold start to /health/ready",
+                           _get(r, "bundle", "bundle", "spawn_to_ready_s"), 5, "s"))
+        out.append(_target("bundle: idle RSS after one TTS + STT + face request",
+                           _get(r, "bundle", "bundle", "idle_rss_mb"), 700, "MB"))
     preload = _get(r, "sidecar", "preload") or []
     if {"tts", "whisper", "face"} <= set(preload):
         out.append(_target("idle sidecar RSS, default models loaded (after the run)",
