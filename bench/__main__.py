@@ -15,10 +15,10 @@ from typing import Any
 
 from bench.common import ROOT, cpu_s, load_avg, machine, rounded, rss_mb
 
-SUITES = ("tts", "stt", "face", "load", "scaling", "hardening", "memory")
-#: suites that start a sidecar of their own (a token, other limits): a run of only these
-#: starts no shared one
-OWN_SIDECAR = {"hardening", "memory"}
+SUITES = ("tts", "stt", "face", "load", "scaling", "hardening", "memory", "bundle")
+#: suites that start their own processes (a sidecar with a token, other limits, a bundle): a
+#: run of only these starts no shared sidecar
+OWN_SIDECAR = {"hardening", "memory", "bundle"}
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

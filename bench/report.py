@@ -98,6 +98,14 @@ def targets(r: dict[str, Any]) -> list[dict[str, Any]]:
                            _get(r, "memory", "speech_growth_spread_fraction"), FLAT_MEMORY_MAX_FRACTION, "x"))
         out.append(_target("memory: peak RSS growth of any upload, bombs included (worst)",
                            _get(r, "memory", "max_growth_mb"), UPLOAD_MAX_GROWTH_MB, "MB"))
+    if "bundle" in r:
+        total = _get(r, "bundle", "size_mib", "bundle_total")
+        out.append(_target("bundle on disk (Kokoro int8 + whisper-base + face)",
+                           None if total is None else total * 1.048576, 600, "MB"))
+        out.append(_target("bundle: cold start to /health/ready",
+                           _get(r, "bundle", "bundle", "spawn_to_ready_s"), 5, "s"))
+        out.append(_target("bundle: idle RSS after one TTS + STT + face request",
+                           _get(r, "bundle", "bundle", "idle_rss_mb"), 700, "MB"))
     preload = _get(r, "sidecar", "preload") or []
     if {"tts", "whisper", "face"} <= set(preload):
         out.append(_target("idle sidecar RSS, default models loaded (after the run)",

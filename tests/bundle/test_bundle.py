@@ -135,3 +135,39 @@ def test_bundle_stamp_goes_to_the_user_data_dir_not_the_bundle(tmp_path, monkeyp
     # an ordinary cache keeps its stamp beside the files
     other = tmp_path / "cache" / "models" / "demo"
     assert assets._stamp_file(other) == other / assets.STAMP_NAME
+
+
+def test_trim_drops_unused_data_and_keeps_kokoros_languages(tmp_path):
+    internal = tmp_path / "_internal"
+    for rel in ("pocketsphinx/model/en-us/en-us.lm.bin", "pocketsphinx/model/en-us/en-us-phone.lm.bin",
+                "espeakng_loader/espeak-ng-data/ru_dict", "espeakng_loader/espeak-ng-data/en_dict",
+                "espeakng_loader/espeak-ng-data/phontab", "babel/locale-data/de.dat",
+                "babel/locale-data/en.dat", "babel/locale-data/root.dat"):
+        (internal / rel).parent.mkdir(parents=True, exist_ok=True)
+        (internal / rel).write_bytes(b"x" * 10)
+    assert bundle.drop_unused_data(internal) == 30
+    left = {p.relative_to(internal).as_posix() for p in internal.rglob("*") if p.is_file()}
+    assert left == {"pocketsphinx/model/en-us/en-us-phone.lm.bin", "espeakng_loader/espeak-ng-data/en_dict",
+                    "espeakng_loader/espeak-ng-data/phontab", "babel/locale-data/en.dat",
+                    "babel/locale-data/root.dat"}
+
+
+@pytest.mark.skipif(not (shutil.which("strip") and shutil.which("readelf")), reason="needs binutils")
+def test_strip_removes_debug_info_but_never_touches_auditwheel_libs(tmp_path):
+    import importlib.util
+
+    spec = importlib.util.find_spec("spacy.matcher.levenshtein")  # small, ships with DWARF
+    if spec is None or spec.origin is None:
+        pytest.skip("spaCy not installed")
+    src = Path(spec.origin)
+    if not bundle._has_debug_info(src):
+        pytest.skip("this spaCy wheel ships stripped")
+    internal = tmp_path / "_internal"
+    (internal / "pkg").mkdir(parents=True)
+    (internal / "pkg.libs").mkdir()
+    shutil.copy2(src, internal / "pkg" / "ext.so")
+    shutil.copy2(src, internal / "pkg.libs" / "libvendored.so")
+    saved = bundle.strip_debug_info(internal)
+    assert saved > 0 and not bundle._has_debug_info(internal / "pkg" / "ext.so")
+    assert bundle._has_debug_info(internal / "pkg.libs" / "libvendored.so")
+    assert (internal / "pkg.libs" / "libvendored.so").stat().st_size == src.stat().st_size
