@@ -167,7 +167,9 @@ class FairQueue:
     that used the least worker time goes first (ties: first come). ``urgent`` jobs
     (cleanup) go before all. Audio streams about to run dry (a flow whose ``deadline`` is
     less than ``starving_s`` after ``now``, see :meth:`take`) go next, the closest to
-    starving first, whatever their client's share: a stream with audio to spare waits.
+    starving first, whatever their client's share: a stream with audio to spare waits. A
+    request's first job counts as starving too (nothing is playing yet), so a new stream is
+    not held back behind streams that already play.
     Bulk jobs (unsliceable whole-clip work) are taken only while fewer than ``bulk_limit``
     run, so one worker always stays free for interactive work. The jobs of a *greedy*
     client, one with more than ``greedy_jobs`` jobs queued or running (many requests at
@@ -221,8 +223,12 @@ class FairQueue:
             share = self._clients[flow.client]
             if (bulk or share.jobs > self.greedy_jobs) and not urgent and self.bulk_running >= self.bulk_limit:
                 continue
-            slack = (flow.deadline - now) if flow.deadline is not None and now is not None \
-                else float("inf")
+            if now is None:
+                slack = float("inf")
+            elif flow.deadline is not None:
+                slack = flow.deadline - now
+            else:  # a request never served yet: its listener is already waiting
+                slack = 0.0 if flow.used_s == 0.0 else float("inf")
             tier = 0.0 if urgent else 1.0 if slack < self.starving_s else 2.0
             key = (tier, slack if tier == 1.0 else 0.0, share.vtime, flow.used_s, seq)
             if best_key is None or key < best_key:

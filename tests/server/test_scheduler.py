@@ -250,3 +250,16 @@ def test_streams_with_audio_to_spare_and_no_clock_keep_fair_order():
     q2.push("calm", Flow("calm"))
     q2.push("s", starving)
     assert q2.take()[0] == "calm"  # no clock: no deadlines
+
+
+def test_a_new_stream_is_not_held_back_behind_streams_already_playing():
+    """Two NPCs already play (and run dry soon); a third one's first window goes first."""
+    q = FairQueue(bulk_limit=1, starving_s=1.5)
+    a, b = Flow("a"), Flow("b")
+    for flow in (a, b):
+        flow.played(0.5, now=0.0)
+        flow.used_s = 1.0
+    q.push("a", a)
+    q.push("b", b)
+    q.push("new", Flow("c"))
+    assert q.take(now=0.2)[0] == "new"
