@@ -226,7 +226,9 @@ class FairQueue:
             if now is None:
                 slack = float("inf")
             elif flow.deadline is not None:
-                slack = flow.deadline - now
+                # a stream already dry (the machine is slower than playback) ranks with new
+                # requests, by fairness, instead of before everything forever
+                slack = max(0.0, flow.deadline - now)
             else:  # a request never served yet: its listener is already waiting
                 slack = 0.0 if flow.used_s == 0.0 else float("inf")
             tier = 0.0 if urgent else 1.0 if slack < self.starving_s else 2.0
