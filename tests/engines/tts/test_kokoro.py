@@ -17,6 +17,7 @@ from atelico.errors import (LanguageError, ModelLoadFailed, ModelNotInstalled, R
                             VoiceError)
 from atelico.models.catalog import default_catalog
 from tests.engines.tts.conftest import rms, transcribe
+from tests.helpers.contour import contour_correlation
 from tests.helpers.wer import word_error_rate
 
 pytestmark = pytest.mark.slow
@@ -118,7 +119,7 @@ def test_blending_changes_the_voice(kokoro: KokoroEngine) -> None:
     bella = kokoro.synthesize_all(text, voice="af_bella").audio
     blend = kokoro.synthesize_all(text, voice="af_bella(2)+am_adam(1)").audio
     same = kokoro.synthesize_all(text, voice="af_bella+af_bella").audio
-    assert np.array_equal(bella, same)
+    assert bella.shape == same.shape and contour_correlation(bella, same) > 0.98
     assert len(bella) != len(blend) or not np.allclose(bella, blend, atol=1e-3)
 
 
