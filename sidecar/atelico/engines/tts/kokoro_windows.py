@@ -317,9 +317,9 @@ def _zero_crossing(x: np.ndarray, at: int, reach: int, limit: int) -> int:
     """The index in ``[at, at + reach]`` (below ``limit`` and ``len(x) - 1``) where a window
     should end so that its last sample and the next one's first are both nearest zero."""
     hi = min(at + reach, limit - 1, len(x) - 1)
-    if hi <= at:
+    if hi <= at:  # (a join is never at 0: ``at`` lies past the window's own start)
         return at
-    seg = np.abs(x[at - 1:hi + 1]) if at > 0 else np.abs(np.concatenate(([0.0], x[:hi + 1])))
+    seg = np.abs(x[at - 1:hi + 1])
     pair = np.maximum(seg[:-1], seg[1:])  # pair[k]: last = x[at - 1 + k], first = x[at + k]
     return at + int(np.argmin(pair))
 
