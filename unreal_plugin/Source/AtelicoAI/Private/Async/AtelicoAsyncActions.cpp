@@ -155,8 +155,6 @@ void UAtelicoSpeakAndWait::HandleChunk(const FAtelicoSpeechChunk& Chunk)
 	}
 	Sound->QueuePcm16(Chunk.Pcm16);
 	Words.Append(Chunk.Words);
-	WordStarts.Append(Chunk.WordStartSeconds);
-	WordEnds.Append(Chunk.WordEndSeconds);
 	SampleRateHz = Chunk.SampleRateHz;
 	SamplesReceived = Chunk.OffsetSamples + Chunk.Pcm16.Num() / 2;
 	if (UAtelicoFaceComponent* Face = FaceComponent.Get())
@@ -249,9 +247,9 @@ void UAtelicoSpeakAndWait::Fail(const FAtelicoError& Error)
 FAtelicoHeard UAtelicoSpeakAndWait::HeardLocally(int64 PlayedSamples) const
 {
 	std::vector<atelico::core::WordTiming> Timings;
-	for (int32 Index = 0; Index < Words.Num(); ++Index)
+	for (const FAtelicoWordTiming& Word : Words)
 	{
-		Timings.push_back({AtelicoConvert::ToUtf8(Words[Index]), WordStarts[Index], WordEnds[Index]});
+		Timings.push_back({AtelicoConvert::ToUtf8(Word.Word), Word.StartSeconds, Word.EndSeconds});
 	}
 	const atelico::core::Heard Core = atelico::core::HeardOf(Timings, PlayedSamples, SamplesReceived, SampleRateHz);
 	FAtelicoHeard Heard;

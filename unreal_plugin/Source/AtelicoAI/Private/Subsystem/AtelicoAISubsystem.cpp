@@ -66,9 +66,7 @@ bool ToChunk(const atelico::core::Message& Message, FAtelicoSpeechChunk& Out, FA
 	Out.FaceFps = Chunk.face_fps;
 	for (const atelico::core::WordTiming& Word : Chunk.words)
 	{
-		Out.Words.Add(FromUtf8(Word.word).TrimStartAndEnd());
-		Out.WordStartSeconds.Add(Word.start_s);
-		Out.WordEndSeconds.Add(Word.end_s);
+		Out.Words.Add(FAtelicoWordTiming{FromUtf8(Word.word).TrimStartAndEnd(), Word.start_s, Word.end_s});
 	}
 	return true;
 }

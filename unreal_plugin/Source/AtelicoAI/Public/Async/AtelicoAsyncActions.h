@@ -101,9 +101,7 @@ private:
 	int64 InterruptedAt = 0;
 	/** Text appended before Activate, sent once the request exists. */
 	TArray<FString> PendingText;
-	TArray<FString> Words;
-	TArray<double> WordStarts;
-	TArray<double> WordEnds;
+	TArray<FAtelicoWordTiming> Words;
 	int64 SamplesReceived = 0;
 	int32 SampleRateHz = 24000;
 	FTSTicker::FDelegateHandle PollHandle;

@@ -46,6 +46,14 @@ struct ATELICOAI_API FAtelicoHeard
 	TArray<FString> Words;
 };
 
+/** A word and its time span, seconds from the start of the utterance. */
+struct ATELICOAI_API FAtelicoWordTiming
+{
+	FString Word;
+	double StartSeconds = 0.0;
+	double EndSeconds = 0.0;
+};
+
 /** One streamed speech chunk, decoded: 16-bit mono PCM plus optional ARKit-52 face frames. */
 struct ATELICOAI_API FAtelicoSpeechChunk
 {
@@ -64,9 +72,7 @@ struct ATELICOAI_API FAtelicoSpeechChunk
 	int64 FaceStartFrame = 0;
 	int32 FaceFps = 30;
 	/** Word timings, seconds from the start of the utterance. */
-	TArray<FString> Words;
-	TArray<double> WordStartSeconds;
-	TArray<double> WordEndSeconds;
+	TArray<FAtelicoWordTiming> Words;
 };
 
 // Native + dynamic multicast pairs (C++ binds the native one, Blueprint the dynamic one).
