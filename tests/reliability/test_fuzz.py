@@ -18,6 +18,7 @@ from atelico.protocol import face as face_proto
 from atelico.protocol import session as sess
 from atelico.protocol import stt as stt_proto
 from atelico.protocol import tts as tts_proto
+from atelico.audio.payload import to_float32
 from atelico.protocol.audio_desc import AudioDescription
 from atelico.protocol.envelope import Message, decode, encode
 from tests.reliability.conftest import TOKEN
@@ -110,9 +111,9 @@ def _drop_nil(value: Any) -> Any:
 PARSERS = {
     "tts": lambda d, p: tts_proto.SynthesizeRequest.from_data(d, max_input_chars=50),
     "speak": lambda d, p: tts_proto.SynthesizeRequest.from_data(d, max_input_chars=50, speak=True),
-    "stt": lambda d, p: stt_proto.TranscribeRequest.from_data(d).audio.to_float32(p, max_duration_s=1),
-    "live": lambda d, p: stt_proto.LiveStart.from_data(d).audio.to_float32(p),
-    "face": lambda d, p: face_proto.FaceRequest.from_data(d).audio.to_float32(p, max_duration_s=1),
+    "stt": lambda d, p: to_float32(stt_proto.TranscribeRequest.from_data(d).audio, p, max_duration_s=1),
+    "live": lambda d, p: to_float32(stt_proto.LiveStart.from_data(d).audio, p),
+    "face": lambda d, p: to_float32(face_proto.FaceRequest.from_data(d).audio, p, max_duration_s=1),
     "desc": lambda d, p: AudioDescription.from_data(d, required=False),
     "hello": lambda d, p: sess.Hello.from_message(Message("hello", d)),
 }

@@ -13,23 +13,13 @@ from typing import Any, Callable, Iterator, Protocol, Sequence, runtime_checkabl
 
 import numpy as np
 
-#: ARKit's 52 blendshapes in canonical order (the column order of every face matrix).
-ARKIT_BLENDSHAPES: tuple[str, ...] = (
-    "eyeBlinkLeft", "eyeLookDownLeft", "eyeLookInLeft", "eyeLookOutLeft", "eyeLookUpLeft",
-    "eyeSquintLeft", "eyeWideLeft", "eyeBlinkRight", "eyeLookDownRight", "eyeLookInRight",
-    "eyeLookOutRight", "eyeLookUpRight", "eyeSquintRight", "eyeWideRight", "jawForward",
-    "jawLeft", "jawRight", "jawOpen", "mouthClose", "mouthFunnel", "mouthPucker", "mouthLeft",
-    "mouthRight", "mouthSmileLeft", "mouthSmileRight", "mouthFrownLeft", "mouthFrownRight",
-    "mouthDimpleLeft", "mouthDimpleRight", "mouthStretchLeft", "mouthStretchRight",
-    "mouthRollLower", "mouthRollUpper", "mouthShrugLower", "mouthShrugUpper", "mouthPressLeft",
-    "mouthPressRight", "mouthLowerDownLeft", "mouthLowerDownRight", "mouthUpperUpLeft",
-    "mouthUpperUpRight", "browDownLeft", "browDownRight", "browInnerUp", "browOuterUpLeft",
-    "browOuterUpRight", "cheekPuff", "cheekSquintLeft", "cheekSquintRight", "noseSneerLeft",
-    "noseSneerRight", "tongueOut",
-)
-FACE_FPS = 30
-FACE_SAMPLE_RATE_HZ = 16_000
-STT_SAMPLE_RATE_HZ = 16_000
+# shared with the protocol and the server, which never import engines/
+from atelico.protocol.constants import ARKIT_BLENDSHAPES as ARKIT_BLENDSHAPES
+from atelico.protocol.constants import FACE_FPS as FACE_FPS
+from atelico.protocol.constants import FACE_SAMPLE_RATE_HZ as FACE_SAMPLE_RATE_HZ
+from atelico.protocol.constants import SPEECH_STARTED as SPEECH_STARTED
+from atelico.protocol.constants import SPEECH_STOPPED as SPEECH_STOPPED
+from atelico.protocol.constants import STT_SAMPLE_RATE_HZ as STT_SAMPLE_RATE_HZ
 
 
 @dataclass(frozen=True)
@@ -116,10 +106,6 @@ class LiveResult:
     end_s: float
     is_final: bool
     words: tuple[WordTiming, ...] = ()
-
-
-SPEECH_STARTED = "speech_started"
-SPEECH_STOPPED = "speech_stopped"
 
 
 @dataclass(frozen=True)

@@ -1,59 +1,52 @@
-"""The audio description carried by audio messages, and turning a payload into float32."""
+"""The audio description carried by audio messages: raw PCM (rate/format/channels) or an
+encoded file. It describes a payload only; turning one into samples is
+:func:`atelico.audio.payload.to_float32`'s job (the audio side)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import Any, Literal
 
-import numpy as np
+from pydantic import Field
 
-from atelico.audio.pcm import bytes_to_float32, check_description
-from atelico.errors import AudioError
+from atelico.audio.pcm import check_description
+from atelico.protocol.constants import FILE_ENCODINGS, SAMPLE_FORMATS
 from atelico.protocol.fields import Fields
+from atelico.protocol.request import RequestModel
 
-FILE_ENCODINGS = ("wav", "mp3", "flac", "ogg", "webm", "m4a", "opus", "aac")
+__all__ = ["FILE_ENCODINGS", "AudioDescription"]
 
 
-@dataclass(frozen=True)
-class AudioDescription:
+class AudioDescription(RequestModel):
     """How to read a payload: raw PCM (rate/format/channels) or an encoded file."""
 
-    sample_rate_hz: int | None = None
-    sample_format: str = "s16le"
-    channels: int = 1
-    encoding: str = "pcm"
+    sample_rate_hz: int | None = Field(None, description="raw PCM only: samples per second")
+    sample_format: Literal["s16le", "f32le"] = "s16le"
+    channels: int = Field(1, ge=1, le=8, description="raw PCM only: interleaved channels")
+    encoding: str = Field("pcm", description="pcm, or a file: " + ", ".join(FILE_ENCODINGS))
 
     @classmethod
-    def from_data(cls, data: dict, *, required: bool = True) -> "AudioDescription":
-        f = Fields(data)
+    def read(cls, f: Fields, ctx: dict[str, Any]) -> dict[str, Any]:
+        data = f.data
         encoding = f.str("encoding", "pcm", choices=("pcm",) + FILE_ENCODINGS) or "pcm"
         if encoding != "pcm":
-            return cls(encoding=encoding)
-        if "sample_rate_hz" not in data and not required:
-            return cls()
+            return {"encoding": encoding}
+        if "sample_rate_hz" not in data and not ctx.get("required", True):
+            return {}
         rate, fmt, channels = check_description(data.get("sample_rate_hz"),
-                                                data.get("sample_format", "s16le"),
+                                                data.get("sample_format", SAMPLE_FORMATS[0]),
                                                 data.get("channels", 1))
-        return cls(rate, fmt, channels)
+        return {"sample_rate_hz": rate, "sample_format": fmt, "channels": channels}
 
-    def to_float32(self, payload: bytes | None, *, max_duration_s: float | None = None
-                   ) -> tuple[np.ndarray, int]:
-        """Decode the payload into mono float32 and its sample rate."""
-        if not payload:
-            raise AudioError("the request carries no audio payload", code="audio.empty")
-        if self.encoding != "pcm":
-            from atelico.audio.codecs import decode_file
-            from atelico.engines.base import STT_SAMPLE_RATE_HZ
+    @classmethod
+    def from_data(cls, data: dict[str, Any], *, required: bool = True) -> "AudioDescription":
+        """The description in a request's ``data`` (``required``: raw PCM must give its rate)."""
+        return cls.parse(data, required=required)
 
-            # bounded, and straight to the 16 kHz that STT and face work at (never the file's rate)
-            return decode_file(payload, max_duration_s=max_duration_s, rate=STT_SAMPLE_RATE_HZ)
-        assert self.sample_rate_hz is not None
-        audio = bytes_to_float32(payload, self.sample_format, self.channels)
-        if max_duration_s is not None and len(audio) / self.sample_rate_hz > max_duration_s:
-            raise AudioError(f"audio longer than the limit of {max_duration_s:.0f} s",
-                             code="audio.too_long")
-        return audio, self.sample_rate_hz
+    @property
+    def is_file(self) -> bool:
+        return self.encoding != "pcm"
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         if self.encoding != "pcm":
             return {"encoding": self.encoding}
         return {"sample_rate_hz": self.sample_rate_hz, "sample_format": self.sample_format,

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
+from pydantic import Field
 
 from atelico.protocol.audio_desc import AudioDescription
+from atelico.protocol.constants import FACE_CHANNELS, FACE_FORMATS, FACE_FPS
 from atelico.protocol.envelope import Message
 from atelico.protocol.fields import Fields
+from atelico.protocol.request import RequestModel
+from atelico.protocol.stt import require_file
 
 RUN = "face.run"
 STREAM_START = "face.stream.start"
@@ -17,25 +20,47 @@ STREAM_AUDIO = "face.stream.audio"
 STREAM_STOP = "face.stream.stop"
 FRAMES = "face.frames"
 
-FPS = 30
-CHANNELS = 52
+FPS = FACE_FPS
+CHANNELS = FACE_CHANNELS
 
 
-@dataclass(frozen=True)
-class FaceRequest:
-    """A face request for a clip (``face.run``) or a stream (``face.stream.start``)."""
+def _face_fields(f: Fields) -> dict[str, Any]:
+    """``character``, ``text`` and ``model``, read in that order by every face request."""
+    return {"character": f.str("character", "claire", max_len=64) or "claire",
+            "text": f.str("text", None, max_len=20_000),
+            "model": f.str("model", "face", max_len=128) or "face"}
+
+
+class FaceRequest(RequestModel):
+    """A WebSocket face request for a clip (``face.run``) or a stream (``face.stream.start``)."""
 
     audio: AudioDescription
-    character: str = "claire"
-    text: str | None = None
-    model: str = "face"
+    character: str = Field("claire", max_length=64)
+    text: str | None = Field(None, max_length=20_000, description="transcript (improves timing)")
+    model: str = Field("face", max_length=128)
+
+    @classmethod
+    def read(cls, f: Fields, ctx: dict[str, Any]) -> dict[str, Any]:
+        return {"audio": AudioDescription.from_data(f.data), **_face_fields(f)}
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> "FaceRequest":
-        f = Fields(data)
-        return cls(audio=AudioDescription.from_data(data),
-                   character=f.str("character", "claire", max_len=64) or "claire",
-                   text=f.str("text", None, max_len=20_000), model=f.str("model", "face", max_len=128) or "face")
+        return cls.parse(data)
+
+
+class FaceFileRequest(RequestModel):
+    """``POST /v1/audio/face`` (multipart form; the file beside it, context ``has_file``)."""
+
+    character: str = Field("claire", max_length=64)
+    text: str | None = Field(None, max_length=20_000, description="transcript (improves timing)")
+    model: str = Field("face", max_length=128)
+    response_format: Literal["json", "f32"] = "json"
+
+    @classmethod
+    def read(cls, f: Fields, ctx: dict[str, Any]) -> dict[str, Any]:
+        require_file(bool(ctx.get("has_file", True)))
+        return {**_face_fields(f),
+                "response_format": f.str("response_format", "json", choices=FACE_FORMATS) or "json"}
 
 
 def weights_to_bytes(weights: np.ndarray) -> bytes:

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import Field
 
 from atelico.engines.tts.text import has_speakable
 from atelico.errors import InputTooLong, RequestError
+from atelico.protocol.constants import (MAX_SPEED, MIN_SPEED, SAMPLE_FORMATS, SPEECH_FORMATS,
+                                        WS_SPEECH_ENCODINGS)
 from atelico.protocol.envelope import Message
 from atelico.protocol.fields import Fields
+from atelico.protocol.request import DEFAULT_MAX_INPUT_CHARS, RequestModel
+
+__all__ = ["MAX_SPEED", "MIN_SPEED", "SpeechRequest", "SynthesizeRequest", "read_input"]
 
 SYNTHESIZE = "tts.synthesize"
 SPEAK = "speak"
@@ -17,7 +23,7 @@ CHUNK = "tts.chunk"
 TEXT = "tts.text"
 TEXT_END = "tts.text.end"
 
-MIN_SPEED, MAX_SPEED = 0.25, 4.0
+SpeechFormat = Literal["wav", "pcm", "mp3", "opus", "aac", "flac"]
 
 
 def read_input(f: Fields, *, max_input_chars: int) -> str:
@@ -42,41 +48,85 @@ def read_input(f: Fields, *, max_input_chars: int) -> str:
     return text
 
 
-@dataclass(frozen=True)
-class SynthesizeRequest:
-    """A synthesis request (``speak`` is a streamed one with a face ``character``)."""
+def _max_chars(ctx: dict[str, Any]) -> int:
+    return int(ctx.get("max_input_chars") or DEFAULT_MAX_INPUT_CHARS)
 
-    input: str
-    model: str = "tts"
-    voice: str | None = None
-    speed: float = 1.0
+
+def _voice_fields(f: Fields) -> dict[str, Any]:
+    """``voice`` and ``speed``, read in that order by every synthesis request."""
+    return {"voice": f.str("voice", None, max_len=256),
+            "speed": f.float("speed", 1.0, lo=MIN_SPEED, hi=MAX_SPEED)}
+
+
+class SpeechRequest(RequestModel):
+    """``POST /v1/audio/speech`` and the in-process ``Engine.audio_synthesize``: the whole
+    text, answered as one file of ``response_format`` (or streamed, over HTTP)."""
+
+    model: str = Field(max_length=128, description="tts, kokoro, pocket, or OpenAI's "
+                       "tts-1, tts-1-hd, gpt-4o-mini-tts (Kokoro); `in-memory::` prefix allowed")
+    input: str = Field(min_length=1, description="the text to speak (at most "
+                       "limits.max_input_chars characters)")
+    voice: str | None = Field(None, max_length=256, description="a voice id, a Kokoro blend "
+                              "like af_bella(2)+af_sky(1), or an OpenAI name (alloy, nova, ...)")
+    speed: float = Field(1.0, ge=MIN_SPEED, le=MAX_SPEED)
+    response_format: SpeechFormat = "wav"
+    stream: bool = Field(False, description="the reference's SSE chunks")
+    stream_format: Literal["sse", "audio"] | None = Field(
+        None, description="sse: OpenAI's speech.audio.delta events; audio: raw audio sent as it is "
+        "synthesized (also the default for Accept: application/octet-stream)")
+    language: str | None = Field(None, max_length=16, description="BCP-47 tag: another variant of "
+                                 "the voice's language (en-GB for an en-US voice); others are "
+                                 "language.mismatch")
+
+    @classmethod
+    def read(cls, f: Fields, ctx: dict[str, Any]) -> dict[str, Any]:
+        model = f.str("model", required=True, missing_code="request.missing_model", max_len=128)
+        text = read_input(f, max_input_chars=_max_chars(ctx))
+        return {"model": model, "input": text, **_voice_fields(f),
+                "response_format": f.str("response_format", "wav", choices=SPEECH_FORMATS),
+                "stream": f.bool("stream", False),
+                "stream_format": f.str("stream_format", None, choices=("sse", "audio")),
+                "language": f.str("language", None, max_len=16)}
+
+
+class SynthesizeRequest(RequestModel):
+    """A WebSocket synthesis request, ``tts.synthesize`` or ``speak`` (a streamed one with a
+    face ``character``; context ``speak=True``)."""
+
+    input: str = Field(description="the text (with input_stream: its first piece, may be empty)")
+    model: str = Field("tts", max_length=128)
+    voice: str | None = Field(None, max_length=256)
+    speed: float = Field(1.0, ge=MIN_SPEED, le=MAX_SPEED)
     stream: bool = False
-    sample_format: str = "s16le"
-    encoding: str = "pcm"
+    sample_format: Literal["s16le", "f32le"] = "s16le"
+    encoding: Literal["pcm", "wav"] = "pcm"
     words: bool = True
-    language: str | None = None
-    character: str | None = None
+    language: str | None = Field(None, max_length=16)
+    character: str | None = Field(None, max_length=64, description="speak only: the face rig")
     #: the text comes in pieces (``tts.text`` … ``tts.text.end``); ``input`` is the first, if any
     input_stream: bool = False
 
     @classmethod
-    def from_data(cls, data: dict[str, Any], *, max_input_chars: int, speak: bool = False
-                  ) -> "SynthesizeRequest":
-        f = Fields(data)
+    def read(cls, f: Fields, ctx: dict[str, Any]) -> dict[str, Any]:
+        speak = bool(ctx.get("speak", False))
         input_stream = f.bool("input_stream", False)
         if input_stream:  # the first piece may be empty; the rest comes as tts.text
-            text = read_text_piece(f.str("input", "") or "", max_input_chars=max_input_chars)
+            text = read_text_piece(f.str("input", "") or "", max_input_chars=_max_chars(ctx))
         else:
-            text = read_input(f, max_input_chars=max_input_chars)
-        model = f.str("model", "tts", max_len=128)
-        return cls(input=text, model=model or "tts", voice=f.str("voice", None, max_len=256),
-                   speed=f.float("speed", 1.0, lo=MIN_SPEED, hi=MAX_SPEED),
-                   stream=True if (speak or input_stream) else f.bool("stream", False),
-                   input_stream=input_stream,
-                   sample_format=f.str("sample_format", "s16le", choices=("s16le", "f32le")) or "s16le",
-                   encoding=f.str("encoding", "pcm", choices=("pcm", "wav")) or "pcm",
-                   words=f.bool("words", True), language=f.str("language", None, max_len=16),
-                   character=(f.str("character", "claire", max_len=64) if speak else None))
+            text = read_input(f, max_input_chars=_max_chars(ctx))
+        model = f.str("model", "tts", max_len=128) or "tts"
+        voice = _voice_fields(f)
+        stream = True if (speak or input_stream) else f.bool("stream", False)
+        return {"input": text, "model": model, **voice, "stream": stream, "input_stream": input_stream,
+                "sample_format": f.str("sample_format", "s16le", choices=SAMPLE_FORMATS) or "s16le",
+                "encoding": f.str("encoding", "pcm", choices=WS_SPEECH_ENCODINGS) or "pcm",
+                "words": f.bool("words", True), "language": f.str("language", None, max_len=16),
+                "character": (f.str("character", "claire", max_len=64) if speak else None)}
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any], *, max_input_chars: int, speak: bool = False
+                  ) -> "SynthesizeRequest":
+        return cls.parse(data, max_input_chars=max_input_chars, speak=speak)
 
     def to_data(self) -> dict[str, Any]:
         out: dict[str, Any] = {"model": self.model, "input": self.input, "voice": self.voice,

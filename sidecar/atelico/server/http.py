@@ -18,10 +18,12 @@ from atelico import __version__
 from atelico.audio import codecs
 from atelico.audio.decode import open_audio
 from atelico.audio.wav import encode_wav
-from atelico.engines.base import ARKIT_BLENDSHAPES, FACE_SAMPLE_RATE_HZ, STT_SAMPLE_RATE_HZ
-from atelico.errors import AtelicoError, InputTooLong, RequestError, redact_paths
-from atelico.protocol.fields import Fields
-from atelico.protocol.tts import MAX_SPEED, MIN_SPEED, read_input
+from atelico.errors import AtelicoError, RequestError, redact_paths
+from atelico.protocol.constants import (ARKIT_BLENDSHAPES, FACE_SAMPLE_RATE_HZ, STREAMABLE_FORMATS,
+                                        STT_SAMPLE_RATE_HZ)
+from atelico.protocol.face import FaceFileRequest
+from atelico.protocol.stt import TranscriptionRequest
+from atelico.protocol.tts import SpeechRequest
 from atelico.server import openapi
 from atelico.service import Service, TtsPiece
 
@@ -152,21 +154,14 @@ def _rss_mb() -> float:
 
 
 # ---------------------------------------------------------------------- speech
-@router.post("/v1/audio/speech", openapi_extra=openapi.json_body(openapi.SpeechRequest),
+@router.post("/v1/audio/speech", openapi_extra=openapi.json_body(SpeechRequest),
              response_class=Response, responses=openapi.SPEECH_RESPONSES)
 async def speech(request: Request) -> Response:
     svc = service_of(request)
-    body = await read_json(request)
-    f = Fields(body)
-    model = f.str("model", required=True, missing_code="request.missing_model", max_len=128) or ""
-    text = read_input(f, max_input_chars=svc.settings.limits.max_input_chars)
-    voice = f.str("voice", None, max_len=256)
-    speed = f.float("speed", 1.0, lo=MIN_SPEED, hi=MAX_SPEED)
-    fmt = f.str("response_format", "wav", choices=tuple(codecs.ENCODINGS)) or "wav"
-    stream = f.bool("stream", False)
-    stream_format = f.str("stream_format", None, choices=("sse", "audio"))
-    language = f.str("language", None, max_len=16)
-    model_id = svc.check_kind(model, "tts")
+    r = SpeechRequest.parse(await read_json(request), max_input_chars=svc.settings.limits.max_input_chars)
+    text, voice, speed, language = r.input, r.voice, r.speed, r.language
+    fmt, stream, stream_format = r.response_format, r.stream, r.stream_format
+    model_id = svc.check_kind(r.model, "tts")
     cancel = threading.Event()
 
     def gen(ev: threading.Event):
@@ -175,12 +170,12 @@ async def speech(request: Request) -> Response:
 
     # OpenAI's SDKs ask for raw bytes (Accept: application/octet-stream) and leave
     # stream_format out, which means "audio" there: stream those too, as they are synthesized.
-    if stream_format is None and not stream and fmt in codecs.STREAMABLE \
+    if stream_format is None and not stream and fmt in STREAMABLE_FORMATS \
             and "application/octet-stream" in request.headers.get("accept", ""):
         stream_format = "audio"
-    if stream_format == "audio" and fmt not in codecs.STREAMABLE:
+    if stream_format == "audio" and fmt not in STREAMABLE_FORMATS:
         raise RequestError(f"response_format {fmt!r} cannot be streamed as raw audio; use "
-                           f"{', '.join(codecs.STREAMABLE)}", code="request.invalid",
+                           f"{', '.join(STREAMABLE_FORMATS)}", code="request.invalid",
                            details={"field": "response_format"})
     if stream or stream_format is not None:
         pieces = svc.stream(gen, cancel)
@@ -293,40 +288,14 @@ async def _raw_audio(first: TtsPiece | None, rest: AsyncIterator[TtsPiece], fmt:
 async def _transcription(request: Request, task: str) -> Response:
     svc = service_of(request)
     fields, data, _ = await read_form(request)
-    f = Fields(fields)
-    model = f.str("model", required=True, missing_code="request.missing_model", max_len=128) or ""
-    if data is None:
-        raise RequestError("the form needs a 'file' field with the audio", code="request.missing_file",
-                           details={"field": "file"})
-    fmt = f.str("response_format", "json", choices=("json", "text", "srt", "vtt", "verbose_json")) or "json"
-    language = f.str("language", None, max_len=16) or None
-    prompt = f.str("prompt", None, max_len=4000)
-    temperature = _form_float(fields, "temperature", 0.0, 0.0, 1.0)
-    grans = f.str_list("timestamp_granularities")
-    for g in grans:
-        if g not in ("segment", "word"):
-            raise RequestError(f"timestamp_granularities[] accepts segment and word, got {g!r}",
-                               code="request.invalid", details={"field": "timestamp_granularities"})
-    svc.check_kind(model, "stt")
-    words = "word" in grans
+    r = TranscriptionRequest.parse(fields, has_file=data is not None, task=task)
+    svc.check_kind(r.model, "stt")
     max_s = svc.settings.limits.max_audio_s
 
     transcript = await svc.transcribe_async(lambda: open_audio(data, max_duration_s=max_s, rate=STT_SAMPLE_RATE_HZ),
-                                            model=model, language=language, task=task,
-                                            prompt=prompt, temperature=temperature, words=words)
-    return _format_transcript(transcript, fmt, grans, task)
-
-
-def _form_float(fields: dict[str, Any], name: str, default: float, lo: float, hi: float) -> float:
-    raw = fields.get(name)
-    if raw in (None, ""):
-        return default
-    try:
-        value = float(raw)
-    except (TypeError, ValueError):
-        raise RequestError(f"field '{name}' must be a number", code="request.invalid",
-                           details={"field": name}) from None
-    return Fields({name: value}).float(name, default, lo=lo, hi=hi)
+                                            model=r.model, language=r.language, task=task,
+                                            prompt=r.prompt, temperature=r.temperature, words=r.words)
+    return _format_transcript(transcript, r.response_format, list(r.timestamp_granularities), task)
 
 
 def _format_transcript(t: Any, fmt: str, grans: list[str], task: str) -> Response:
@@ -339,29 +308,23 @@ def _format_transcript(t: Any, fmt: str, grans: list[str], task: str) -> Respons
     return PlainTextResponse(body, media_type=media, headers=headers)
 
 
-@router.post("/v1/audio/transcriptions", openapi_extra=openapi.form_body(openapi.TranscriptionForm))
+@router.post("/v1/audio/transcriptions", openapi_extra=openapi.form_body(TranscriptionRequest))
 async def transcriptions(request: Request) -> Response:
     return await _transcription(request, "transcribe")
 
 
-@router.post("/v1/audio/translations", openapi_extra=openapi.form_body(openapi.TranscriptionForm))
+@router.post("/v1/audio/translations", openapi_extra=openapi.form_body(TranscriptionRequest))
 async def translations(request: Request) -> Response:
     return await _transcription(request, "translate")
 
 
 # ---------------------------------------------------------------------- face
-@router.post("/v1/audio/face", openapi_extra=openapi.form_body(openapi.FaceForm))
+@router.post("/v1/audio/face", openapi_extra=openapi.form_body(FaceFileRequest))
 async def face(request: Request) -> Response:
     svc = service_of(request)
     fields, data, _ = await read_form(request)
-    f = Fields(fields)
-    if data is None:
-        raise RequestError("the form needs a 'file' field with the audio", code="request.missing_file",
-                           details={"field": "file"})
-    character = f.str("character", "claire", max_len=64) or "claire"
-    text = f.str("text", None, max_len=20_000)
-    model = f.str("model", "face", max_len=128) or "face"
-    fmt = f.str("response_format", "json", choices=("json", "f32")) or "json"
+    r = FaceFileRequest.parse(fields, has_file=data is not None)
+    character, text, model, fmt = r.character, r.text, r.model, r.response_format
     svc.check_kind(model, "face")
     max_s = svc.settings.limits.max_audio_s
 

@@ -19,6 +19,7 @@ import numpy as np
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from atelico import __version__
+from atelico.audio.payload import to_float32 as payload_to_float32
 from atelico.audio.pcm import float32_to_bytes
 from atelico.audio.wav import encode_wav
 from atelico.engines.base import (ARKIT_BLENDSHAPES, FACE_SAMPLE_RATE_HZ, SPEECH_STARTED,
@@ -528,7 +529,7 @@ async def _transcribe(s: WsSession, msg: Message, req: Request) -> Message:
     max_s = s.settings.limits.max_audio_s
 
     t = await s.service.transcribe_async(
-        lambda: r.audio.to_float32(msg.payload, max_duration_s=max_s), model=r.model,
+        lambda: payload_to_float32(r.audio, msg.payload, max_duration_s=max_s), model=r.model,
         language=r.language, task=r.task, prompt=r.prompt, temperature=r.temperature,
         words=r.words, cancel=req.cancel)
     return sess.done(req.id, t.to_dict(words=r.words))
@@ -558,7 +559,7 @@ async def _live(s: WsSession, msg: Message, req: Request) -> Message:
             if item is None:
                 results = await loop.run_in_executor(None, held.obj.finish)
             else:
-                audio, rate = desc.to_float32(item)
+                audio, rate = payload_to_float32(desc, item)
                 received_s += len(audio) / rate
                 results = await s.service.run(held.obj.push, audio)  # resampled with state inside
             for res in results:
@@ -602,7 +603,7 @@ async def _face(s: WsSession, msg: Message, req: Request) -> Message:
     s.service.check_kind(r.model, "face")
 
     def work() -> tuple[np.ndarray, float]:
-        audio, rate = r.audio.to_float32(msg.payload, max_duration_s=s.settings.limits.max_audio_s)
+        audio, rate = payload_to_float32(r.audio, msg.payload, max_duration_s=s.settings.limits.max_audio_s)
         weights = s.service.face(audio, rate, character=r.character, text=r.text, model=r.model)
         return weights, len(audio) / rate
 
@@ -634,7 +635,7 @@ async def _face_stream(s: WsSession, msg: Message, req: Request) -> Message:
             if item is None:
                 block = await s.service.run(held.obj.finish)
             else:
-                audio, _ = r.audio.to_float32(item)
+                audio, _ = payload_to_float32(r.audio, item)
                 received += len(audio)
                 block = await s.service.run(held.obj.push, audio)
             if block is not None and len(block.weights):
