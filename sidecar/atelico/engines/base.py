@@ -1,15 +1,20 @@
-"""Capabilities as Protocols, and the plain data the engines exchange.
+"""Engine contracts as Protocols, and the plain data the engines exchange.
 
-Engines are synchronous: they take NumPy audio and return iterators. The server crosses
-into asyncio once, in :mod:`atelico.service`.
+Every engine of a kind satisfies its kind's protocol (:class:`TextToSpeech`,
+:class:`SpeechToText`, :class:`AudioToFace`); what only some engines can do is a small
+capability protocol of its own (:class:`VoiceCloning`, :class:`TtsFaceAlignment`, ...), checked
+with ``isinstance``. :data:`TTS`, :data:`STT` and :data:`FACE` are the typed keys
+``ModelRegistry.acquire`` takes. Engines are synchronous: they take NumPy audio and return
+iterators. The server crosses into asyncio once, in :mod:`atelico.service`.
 """
 
 from __future__ import annotations
 
-import inspect
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Protocol, Sequence, runtime_checkable
+from pathlib import Path
+from typing import (Any, Callable, Generic, Iterator, Literal, Protocol, Sequence, TypeVar,
+                    runtime_checkable)
 
 import numpy as np
 
@@ -123,12 +128,76 @@ class LiveEvent:
     end_s: float | None = None
 
 
+@dataclass(frozen=True)
+class LiveWarning:
+    """Compute fell behind real time and audio was dropped to catch up (``stt.behind``)."""
+
+    code: str
+    message: str
+    dropped_s: float
+    start_s: float  # stream time where dropping began
+    end_s: float  # stream time where it ended
+
+
+@dataclass
+class FaceFrames:
+    """A block of face frames: ``weights`` is float32 [frame_count, 52]."""
+
+    start_frame: int
+    weights: np.ndarray
+    fps: int = FACE_FPS
+    names: tuple[str, ...] = field(default=ARKIT_BLENDSHAPES)
+
+
+@dataclass(frozen=True)
+class CloneOptions:
+    """How to clone a voice: the clip's first ``max_seconds`` are used; ``generations``,
+    ``population`` and ``elite`` size an evolutionary search (engines without one ignore them)."""
+
+    max_seconds: float = 30.0
+    overwrite: bool = False
+    generations: int = 10
+    population: int = 8
+    elite: int = 2
+
+
+@dataclass(frozen=True)
+class CloneProgress:
+    """Reported after each step of a clone; ``best_distance`` falls as the clone gets closer."""
+
+    generation: int  # 1-based
+    generations: int
+    best_distance: float
+    initial_distance: float
+
+
+@dataclass(frozen=True)
+class ClonedVoice:
+    """A voice made by cloning: its id, the file it lives in and (evolutionary search only)
+    how close it got to the reference (0 = identical speaker features)."""
+
+    voice_id: str
+    path: Path
+    best_distance: float | None = None
+    initial_distance: float | None = None
+
+
+# ---------------------------------------------------------------------------- text to speech
+
 @runtime_checkable
 class TextToSpeech(Protocol):
     """Text in, streamed speech chunks out."""
 
-    model_id: str
-    sample_rate_hz: int
+    @property
+    def model_id(self) -> str: ...
+
+    @property
+    def sample_rate_hz(self) -> int: ...
+
+    @property
+    def default_voice(self) -> str:
+        """The voice a request that names none is spoken with."""
+        ...
 
     def voices(self) -> list[VoiceInfo]: ...
 
@@ -144,31 +213,90 @@ class TextToSpeech(Protocol):
 
 
 @runtime_checkable
-class SpeechToText(Protocol):
-    """Audio in (mono float32 16 kHz), segments out."""
+class VoiceLanguages(Protocol):
+    """A TTS engine that knows which language each of its voices speaks."""
 
-    model_id: str
+    def voice_language(self, voice: str) -> str:
+        """The voice's BCP-47 language (raises VoiceError for an unknown voice)."""
+        ...
+
+
+@runtime_checkable
+class VoiceRescan(Protocol):
+    """A TTS engine whose voice list can change while it is loaded (cloned voices)."""
+
+    def rescan_voices(self) -> list[str]:
+        """Pick up voices added on disk; returns the custom voice ids."""
+        ...
+
+
+@runtime_checkable
+class VoiceCloning(Protocol):
+    """A TTS engine that makes a new voice from a reference clip."""
+
+    def clone_voice(self, reference: np.ndarray, sample_rate_hz: int, voice_id: str, *,
+                    options: CloneOptions = CloneOptions(),
+                    progress: Callable[[CloneProgress], None] | None = None,
+                    cancel: threading.Event | None = None) -> ClonedVoice:
+        """Clone ``reference`` (mono float) into voice ``voice_id``, listed at once.
+
+        Raises RequestError/VoiceError (bad or taken name), AudioError (no usable speech),
+        Cancelled (``cancel`` was set), ModelNotInstalled (weights that cannot clone).
+        """
+        ...
+
+
+# ---------------------------------------------------------------------------- speech to text
+
+@runtime_checkable
+class SpeechToText(Protocol):
+    """Audio in (mono float32 16 kHz), segments out.
+
+    The decoding knobs after ``cancel`` tune speed against accuracy; an engine that has no
+    such knob accepts and ignores it.
+    """
+
+    @property
+    def model_id(self) -> str: ...
 
     def transcribe(self, audio: np.ndarray, *, language: str | None = None,
                    task: str = "transcribe", prompt: str | None = None,
                    temperature: float = 0.0, word_timestamps: bool = False,
-                   cancel: threading.Event | None = None
+                   cancel: threading.Event | None = None, vad_filter: bool = True,
+                   beam_size: int = 5, temperature_fallback: bool = True,
+                   encoder_pad_s: float | None = None, batched: bool = False
                    ) -> tuple[Iterator[Segment], TranscriptionInfo]: ...
+
+
+@runtime_checkable
+class RequestChecks(Protocol):
+    """An STT engine that validates a request's language and task before any audio."""
+
+    def check_request(self, language: str | None, task: str) -> str | None:
+        """The normalised language code (raises LanguageError / RequestError)."""
+        ...
 
 
 class LiveTranscriber(Protocol):
     """Incremental transcription of a live audio stream (16 kHz mono float32 frames)."""
 
-    def push(self, audio: np.ndarray) -> list[LiveResult]: ...
+    def push(self, audio: np.ndarray) -> list[LiveResult | LiveEvent]: ...
 
-    def finish(self) -> list[LiveResult]: ...
+    def finish(self) -> list[LiveResult | LiveEvent]: ...
 
+    def pop_warnings(self) -> list[LiveWarning]:
+        """Return and clear the warnings gathered since the last call."""
+        ...
+
+
+# ---------------------------------------------------------------------------- audio to face
 
 @runtime_checkable
 class AudioToFace(Protocol):
     """Audio in, [N, 52] ARKit weights in [0, 1] at 30 fps out (N = ceil(duration * 30))."""
 
-    model_id: str
+    @property
+    def model_id(self) -> str: ...
 
     def characters(self) -> list[str]: ...
 
@@ -177,19 +305,78 @@ class AudioToFace(Protocol):
             phonemes: Sequence[PhonemeTiming] | None = None) -> np.ndarray: ...
 
 
-@dataclass
-class FaceFrames:
-    """A block of face frames: ``weights`` is float32 [frame_count, 52]."""
+class FaceAudioStream(Protocol):
+    """Face frames for audio arriving in pieces."""
 
-    start_frame: int
-    weights: np.ndarray
-    fps: int = FACE_FPS
-    names: tuple[str, ...] = field(default=ARKIT_BLENDSHAPES)
+    def push(self, audio: np.ndarray) -> FaceFrames | None:
+        """Add audio; the frames it completed, if any."""
+        ...
+
+    def finish(self) -> FaceFrames | None:
+        """The remaining frames up to ``ceil(duration * fps)``."""
+        ...
+
+
+class FaceSpeechStream(Protocol):
+    """Face frames for the chunks of one synthesized utterance (their phonemes drive the mouth)."""
+
+    def push(self, chunk: SpeechChunk) -> tuple[int, np.ndarray]:
+        """``(start_frame, weights)`` for the chunk; chunks are laid end to end."""
+        ...
+
+    def finish(self) -> tuple[int, np.ndarray] | None: ...
+
+
+@runtime_checkable
+class FaceStreaming(Protocol):
+    """A face engine that animates live audio as it arrives."""
+
+    def stream(self, *, character: str, sample_rate_hz: int) -> FaceAudioStream: ...
+
+
+@runtime_checkable
+class TtsFaceAlignment(Protocol):
+    """A face engine that animates TTS chunks from their phoneme timings."""
+
+    def tts_face(self, *, character: str, sample_rate_hz: int) -> FaceSpeechStream: ...
+
+
+# ---------------------------------------------------------------------------- all engines
+
+@runtime_checkable
+class Closeable(Protocol):
+    """An engine holding resources beyond memory; the registry calls ``close`` on unload."""
+
+    def close(self) -> None: ...
+
+
+Engine = TextToSpeech | SpeechToText | AudioToFace
+E = TypeVar("E", TextToSpeech, SpeechToText, AudioToFace)
+
+
+class EngineKind(Generic[E]):
+    """A model kind of the catalog as a typed key: ``registry.acquire(id, TTS)`` yields a
+    :class:`TextToSpeech`."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: Literal["tts", "stt", "face"]) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"EngineKind({self.name!r})"
+
+
+TTS: EngineKind[TextToSpeech] = EngineKind("tts")
+STT: EngineKind[SpeechToText] = EngineKind("stt")
+FACE: EngineKind[AudioToFace] = EngineKind("face")
 
 
 def accepted_kwargs(fn: Callable[..., Any], names: set[str]) -> frozenset[str]:
-    """Which of the optional keyword arguments ``names`` the callable ``fn`` accepts (all of
-    them when it takes ``**kwargs``; none when its signature cannot be read)."""
+    """Deprecated (kept until the service stops probing; engines now take every knob of
+    :class:`SpeechToText`): which of ``names`` the callable ``fn`` accepts."""
+    import inspect
+
     try:
         params = inspect.signature(fn).parameters
     except (TypeError, ValueError):

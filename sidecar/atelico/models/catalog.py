@@ -58,7 +58,8 @@ class ModelSpec:
     ``load(spec, assets, settings)`` with ``assets`` mapping each asset id to its verified
     directory. ``variants`` swap the asset list by the value of a ``settings.models`` field
     (``variant_setting``), e.g. Kokoro's ``kokoro_quant=fp32`` needs the hub's torch weights.
-    ``requires`` are Python distributions the engine imports.
+    ``requires`` are Python distributions the engine imports. ``voice_lister`` (TTS) names
+    ``list_voices(spec, assets, settings)``, which reads the voices from the files alone.
     """
 
     id: str
@@ -72,6 +73,7 @@ class ModelSpec:
     requires: tuple[str, ...] = ()
     variants: tuple[tuple[str, tuple[str, ...]], ...] = ()
     variant_setting: str | None = None
+    voice_lister: str | None = None
 
     def assets_for(self, variant: str | None) -> tuple[str, ...]:
         """The asset ids for a variant value (``None`` or an unknown value: the default)."""
@@ -177,7 +179,7 @@ def parse_catalog(data: Mapping[str, Any]) -> Catalog:
             description=raw.get("description", ""), default=bool(raw.get("default", False)),
             languages=tuple(raw.get("languages", ())), requires=tuple(raw.get("requires", ())),
             variants=tuple((k, tuple(v)) for k, v in raw.get("variants", {}).items()),
-            variant_setting=raw.get("variant_setting"))
+            variant_setting=raw.get("variant_setting"), voice_lister=raw.get("voice_lister"))
         unknown_assets = [a for a in spec.all_asset_ids() if a not in assets]
         if unknown_assets:
             raise ValueError(f"model {spec.id!r} names unknown assets {unknown_assets}")

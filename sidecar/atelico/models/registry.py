@@ -10,17 +10,36 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import (Any, Callable, ContextManager, Generic, Iterable, Iterator, Sequence, TypeVar,
+                    cast, overload)
 
 from atelico.config import Settings
-from atelico.errors import AtelicoError, ModelError, ModelLoadFailed, ModelNotInstalled
+from atelico.engines.base import (FACE, STT, TTS, Closeable, E, EngineKind, VoiceInfo)
+from atelico.errors import (AtelicoError, ModelError, ModelLoadFailed, ModelNotInstalled,
+                            RequestError)
 from atelico.models.assets import asset_dir, asset_obtainable_locally, asset_present, ensure_asset
 from atelico.models.catalog import Catalog, ModelSpec, default_catalog
 
 log = logging.getLogger(__name__)
 
 #: ``load(spec, assets, settings) -> engine``, named in the catalog by import path.
-Loader = Callable[[ModelSpec, "dict[str, Path]", Settings], Any]
+Loader = Callable[[ModelSpec, "dict[str, Path]", Settings], object]
+#: ``list_voices(spec, assets, settings) -> voices``, a TTS model's voices read from its files.
+VoiceLister = Callable[[ModelSpec, "dict[str, Path]", Settings], Iterable[VoiceInfo]]
+
+T = TypeVar("T")
+
+__all__ = ["FACE", "STT", "TTS", "EngineKind", "ModelRegistry", "Part", "import_loader"]
+
+
+@dataclass(frozen=True)
+class Part(Generic[T]):
+    """A sub-model engines share that is no catalog model (e.g. Silero VAD's ONNX session):
+    ``registry.part(SILERO_VAD)`` loads it once with ``load(settings)`` and keeps it until
+    the registry closes."""
+
+    id: str
+    load: Callable[[Settings], T]
 
 
 @dataclass
@@ -28,7 +47,7 @@ class _Slot:
     """One model's lifecycle state; guarded by the registry's condition variable."""
 
     spec: ModelSpec
-    engine: Any = None
+    engine: object = None
     refcount: int = 0
     last_used: float = 0.0
     loading: bool = False
@@ -48,14 +67,18 @@ def _dist_installed(name: str) -> bool:
 
 def import_loader(path: str) -> Loader:
     """Import ``"package.module:function"`` and return the function."""
+    return cast(Loader, _import_callable(path))
+
+
+def _import_callable(path: str) -> Callable[..., object]:
     module_name, _, attr = path.partition(":")
     if not module_name or not attr:
         raise ValueError(f"loader path {path!r} is not 'module:function'")
     module = importlib.import_module(module_name)
-    loader = getattr(module, attr)
-    if not callable(loader):
-        raise TypeError(f"{path} is not callable")
-    return loader  # type: ignore[no-any-return]
+    function: object = module.__dict__.get(attr)
+    if not callable(function):
+        raise TypeError(f"{path} is not a callable of {module_name}")
+    return function
 
 
 class ModelRegistry:
@@ -70,7 +93,9 @@ class ModelRegistry:
       * share loaded engines, count references, and unload those unused for
         ``settings.models.idle_unload_s`` (``unload_idle`` or the reaper thread).
 
-    Use ``with registry.acquire("kokoro") as engine: ...``.
+    Use ``with registry.acquire("kokoro", TTS) as engine: ...`` (``engine`` is then a
+    :class:`~atelico.engines.base.TextToSpeech`); sub-models that are no catalog model come
+    from :meth:`part`.
     """
 
     def __init__(self, settings: Settings, *,
@@ -98,6 +123,8 @@ class ModelRegistry:
         self._slots: dict[str, _Slot] = {}
         self._stop = threading.Event()
         self._reaper: threading.Thread | None = None
+        self._parts_lock = threading.Lock()
+        self._parts: dict[str, object] = {}
 
     # ------------------------------------------------------------------ catalog queries
 
@@ -185,32 +212,52 @@ class ModelRegistry:
         with self._cond:
             return sorted(mid for mid, slot in self._slots.items() if slot.engine is not None)
 
-    def voices_without_loading(self, model_id: str) -> list[Any] | None:
-        """The voices of an installed TTS model that is not loaded, from its loader module's
-        ``list_voices(spec, assets, settings)`` (its files, never its weights), so that a
-        voice list never costs a model load; None when the model is loaded (ask the engine),
-        not installed (loading says why) or its module has no lister."""
+    def voices_without_loading(self, model_id: str) -> list[VoiceInfo] | None:
+        """The voices of an installed TTS model that is not loaded, from the catalog's
+        ``voice_lister`` (its files, never its weights), so that a voice list never costs a
+        model load; None when the model is loaded (ask the engine), not installed (loading
+        says why) or has no lister."""
         spec = self.resolve(model_id)
-        if spec.id in self.loaded_ids() or not self.installed_spec(spec):
+        if spec.voice_lister is None or spec.id in self.loaded_ids() \
+                or not self.installed_spec(spec):
             return None
-        module = importlib.import_module(spec.loader.partition(":")[0])
-        lister = getattr(module, "list_voices", None)
-        if lister is None:
-            return None
+        lister = cast(VoiceLister, _import_callable(spec.voice_lister))
         assets = {a: asset_dir(a, self.settings) for a in self._asset_ids(spec)}
         return list(lister(spec, assets, self.settings))
 
     # ------------------------------------------------------------------ lifecycle
 
-    @contextlib.contextmanager
-    def acquire(self, model_id: str) -> Iterator[Any]:
+    @overload
+    def acquire(self, model_id: str, kind: EngineKind[E]) -> ContextManager[E]: ...
+
+    @overload
+    def acquire(self, model_id: str) -> ContextManager[Any]: ...
+
+    def acquire(self, model_id: str, kind: EngineKind[E] | None = None) -> ContextManager[Any]:
         """Yield the loaded engine for ``model_id``, loading it first if needed.
+
+        With ``kind`` (:data:`TTS`, :data:`STT`, :data:`FACE`) the engine is typed as that
+        kind's protocol, and a model of another kind is refused before any load
+        (``request.wrong_model_kind``). Without it (deprecated) the engine is untyped.
 
         Concurrent acquirers of a model that is loading wait for that one load. A failed
         load raises to every waiter (``ModelLoadFailed``, or the ``ModelError`` the loader
         raised, e.g. ``ModelNotInstalled``) and is tried again by the next ``acquire``.
         """
         spec = self.resolve(model_id)
+        if kind is not None:
+            check_kind(spec, model_id, kind)
+        return self._held(spec)
+
+    def engine_kind(self, model_id: str, kind: EngineKind[E]) -> str:
+        """The concrete id ``model_id`` means, refused (``request.wrong_model_kind``,
+        ``details.field == "model"``) when it is not a model of ``kind``."""
+        spec = self.resolve(model_id)
+        check_kind(spec, model_id, kind)
+        return spec.id
+
+    @contextlib.contextmanager
+    def _held(self, spec: ModelSpec) -> Iterator[Any]:
         engine = self._checkout(spec)
         try:
             yield engine
@@ -220,7 +267,22 @@ class ModelRegistry:
                 slot.refcount -= 1
                 slot.last_used = self._clock()
 
-    def _checkout(self, spec: ModelSpec) -> Any:
+    def part(self, part: Part[T]) -> T:
+        """The shared sub-model ``part``, loaded on first use (once, whoever asks) and kept
+        until :meth:`close`; load errors propagate and the next call tries again."""
+        with self._parts_lock:  # parts are small (Silero VAD loads in ~30 ms)
+            if part.id not in self._parts:
+                started = time.perf_counter()
+                self._parts[part.id] = part.load(self.settings)
+                log.info("loaded part %s in %.2f s", part.id, time.perf_counter() - started)
+            return cast(T, self._parts[part.id])
+
+    def loaded_parts(self) -> list[str]:
+        """Ids of the sub-models loaded by :meth:`part`, sorted."""
+        with self._parts_lock:
+            return sorted(self._parts)
+
+    def _checkout(self, spec: ModelSpec) -> object:
         with self._cond:
             slot = self._slots.get(spec.id)
             if slot is None:
@@ -266,7 +328,7 @@ class ModelRegistry:
             self._cond.notify_all()
         return engine
 
-    def _load(self, spec: ModelSpec) -> Any:
+    def _load(self, spec: ModelSpec) -> object:
         missing = [d for d in spec.requires if not _dist_installed(d)]
         if missing:
             raise ModelNotInstalled(
@@ -315,7 +377,7 @@ class ModelRegistry:
         if idle_s <= 0:
             return []
         now = self._clock() if now is None else now
-        dropped: list[tuple[str, Any]] = []
+        dropped: list[tuple[str, object]] = []
         with self._cond:
             for model_id, slot in self._slots.items():
                 if (slot.engine is not None and slot.refcount == 0 and not slot.loading
@@ -354,6 +416,9 @@ class ModelRegistry:
             dropped = [(mid, s.engine) for mid, s in self._slots.items() if s.engine is not None]
             for slot in self._slots.values():
                 slot.engine = None
+        with self._parts_lock:
+            dropped += list(self._parts.items())
+            self._parts.clear()
         for model_id, engine in dropped:
             _close_engine(model_id, engine)
 
@@ -375,10 +440,16 @@ def _rethrow(error: BaseException) -> BaseException:
     return error
 
 
-def _close_engine(model_id: str, engine: Any) -> None:
-    close = getattr(engine, "close", None)
-    if callable(close):
+def check_kind(spec: ModelSpec, model_id: str, kind: EngineKind[E]) -> None:
+    """Refuse a model of another kind than ``kind`` (``request.wrong_model_kind``)."""
+    if spec.kind != kind.name:
+        raise RequestError(f"model '{model_id}' is a {spec.kind} model, not {kind.name}",
+                           code="request.wrong_model_kind", details={"field": "model"})
+
+
+def _close_engine(model_id: str, engine: object) -> None:
+    if isinstance(engine, Closeable):
         try:
-            close()
+            engine.close()
         except Exception:
             log.exception("closing model %s failed", model_id)

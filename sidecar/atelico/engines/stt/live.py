@@ -6,7 +6,6 @@ import collections
 import logging
 import threading
 import time
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Literal
@@ -15,7 +14,8 @@ import numpy as np
 
 from atelico.config import Settings
 from atelico.engines.base import (SPEECH_STARTED, SPEECH_STOPPED, STT_SAMPLE_RATE_HZ, LiveEvent,
-                                  LiveResult, SpeechToText, WordTiming, accepted_kwargs)
+                                  LiveResult, LiveWarning, SpeechToText, WordTiming,
+                                  accepted_kwargs)
 from atelico.engines.stt.stream_audio import StreamResampler
 from atelico.errors import AudioError, RequestError
 
@@ -25,17 +25,6 @@ WINDOW_SAMPLES = 512  # Silero's window at 16 kHz: 32 ms
 _CONTEXT_SAMPLES = 64  # Silero v6 sees the last 64 samples of the previous window
 VadKind = Literal["silero", "energy"]
 _SENTENCE_END = (".", "?", "!")
-
-
-@dataclass(frozen=True)
-class LiveWarning:
-    """Compute fell behind real time and audio was dropped to catch up (``stt.behind``)."""
-
-    code: str
-    message: str
-    dropped_s: float
-    start_s: float  # stream time where dropping began
-    end_s: float  # stream time where it ended
 
 
 @lru_cache(maxsize=4)

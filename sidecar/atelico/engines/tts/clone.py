@@ -19,6 +19,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from atelico.engines.base import CloneProgress
 from atelico.errors import AudioError, Cancelled, RequestError
 
 from .kokoro import SAMPLE_RATE_HZ, KokoroEngine
@@ -50,14 +51,8 @@ class EvolutionConfig:
     seed: int = 0
 
 
-@dataclass(frozen=True)
-class Progress:
-    """Reported after each generation; ``best_distance`` falls as the clone gets closer."""
-
-    generation: int  # 1-based
-    generations: int
-    best_distance: float
-    initial_distance: float
+#: Reported after each generation (the engines' common progress record).
+Progress = CloneProgress
 
 
 @dataclass(frozen=True)
