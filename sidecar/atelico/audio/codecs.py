@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 
 from atelico.audio.decode import decode_all
-from atelico.audio.pcm import float32_to_bytes, resample
+from atelico.audio.pcm import float32_to_bytes
+from atelico.audio.resample import resample
 from atelico.audio.wav import encode_wav, wav_header
 from atelico.errors import AudioError
 
@@ -146,7 +147,8 @@ class StreamEncoder:
         for packet in self._stream.encode(None):
             self._out.mux(packet)
         self.close()
-        return self._sink.getvalue() if self._whole else self._sink.take()
+        data: bytes = self._sink.getvalue() if self._whole else self._sink.take()
+        return data
 
     def close(self) -> None:
         """End the container (also when the client went away before ``finish``)."""

@@ -20,11 +20,11 @@ from __future__ import annotations
 import io
 import struct
 from dataclasses import dataclass
-from typing import IO, Any, Iterator
+from typing import IO, Any, Generator, Iterator
 
 import numpy as np
 
-from atelico.audio.pcm import MAX_SAMPLE_RATE_HZ, MIN_SAMPLE_RATE_HZ
+from atelico.audio.resample import MAX_SAMPLE_RATE_HZ, MIN_SAMPLE_RATE_HZ, StreamResampler
 from atelico.errors import AudioError
 
 #: more channels than this in a file is refused (no game audio has them; each costs decode time)
@@ -206,7 +206,7 @@ class AudioStream:
     def __exit__(self, *exc: Any) -> None:
         self.close()
 
-    def blocks(self) -> Iterator[np.ndarray]:
+    def blocks(self) -> Generator[np.ndarray, None, None]:
         """Float32 mono blocks at ``rate``; raises AudioError (``audio.too_long`` once more than
         ``max_duration_s`` has been decoded, ``audio.invalid`` for NaN/inf or a corrupt
         stream, ``audio.empty`` when the file holds no samples)."""
@@ -229,8 +229,6 @@ class AudioStream:
             raise _too_long(seconds, self.max_duration_s, declared=False)
 
     def _wav_blocks(self) -> Iterator[np.ndarray]:
-        from atelico.engines.stt.stream_audio import StreamResampler
-
         w = self._wav
         assert w is not None
         resample = StreamResampler(w.rate, self.rate) if self.rate != w.rate else None

@@ -1,19 +1,19 @@
-"""Raw PCM <-> NumPy float32, downmixing and resampling."""
+"""Raw PCM <-> NumPy float32, downmixing and edge fades (resampling lives in :mod:`.resample`)."""
 
 from __future__ import annotations
 
-from fractions import Fraction
-from math import gcd
-
 import numpy as np
 
+from atelico.audio.resample import (MAX_SAMPLE_RATE_HZ, MIN_SAMPLE_RATE_HZ, resample,
+                                    resample_poly)
 from atelico.errors import AudioError
+
+__all__ = ["EDGE_FADE_S", "MAX_CHANNELS", "MAX_SAMPLE_RATE_HZ", "MIN_SAMPLE_RATE_HZ",
+           "SAMPLE_FORMATS", "bytes_to_float32", "check_description", "downmix", "fade_edges",
+           "float32_to_bytes", "resample", "resample_poly", "to_float32"]
 
 SAMPLE_FORMATS = ("s16le", "f32le")
 MAX_CHANNELS = 8
-MIN_SAMPLE_RATE_HZ = 1_000
-MAX_SAMPLE_RATE_HZ = 384_000
-MAX_RESAMPLE_FACTOR = 2_048  # largest up/down factor of the polyphase filter
 #: Length of the raised-cosine fades at the free edges of synthesized audio (#18: no clicks).
 EDGE_FADE_S = 0.004
 
@@ -60,7 +60,7 @@ def downmix(x: np.ndarray, channels: int) -> np.ndarray:
     """Average interleaved channels into mono."""
     if channels == 1:
         return x
-    return x.reshape(-1, channels).mean(axis=1).astype(np.float32)
+    return np.asarray(x.reshape(-1, channels).mean(axis=1), dtype=np.float32)
 
 
 def float32_to_bytes(x: np.ndarray, sample_format: str = "s16le") -> bytes:
@@ -84,68 +84,6 @@ def to_float32(x: np.ndarray) -> np.ndarray:
     if x.size and not np.all(np.isfinite(x)):
         raise AudioError("audio contains NaN or infinite samples", code="audio.invalid")
     return x
-
-
-def resample(x: np.ndarray, from_hz: int, to_hz: int) -> np.ndarray:
-    """Polyphase resampling (:func:`resample_poly`); returns float32. No-op when the rates match."""
-    if from_hz == to_hz or len(x) == 0:
-        return np.asarray(x, dtype=np.float32)
-    g = gcd(int(from_hz), int(to_hz))
-    up, down = to_hz // g, from_hz // g
-    if max(up, down) > MAX_RESAMPLE_FACTOR:
-        # An odd rate (e.g. 383,999 Hz) would need a filter of millions of taps (seconds of
-        # CPU and tens of MB per request): approximate the ratio instead (rate error < 0.05%).
-        den_limit = max(1, int(MAX_RESAMPLE_FACTOR * min(1.0, from_hz / to_hz)))
-        ratio = Fraction(int(to_hz), int(from_hz)).limit_denominator(den_limit)
-        up, down = ratio.numerator, ratio.denominator
-    return resample_poly(x, up, down).astype(np.float32)
-
-
-def resample_poly(x: np.ndarray, up: int, down: int) -> np.ndarray:
-    """Resample a 1-D signal by ``up / down`` with a polyphase FIR filter, in NumPy only.
-
-    The same filter and alignment as ``scipy.signal.resample_poly(x, up, down)`` with its
-    default Kaiser window (beta 5.0, half length 10 * max(up, down)), so the sidecar needs
-    no SciPy at run time (SciPy is ~70 MB in a bundle). Returns float64 like SciPy for float64
-    input; callers cast.
-    """
-    from numpy.lib.stride_tricks import sliding_window_view
-
-    x = np.asarray(x)
-    if x.ndim != 1:
-        raise ValueError("resample_poly takes a 1-D signal")
-    g = gcd(int(up), int(down))
-    up, down = int(up) // g, int(down) // g
-    x = x.astype(np.float64, copy=False)
-    if up == down == 1:
-        return x.copy()
-    n_in = len(x)
-    n_out = -(-n_in * up // down)
-    max_rate = max(up, down)
-    half_len = 10 * max_rate
-    # firwin(2*half_len+1, 1/max_rate, window=("kaiser", 5.0)), unit gain at DC, times up
-    m = np.arange(2 * half_len + 1, dtype=np.float64) - half_len
-    h = np.sinc(m / max_rate) / max_rate * np.kaiser(2 * half_len + 1, 5.0)
-    h *= up / h.sum()
-    # SciPy pads the filter in front so that the first kept output sits on a whole input step
-    n_pre_pad = down - half_len % down
-    n_pre_remove = (half_len + n_pre_pad) // down
-    taps = -(-(len(h) + n_pre_pad) // up)  # taps per phase
-    padded = np.zeros(taps * up)
-    padded[n_pre_pad:n_pre_pad + len(h)] = h
-    # phases[p, k] = h[p + k * up], reversed along k to run over a forward window of x
-    phases = padded.reshape(taps, up).T[:, ::-1]
-    # output j: t = (j + n_pre_remove) * down; y[j] = sum_k phases[t % up, k] x[t // up - k]
-    last_base = ((n_out - 1 + n_pre_remove) * down) // up
-    xp = np.concatenate((np.zeros(taps - 1), x, np.zeros(max(0, last_base + 1 - n_in))))
-    windows = sliding_window_view(xp, taps)  # windows[b] = x[b - taps + 1 .. b]
-    out = np.empty(n_out)
-    for c in range(min(up, n_out)):  # outputs c, c + up, ... share one phase
-        t = (c + n_pre_remove) * down
-        count = len(range(c, n_out, up))
-        base = t // up
-        out[c::up] = windows[base:base + (count - 1) * down + 1:down] @ phases[t % up]
-    return out
 
 
 def fade_edges(x: np.ndarray, sample_rate_hz: int, *, head_s: float = EDGE_FADE_S,

@@ -79,11 +79,9 @@ def _check_rate(sample_rate_hz: int) -> int:
 
 def resample_to_16k(audio: np.ndarray, sample_rate_hz: int) -> np.ndarray:
     """Polyphase resampling to 16 kHz (for pocketsphinx)."""
-    if sample_rate_hz == FACE_SAMPLE_RATE_HZ:
-        return audio
-    from atelico.audio.pcm import resample_poly
+    from atelico.audio.resample import resample
 
-    return resample_poly(audio, FACE_SAMPLE_RATE_HZ, sample_rate_hz).astype(np.float32)
+    return resample(audio, sample_rate_hz, FACE_SAMPLE_RATE_HZ)
 
 
 class _Smoother:

@@ -239,11 +239,9 @@ def _voice_spread(engine: KokoroEngine) -> np.ndarray:
 
 
 def _resample(audio: np.ndarray, sample_rate_hz: int) -> np.ndarray:
-    if sample_rate_hz == SAMPLE_RATE_HZ:
-        return audio
-    from atelico.audio.pcm import resample_poly
+    from atelico.audio.resample import resample
 
-    return resample_poly(audio, SAMPLE_RATE_HZ, int(sample_rate_hz)).astype(np.float32)
+    return resample(audio, int(sample_rate_hz), SAMPLE_RATE_HZ)
 
 
 def _hz_to_mel(hz: np.ndarray) -> np.ndarray:

@@ -416,15 +416,14 @@ def _read_clip(source: str | Path | np.ndarray, sample_rate_hz: int | None
 
 def _prepare_clip(audio: np.ndarray, rate: int, max_seconds: float) -> np.ndarray:
     """Trim to ``max_seconds``, resample to 24 kHz and check there is enough signal."""
-    from atelico.audio.pcm import resample_poly
+    from atelico.audio.resample import resample
 
     if audio.size == 0:
         raise AudioError("reference audio is empty", code="audio.empty")
     if not np.isfinite(audio).all():
         raise AudioError("reference audio holds NaN or infinite samples")
     audio = audio[: int(max_seconds * rate)]
-    if rate != SAMPLE_RATE_HZ:
-        audio = resample_poly(audio, SAMPLE_RATE_HZ, rate).astype(np.float32)
+    audio = resample(audio, rate, SAMPLE_RATE_HZ)
     seconds = len(audio) / SAMPLE_RATE_HZ
     if seconds < MIN_CLONE_S:
         raise AudioError(f"reference audio is {seconds:.2f} s; at least {MIN_CLONE_S:.0f} s of "
