@@ -130,6 +130,11 @@ MCS_EXE=("${MCS[@]/-target:library/-target:exe}")
 echo "== build Atelico.Conformance.exe"
 "${MCS_EXE[@]}" -out:"$BUILD/Atelico.Conformance.exe" "${REFS[@]}" "$REPO/tests/conformance/csharp/ConformanceRunner.cs" || { echo "BUILD FAILED: Atelico.Conformance.exe"; build_failed=1; }
 
+# A stand-in exported game (a separate process) for the shipping tests: launches the bundle beside it.
+REFS=(-r:"$BUILD/UnityEngine.dll" -r:"$BUILD/Atelico.Audio.dll")
+echo "== build Atelico.FakeGame.exe"
+"${MCS_EXE[@]}" -out:"$BUILD/Atelico.FakeGame.exe" "${REFS[@]}" "$HERE/fakegame/FakeGame.cs" || { echo "BUILD FAILED: Atelico.FakeGame.exe"; build_failed=1; }
+
 # The Samples~ folder is not an assembly in Unity (it is copied into Assets/ on import): compile it too.
 REFS=(-r:"$STRICT/UnityEngine.dll" -r:"$BUILD/Atelico.Audio.dll")
 compile VoicedNPC.Sample.dll $(find "$PKG/Samples~" -name '*.cs' | sort)

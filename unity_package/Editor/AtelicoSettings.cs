@@ -38,6 +38,14 @@ namespace Atelico.Audio.Editor
         /// <summary>Extra command-line arguments for <c>atelico serve</c>, space-separated.</summary>
         public string extraArguments = "";
 
+        /// <summary>The <c>atelico bundle</c> folder desktop player builds carry (relative to the project);
+        /// empty = ship none (<see cref="SidecarBundleBuild"/>).</summary>
+        public string bundlePath = "../atelico-sidecar";
+
+        /// <summary>Players launch the bundled sidecar at start (with the preload list, port, ready timeout
+        /// and extra arguments above); off: the bundle ships, and the game starts it itself.</summary>
+        public bool launchInPlayers = true;
+
         /// <summary>Read the settings of the project at <paramref name="projectRoot"/> (defaults when absent).</summary>
         public static AtelicoSettings Load(string projectRoot)
         {
@@ -55,6 +63,8 @@ namespace Atelico.Audio.Editor
             settings.autoLaunch = map.GetBool("autoLaunch", settings.autoLaunch);
             settings.readyTimeoutS = (float)map.GetDouble("readyTimeoutS", settings.readyTimeoutS);
             settings.extraArguments = map.GetString("extraArguments", settings.extraArguments);
+            settings.bundlePath = map.GetString("bundlePath", settings.bundlePath);
+            settings.launchInPlayers = map.GetBool("launchInPlayers", settings.launchInPlayers);
             return settings;
         }
 
@@ -68,6 +78,8 @@ namespace Atelico.Audio.Editor
             map.Set("autoLaunch", autoLaunch);
             map.Set("readyTimeoutS", (double)readyTimeoutS);
             map.Set("extraArguments", extraArguments);
+            map.Set("bundlePath", bundlePath);
+            map.Set("launchInPlayers", launchInPlayers);
             string path = Path.Combine(projectRoot, FileName);
             Directory.CreateDirectory(Path.GetDirectoryName(path));
             File.WriteAllText(path, AtelicoJson.Serialize(map));
@@ -93,6 +105,29 @@ namespace Atelico.Audio.Editor
                 return File.Exists(windows) ? windows : unix;
             }
             return path;
+        }
+
+        /// <summary>The bundle folder as a full path, or null when none is configured.</summary>
+        public string ResolveBundle(string projectRoot)
+        {
+            if (string.IsNullOrEmpty(bundlePath) || bundlePath.Trim().Length == 0)
+            {
+                return null;
+            }
+            return Path.GetFullPath(Path.Combine(projectRoot, bundlePath.Trim()));
+        }
+
+        /// <summary>What a player build needs of these settings (written into the shipped bundle).</summary>
+        public PlayerLaunchSettings ToLaunchSettings()
+        {
+            return new PlayerLaunchSettings
+            {
+                Launch = launchInPlayers,
+                Preload = preloadModels ?? "",
+                ExtraArguments = extraArguments ?? "",
+                Port = port,
+                ReadyTimeoutS = readyTimeoutS,
+            };
         }
 
         /// <summary>Launch options for <see cref="SidecarProcess.Start"/>.</summary>

@@ -102,12 +102,16 @@ namespace Atelico.Audio.Editor
             _settings.autoLaunch = EditorGUILayout.Toggle("Launch in play mode", _settings.autoLaunch);
             _settings.readyTimeoutS = EditorGUILayout.FloatField("Ready timeout (s)", _settings.readyTimeoutS);
             _settings.extraArguments = EditorGUILayout.TextField("Extra arguments", _settings.extraArguments);
+            _settings.bundlePath = EditorGUILayout.TextField("Sidecar bundle (players)", _settings.bundlePath);
+            _settings.launchInPlayers = EditorGUILayout.Toggle("Launch in players", _settings.launchInPlayers);
             if (EditorGUI.EndChangeCheck())
             {
                 _settings.Save(root);
             }
             EditorGUILayout.Space();
             EditorGUILayout.LabelField("Python", _settings.ResolvePython(root));
+            string bundle = _settings.ResolveBundle(root);
+            EditorGUILayout.LabelField("Bundle", bundle == null ? "none: players carry no sidecar" : bundle + (System.IO.Directory.Exists(bundle) ? "" : " (missing: run `atelico bundle`)"));
             EditorGUILayout.LabelField("Status", SidecarController.Describe());
             if (GUILayout.Button("Start"))
             {

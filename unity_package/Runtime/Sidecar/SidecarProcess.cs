@@ -1,4 +1,4 @@
-// Launches the Python sidecar, waits for it to listen and be ready, and stops its whole process tree.
+// Launches the sidecar (Python or a bundle), waits for it to listen and be ready, and stops its whole process tree.
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
@@ -11,11 +11,16 @@ using System.Threading;
 
 namespace Atelico.Audio.Sidecar
 {
-    /// <summary>How to start the sidecar (<c>python -m atelico serve</c>).</summary>
+    /// <summary>How to start the sidecar: <c>python -m atelico serve</c>, or a bundle's <c>atelico-sidecar serve</c>.</summary>
     public sealed class SidecarOptions
     {
-        /// <summary>The Python interpreter (e.g. <c>/path/.venv/bin/python</c> or <c>.venv\Scripts\python.exe</c>).</summary>
+        /// <summary>The Python interpreter (e.g. <c>/path/.venv/bin/python</c> or <c>.venv\Scripts\python.exe</c>),
+        /// or with <see cref="Bundled"/> the bundle executable (<c>atelico-sidecar/atelico-sidecar[.exe]</c>).</summary>
         public string PythonPath = "python3";
+
+        /// <summary><see cref="PythonPath"/> is an <c>atelico bundle</c> executable: it takes the <c>atelico</c>
+        /// CLI's arguments directly, without <c>-m atelico</c>.</summary>
+        public bool Bundled;
         public string WorkingDirectory;
         public string Host = "127.0.0.1";
 
@@ -176,10 +181,12 @@ namespace Atelico.Audio.Sidecar
             return new SidecarProcess(process, options, token, logPath);
         }
 
-        /// <summary>The arguments after the Python executable (docs/launch_spec.json's order).</summary>
+        /// <summary>The arguments after the executable (docs/launch_spec.json's order); <c>-m atelico</c> first
+        /// unless it is a bundle (<see cref="SidecarOptions.Bundled"/>).</summary>
         public static List<string> Arguments(SidecarOptions options, int parentPid)
         {
-            var args = new List<string> { "-m", "atelico", "serve", "--host", options.Host, "--port", options.Port.ToString() };
+            var args = options.Bundled ? new List<string>() : new List<string> { "-m", "atelico" };
+            args.AddRange(new[] { "serve", "--host", options.Host, "--port", options.Port.ToString() });
             if (options.ExitWithParent)
             {
                 args.Add("--exit-with-parent");

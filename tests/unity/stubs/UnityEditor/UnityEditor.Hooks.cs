@@ -234,3 +234,54 @@ namespace UnityStandIn.EditorLoop
         }
     }
 }
+
+namespace UnityStandIn.Build
+{
+    using UnityEditor;
+    using UnityEditor.Build;
+    using UnityEditor.Build.Reporting;
+
+    /// <summary>A player build as Unity's pipeline runs it: every IPreprocessBuildWithReport of the
+    /// package's assemblies, the player written, then every IPostprocessBuildWithReport, in callbackOrder.</summary>
+    public static class BuildSim
+    {
+        public static BuildReport Report(BuildTarget target, string outputPath)
+        {
+            var report = new BuildReport();
+            report.summaryValue.platformValue = target;
+            report.summaryValue.outputPathValue = outputPath;
+            return report;
+        }
+
+        /// <summary>Runs the package's build callbacks around <paramref name="writePlayer"/> (which writes the
+        /// fake player files). A BuildFailedException from a callback propagates: the build failed.</summary>
+        public static void Build(BuildTarget target, string outputPath, Action writePlayer)
+        {
+            BuildReport report = Report(target, outputPath);
+            foreach (IPreprocessBuildWithReport step in Callbacks<IPreprocessBuildWithReport>())
+            {
+                step.OnPreprocessBuild(report);
+            }
+            writePlayer();
+            foreach (IPostprocessBuildWithReport step in Callbacks<IPostprocessBuildWithReport>())
+            {
+                step.OnPostprocessBuild(report);
+            }
+        }
+
+        private static List<T> Callbacks<T>() where T : IOrderedCallback
+        {
+            var found = new List<T>();
+            foreach (Type type in UnityStandIn.PlayerSim.PackageTypes())
+            {
+                if (!type.IsAbstract && !type.IsInterface && typeof(T).IsAssignableFrom(type))
+                {
+                    found.Add((T)Activator.CreateInstance(type));
+                }
+            }
+            found.Sort((a, b) => a.callbackOrder.CompareTo(b.callbackOrder));
+            return found;
+        }
+    }
+}
+

@@ -292,3 +292,78 @@ namespace UnityEditor
         }
     }
 }
+
+namespace UnityEditor
+{
+    /// <summary>The build targets the package tells apart (values as in Unity).</summary>
+    public enum BuildTarget
+    {
+        StandaloneOSX = 2,
+        StandaloneWindows = 5,
+        iOS = 9,
+        Android = 13,
+        StandaloneWindows64 = 19,
+        WebGL = 20,
+        StandaloneLinux64 = 24,
+    }
+}
+
+namespace UnityEditor.Build
+{
+    using UnityEditor.Build.Reporting;
+
+    public interface IOrderedCallback
+    {
+        int callbackOrder { get; }
+    }
+
+    /// <summary>Called before a player build starts; a BuildFailedException fails the build.</summary>
+    public interface IPreprocessBuildWithReport : IOrderedCallback
+    {
+        void OnPreprocessBuild(BuildReport report);
+    }
+
+    /// <summary>Called once the player is written; a BuildFailedException fails the build.</summary>
+    public interface IPostprocessBuildWithReport : IOrderedCallback
+    {
+        void OnPostprocessBuild(BuildReport report);
+    }
+
+    public class BuildFailedException : Exception
+    {
+        public BuildFailedException(string message) : base(message)
+        {
+        }
+
+        public BuildFailedException(Exception innerException) : base(null, innerException)
+        {
+        }
+    }
+}
+
+namespace UnityEditor.Build.Reporting
+{
+    /// <summary>What a build was for and where it went (Unity's has more; only the build pipeline makes one).</summary>
+    public struct BuildSummary
+    {
+        internal BuildTarget platformValue;
+        internal string outputPathValue;
+
+        public BuildTarget platform { get { return platformValue; } }
+
+        /// <summary>As given to BuildPipeline.BuildPlayer: the executable, or a macOS .app.</summary>
+        public string outputPath { get { return outputPathValue; } }
+    }
+
+    public sealed class BuildReport : UnityEngine.Object
+    {
+        internal BuildSummary summaryValue;
+
+        internal BuildReport()
+        {
+        }
+
+        public BuildSummary summary { get { return summaryValue; } }
+    }
+}
+

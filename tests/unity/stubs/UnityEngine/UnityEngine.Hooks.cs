@@ -2,6 +2,7 @@
 // Tests compile against): drive the player loop, the audio thread and the microphone, read the console.
 using System;
 using System.Collections.Generic;
+using System.Reflection;
 using System.Threading;
 using UnityEngine;
 
@@ -266,5 +267,69 @@ namespace UnityStandIn
         }
 
         public static List<string> Drawn { get { return GUILayout.Drawn; } }
+    }
+
+    /// <summary>An exported player instead of the editor: its platform and folders, the start-up
+    /// [RuntimeInitializeOnLoadMethod] calls Unity makes, and quitting.</summary>
+    public static class PlayerSim
+    {
+        /// <summary>Become a <paramref name="platform"/> player whose Application.dataPath is
+        /// <paramref name="dataPath"/>, then call every BeforeSceneLoad method of the package's assemblies
+        /// (tests excluded), as a player does before its first scene.</summary>
+        public static void Boot(RuntimePlatform platform, string dataPath, string persistentDataPath)
+        {
+            EngineThread.Bind();
+            Application.editor = false;
+            Application.platformValue = platform;
+            Application.dataPathValue = dataPath;
+            Application.persistentDataPathValue = persistentDataPath;
+            foreach (Type type in PackageTypes())
+            {
+                foreach (MethodInfo method in type.GetMethods(BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly))
+                {
+                    foreach (RuntimeInitializeOnLoadMethodAttribute attribute in method.GetCustomAttributes(typeof(RuntimeInitializeOnLoadMethodAttribute), false))
+                    {
+                        if (attribute.loadType == RuntimeInitializeLoadType.BeforeSceneLoad)
+                        {
+                            method.Invoke(null, null);
+                        }
+                    }
+                }
+            }
+        }
+
+        /// <summary>Every type of the package's loaded assemblies (Atelico.Audio*, tests excluded): what
+        /// Unity scans for start-up methods and build callbacks.</summary>
+        public static List<Type> PackageTypes()
+        {
+            var types = new List<Type>();
+            foreach (Assembly assembly in AppDomain.CurrentDomain.GetAssemblies())
+            {
+                string name = assembly.GetName().Name;
+                if (name.StartsWith("Atelico.Audio") && !name.Contains("Tests"))
+                {
+                    types.AddRange(assembly.GetTypes());
+                }
+            }
+            return types;
+        }
+
+        /// <summary>The player quits: Application.quitting is raised (once, like Unity).</summary>
+        public static void Quit()
+        {
+            Action handlers = Application.quittingHandlers;
+            if (handlers != null)
+            {
+                handlers();
+            }
+        }
+
+        /// <summary>Back to the editor (the default state), quitting handlers dropped.</summary>
+        public static void Reset()
+        {
+            Application.editor = true;
+            Application.platformValue = RuntimePlatform.LinuxEditor;
+            Application.quittingHandlers = null;
+        }
     }
 }

@@ -649,9 +649,62 @@ namespace UnityEngine
             }
         }
 
-        public static bool isEditor { get { return true; } }
+        internal static bool editor = true;
+        internal static RuntimePlatform platformValue = RuntimePlatform.LinuxEditor;
+        internal static string dataPathValue = System.IO.Path.Combine(System.IO.Directory.GetCurrentDirectory(), "Assets");
+        internal static string persistentDataPathValue = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "unity-persistent");
+        internal static Action quittingHandlers;
 
-        public static RuntimePlatform platform { get { return RuntimePlatform.LinuxEditor; } }
+        /// <summary>True in the editor (the default); a player when a test boots one (PlayerSim).</summary>
+        public static bool isEditor { get { return editor; } }
+
+        public static RuntimePlatform platform { get { return platformValue; } }
+
+        /// <summary>The editor's Assets folder; in a player <c>Game_Data</c> (Windows, Linux) or <c>Game.app/Contents</c> (macOS).</summary>
+        public static string dataPath { get { return dataPathValue; } }
+
+        /// <summary>Main thread only, as in Unity.</summary>
+        public static string persistentDataPath
+        {
+            get
+            {
+                EngineThread.Check("get_persistentDataPath");
+                return persistentDataPathValue;
+            }
+        }
+
+        /// <summary>Raised once when the player quits (PlayerSim.Quit).</summary>
+        public static event Action quitting
+        {
+            add { quittingHandlers += value; }
+            remove { quittingHandlers -= value; }
+        }
+    }
+
+    public enum RuntimeInitializeLoadType
+    {
+        AfterSceneLoad = 0,
+        BeforeSceneLoad = 1,
+        AfterAssembliesLoaded = 2,
+        BeforeSplashScreen = 3,
+        SubsystemRegistration = 4,
+    }
+
+    /// <summary>Unity calls the static method at player start, at <see cref="loadType"/> (PlayerSim.Boot does here).</summary>
+    [AttributeUsage(AttributeTargets.Method, AllowMultiple = false)]
+    public class RuntimeInitializeOnLoadMethodAttribute : Attribute
+    {
+        public RuntimeInitializeOnLoadMethodAttribute()
+        {
+            loadType = RuntimeInitializeLoadType.AfterSceneLoad;
+        }
+
+        public RuntimeInitializeOnLoadMethodAttribute(RuntimeInitializeLoadType loadType)
+        {
+            this.loadType = loadType;
+        }
+
+        public RuntimeInitializeLoadType loadType { get; private set; }
     }
 
     public enum RuntimePlatform
