@@ -5,7 +5,9 @@
 #  3. the UHT reflection-rule linter over the plugin's headers (uht_lint.py)
 #  4. end-to-end tests of the core over websocketpp against a real sidecar on 127.0.0.1
 #  5. the UE layer compiled, linked and EXECUTED against the stand-in engine (stubs/ + standin/):
-#     ue_tests, mostly against the same live sidecar
+#     ue_tests, mostly against the same live sidecar; its shipping cases run the real
+#     AtelicoAI.Build.cs (mcs, stand-in UBT rules API in ubt/) to stage a fake bundle into a fake
+#     packaged game and start packaged_game from there
 #  6. line coverage of unreal_plugin/Source (gcov), per file; fails under the ratchet
 # Everything is built once with ASan+UBSan and --coverage. Prints "N passed, N failed" last;
 # exit 0 only when everything passed.
@@ -50,7 +52,7 @@ if ! cmake -S "$HERE" -B "$BUILD" -DCMAKE_BUILD_TYPE=Debug -DATELICO_SANITIZE=ON
   cat "$BUILD.configure.log"; echo "0 passed, 1 failed"; exit 1
 fi
 if ! cmake --build "$BUILD" -j2 2>&1 | tail -n 40 >"$BUILD.build.log"; then :; fi
-if [ ! -x "$BUILD/core_tests" ] || [ ! -x "$BUILD/ue_tests" ] || grep -qE "error|Error [0-9]" "$BUILD.build.log"; then
+if [ ! -x "$BUILD/core_tests" ] || [ ! -x "$BUILD/ue_tests" ] || [ ! -x "$BUILD/packaged_game" ] || [ ! -f "$BUILD/stage_sidecar.exe" ] || grep -qE "error|Error [0-9]" "$BUILD.build.log"; then
   cat "$BUILD.build.log"; echo "0 passed, 1 failed"; exit 1
 fi
 echo "build ok (core also compiled as one unity TU with UE macros defined; UE layer linked against the stand-in engine)"

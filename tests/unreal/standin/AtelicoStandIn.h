@@ -27,6 +27,12 @@ void SetAudioBlockSamples(int32 BlockSamples);
 FAudioDeviceStats AudioStats(const USoundBase* Sound);
 void ShutdownAudioDevice();
 
+/** Makes the stand-in report a packaged game's folders: FPaths::ProjectDir() becomes
+ *  "../../../<ProjectName>/" relative to FPlatformProcess::BaseDir(), which is BaseDir when given,
+ *  else the running executable's folder (a staged game: <Stage>/<Project>/Binaries/<Platform>/).
+ *  An empty ProjectName goes back to the editor-like default (the working directory). */
+void SetPackagedGame(const std::string& ProjectName, const std::string& BaseDir = std::string());
+
 /** Log lines written with UE_LOG so far (UTF-8, "Category: Verbosity: text"). */
 std::vector<std::string> LogLines();
 void ClearLog();

@@ -3,7 +3,9 @@
 #include "AtelicoStandIn.h"
 
 #include "AudioCaptureCore.h"
+#include "CoreGlobals.h"
 #include "Editor.h"
+#include "Interfaces/IPluginManager.h"
 #include "Logging/MessageLog.h"
 
 #include <chrono>
@@ -19,6 +21,7 @@
 #include <unistd.h>
 
 UEngine* GEngine = nullptr;
+bool GIsEditor = true;
 FEditorDelegates::FOnPIEEvent FEditorDelegates::PreBeginPIE;
 FEditorDelegates::FOnPIEEvent FEditorDelegates::BeginPIE;
 FEditorDelegates::FOnPIEEvent FEditorDelegates::EndPIE;
@@ -382,12 +385,99 @@ bool FPaths::FileExists(const FString& Path) {
   struct stat st;
   return ::stat(Path.Utf8().c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
+namespace {
+FString Utf8ToFString(const std::string& s) { return FString(AtelicoStandIn::FromUtf8(s.data(), s.size())); }
+
+struct FPackagedGame {
+  std::string Project;  // empty: not packaged (ProjectDir is the working directory)
+  std::string BaseDir;  // with a trailing '/'
+};
+FPackagedGame& Packaged() {
+  static FPackagedGame g;
+  return g;
+}
+
+std::string ExecutableDir() {
+  char buf[4096];
+  const ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) return "/";
+  std::string exe(buf, static_cast<size_t>(n));
+  return exe.substr(0, exe.rfind('/') + 1);
+}
+
+/** Collapses "." and ".." segments of an absolute '/' path. */
+std::string Collapse(const std::string& path) {
+  std::vector<std::string> parts;
+  std::stringstream in(path);
+  std::string part;
+  while (std::getline(in, part, '/')) {
+    if (part.empty() || part == ".") continue;
+    if (part == "..") {
+      if (!parts.empty()) parts.pop_back();
+      continue;
+    }
+    parts.push_back(part);
+  }
+  std::string out;
+  for (const std::string& p : parts) out += "/" + p;
+  if (out.empty() || (!path.empty() && path.back() == '/')) out += "/";
+  return out;
+}
+
+class FStandInPlugin : public IPlugin {
+ public:
+  explicit FStandInPlugin(FString Dir) : Dir_(std::move(Dir)) {}
+  FString GetBaseDir() const override { return Dir_; }
+ private:
+  FString Dir_;
+};
+class FStandInPluginManager : public IPluginManager {
+ public:
+  TSharedPtr<IPlugin> FindPlugin(const FString& Name) override {
+    return TSharedPtr<IPlugin>(std::make_shared<FStandInPlugin>(Utf8ToFString(FPaths::ProjectDir().Utf8() + "Plugins/" + Name.Utf8())));
+  }
+};
+}  // namespace
+
+namespace AtelicoStandIn {
+void SetPackagedGame(const std::string& ProjectName, const std::string& BaseDir) {
+  Packaged().Project = ProjectName;
+  Packaged().BaseDir = BaseDir.empty() ? std::string() : (BaseDir.back() == '/' ? BaseDir : BaseDir + "/");
+}
+}  // namespace AtelicoStandIn
+
+IPluginManager& IPluginManager::Get() {
+  static FStandInPluginManager m;
+  return m;
+}
+
+const TCHAR* FPlatformProcess::BaseDir() {
+  static thread_local FString dir;
+  dir = Utf8ToFString(Packaged().BaseDir.empty() ? ExecutableDir() : Packaged().BaseDir);
+  return *dir;
+}
+
 FString FPaths::ProjectDir() {
+  if (!Packaged().Project.empty()) return Utf8ToFString("../../../" + Packaged().Project + "/");
   char buf[4096];
   if (::getcwd(buf, sizeof buf) == nullptr) return FString();
   const std::string dir = std::string(buf) + "/";
   return FString(AtelicoStandIn::FromUtf8(dir.data(), dir.size()));
 }
+
+FString FPaths::ConvertRelativePathToFull(const FString& InPath) {
+  std::string path = InPath.Utf8();
+  std::replace(path.begin(), path.end(), '\\', '/');
+  if (path.empty() || path[0] != '/') path = FString(FPlatformProcess::BaseDir()).Utf8() + path;
+  return Utf8ToFString(Collapse(path));
+}
+
+FString FPaths::GetPath(const FString& InPath) {
+  const std::string path = InPath.Utf8();
+  const size_t slash = path.find_last_of("/\\");
+  return slash == std::string::npos ? FString() : Utf8ToFString(path.substr(0, slash));
+}
+
 bool FFileHelper::LoadFileToString(FString& Result, const TCHAR* Filename, EHashOptions, uint32) {
   std::ifstream in(AtelicoStandIn::ToUtf8(Filename), std::ios::binary);
   if (!in) return false;

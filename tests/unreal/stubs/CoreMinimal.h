@@ -511,10 +511,14 @@ struct FPlatformProcess {
   static void CloseProc(FProcHandle& Process);
   static uint32 GetCurrentProcessId();
   static void Sleep(float Seconds);
+  /** The folder of the running executable, with a trailing '/' (see AtelicoStandIn::SetPackagedGame). */
+  static const TCHAR* BaseDir();
 };
 struct FPlatformMisc {
   static void SetEnvironmentVar(const TCHAR* Name, const TCHAR* Value);
   static FString GetEnvironmentVariable(const TCHAR* Name);
+  /** The platform's name as UnrealBuildTool spells it ("Linux" here). */
+  static const TCHAR* GetUBTPlatform() { return TEXT("Linux"); }
 };
 struct FGenericPlatformMisc : FPlatformMisc {};
 
@@ -598,7 +602,14 @@ struct FGuid {
 };
 struct FPaths {
   static bool FileExists(const FString& Path);
+  /** The working directory; in a packaged game (AtelicoStandIn::SetPackagedGame) the engine's
+   *  "../../../<Project>/", relative to FPlatformProcess::BaseDir(). */
   static FString ProjectDir();
+  /** A relative path is taken relative to FPlatformProcess::BaseDir(), as the engine does;
+   *  "." and ".." segments are collapsed. */
+  static FString ConvertRelativePathToFull(const FString& InPath);
+  /** The path without its last segment and without a trailing '/'. */
+  static FString GetPath(const FString& InPath);
 };
 struct FFilePath {
   FString FilePath;

@@ -45,5 +45,24 @@ public:
 	UPROPERTY(Config, EditAnywhere, Category = "Defaults")
 	FString DefaultCharacter = TEXT("claire");
 
+	/** Packaged games: start the sidecar bundle staged with the game (`atelico bundle`, see
+	 *  docs/shipping.md) when one is found, and connect to it instead of WebSocket Url. The editor
+	 *  never uses it (Play In Editor launches the Python set in Atelico AI Editor). */
+	UPROPERTY(Config, EditAnywhere, Category = "Bundled Sidecar")
+	bool bLaunchBundledSidecar = true;
+
+	/** Models the bundled sidecar loads at start; list only what the bundle holds (an id it lacks
+	 *  makes readiness fail with `model.unknown`). */
+	UPROPERTY(Config, EditAnywhere, Category = "Bundled Sidecar")
+	TArray<FString> BundledPreloadModels = {TEXT("tts"), TEXT("whisper"), TEXT("face")};
+
+	/** Extra command-line arguments for the bundled sidecar's `serve`, e.g. --threads 2. */
+	UPROPERTY(Config, EditAnywhere, Category = "Bundled Sidecar")
+	FString BundledExtraArguments;
+
+	/** Launch to /health/ready must finish within this time, else the failure is logged. */
+	UPROPERTY(Config, EditAnywhere, Category = "Bundled Sidecar", meta = (ClampMin = "5.0", Units = "s"))
+	float BundledReadyTimeoutSeconds = 120.0f;
+
 	virtual FName GetCategoryName() const override { return TEXT("Plugins"); }
 };

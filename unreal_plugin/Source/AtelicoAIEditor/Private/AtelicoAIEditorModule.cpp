@@ -7,7 +7,6 @@
 
 #include "AtelicoAIModule.h"
 #include "Settings/AtelicoAIEditorSettings.h"
-#include "Sidecar/AtelicoSidecarProcess.h"
 
 DEFINE_LOG_CATEGORY(LogAtelicoAIEditor);
 
@@ -45,51 +44,18 @@ void FAtelicoAIEditorModule::HandlePreBeginPIE(bool /*bIsSimulating*/)
 	{
 		return;
 	}
-	StopSidecar();
 	FAtelicoSidecarLaunchSettings Launch;
 	Launch.PythonExecutable = Settings->PythonExecutable.FilePath;
 	Launch.Port = Settings->Port;
 	Launch.PreloadModels = Settings->PreloadModels;
 	Launch.ExtraArguments = Settings->ExtraArguments;
 	Launch.ReadyTimeoutSeconds = Settings->ReadyTimeoutSeconds;
-	Sidecar = MakeShared<FAtelicoSidecarProcess, ESPMode::ThreadSafe>();
-	Sidecar->OnFailed = [](const FString& Message) { AtelicoEditorDetail::ReportError(Message); };
-	Sidecar->OnReady = []() { UE_LOG(LogAtelicoAIEditor, Log, TEXT("Atelico sidecar ready for PIE")); };
 	FString Error;
-	if (!Sidecar->Launch(Launch, Error))
+	if (!Sidecar.Start(Launch, [](const FString& Message) { AtelicoEditorDetail::ReportError(Message); },
+			[]() { UE_LOG(LogAtelicoAIEditor, Log, TEXT("Atelico sidecar ready for PIE")); }, Error))
 	{
 		AtelicoEditorDetail::ReportError(Error);
-		Sidecar.Reset();
-		return;
 	}
-	// Publish an endpoint-less override now so PIE does not connect to a stale sidecar from
-	// project settings; the real URL follows the ATELICO_READY line.
-	FAtelicoEndpoint Pending;
-	Pending.Token = Sidecar->GetToken();
-	FAtelicoAIModule::Get().SetEndpoint(Pending);
-	bEndpointPublished = false;
-	TickHandle = FTSTicker::GetCoreTicker().AddTicker(
-		FTickerDelegate::CreateRaw(this, &FAtelicoAIEditorModule::Tick), 0.1f);
-}
-
-bool FAtelicoAIEditorModule::Tick(float /*DeltaSeconds*/)
-{
-	if (!Sidecar.IsValid())
-	{
-		return false;
-	}
-	Sidecar->Poll();
-	const EAtelicoSidecarState State = Sidecar->GetState();
-	if (!bEndpointPublished && (State == EAtelicoSidecarState::Loading || State == EAtelicoSidecarState::Ready))
-	{
-		// Connect as soon as it accepts: requests queue in the client until models are loaded.
-		FAtelicoEndpoint Endpoint;
-		Endpoint.WebSocketUrl = Sidecar->GetWebSocketUrl();
-		Endpoint.Token = Sidecar->GetToken();
-		FAtelicoAIModule::Get().SetEndpoint(Endpoint);
-		bEndpointPublished = true;
-	}
-	return State != EAtelicoSidecarState::Failed && State != EAtelicoSidecarState::Stopped;
 }
 
 void FAtelicoAIEditorModule::HandleEndPIE(bool /*bIsSimulating*/)
@@ -99,21 +65,7 @@ void FAtelicoAIEditorModule::HandleEndPIE(bool /*bIsSimulating*/)
 
 void FAtelicoAIEditorModule::StopSidecar()
 {
-	if (TickHandle.IsValid())
-	{
-		FTSTicker::GetCoreTicker().RemoveTicker(TickHandle);
-		TickHandle.Reset();
-	}
-	if (Sidecar.IsValid())
-	{
-		Sidecar->Shutdown();  // kills the whole process tree
-		Sidecar.Reset();
-		if (FModuleManager::Get().IsModuleLoaded(TEXT("AtelicoAI")))
-		{
-			FAtelicoAIModule::Get().ClearEndpointOverride();
-		}
-	}
-	bEndpointPublished = false;
+	Sidecar.Stop();  // kills the whole process tree, clears the endpoint override
 }
 
 #undef LOCTEXT_NAMESPACE

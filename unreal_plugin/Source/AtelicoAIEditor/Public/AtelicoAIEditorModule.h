@@ -2,12 +2,10 @@
 #pragma once
 
 #include "CoreMinimal.h"
-#include "Containers/Ticker.h"
 #include "Modules/ModuleManager.h"
+#include "Sidecar/AtelicoSidecarProcess.h"
 
 ATELICOAIEDITOR_API DECLARE_LOG_CATEGORY_EXTERN(LogAtelicoAIEditor, Log, All);
-
-class FAtelicoSidecarProcess;
 
 /**
  * On PIE start (when enabled in settings) launches the sidecar with a fresh token, publishes
@@ -24,12 +22,9 @@ public:
 private:
 	void HandlePreBeginPIE(bool bIsSimulating);
 	void HandleEndPIE(bool bIsSimulating);
-	bool Tick(float DeltaSeconds);
 	void StopSidecar();
 
-	TSharedPtr<FAtelicoSidecarProcess, ESPMode::ThreadSafe> Sidecar;
-	FTSTicker::FDelegateHandle TickHandle;
+	FAtelicoPublishedSidecar Sidecar;
 	FDelegateHandle PreBeginHandle;
 	FDelegateHandle EndHandle;
-	bool bEndpointPublished = false;
 };

@@ -7,7 +7,11 @@ namespace atelico {
 namespace core {
 
 std::string LaunchArguments(int port, uint32_t parent_pid, const std::string& preload_csv) {
-  std::string args = "-m atelico serve --host 127.0.0.1 --port " + std::to_string(port) +
+  return "-m atelico " + BundleArguments(port, parent_pid, preload_csv);
+}
+
+std::string BundleArguments(int port, uint32_t parent_pid, const std::string& preload_csv) {
+  std::string args = "serve --host 127.0.0.1 --port " + std::to_string(port) +
                      " --exit-with-parent --parent-pid " + std::to_string(parent_pid);
   if (!preload_csv.empty()) {
     args += " --preload " + preload_csv;

@@ -12,6 +12,10 @@ namespace core {
  *  token is never among them: it goes through the ATELICO_TOKEN environment variable. */
 std::string LaunchArguments(int port, uint32_t parent_pid, const std::string& preload_csv);
 
+/** The same arguments for a bundled sidecar (`atelico bundle`), whose executable is the `atelico`
+ *  command itself: LaunchArguments without the leading "-m atelico". */
+std::string BundleArguments(int port, uint32_t parent_pid, const std::string& preload_csv);
+
 /** "ATELICO_LOG path=<absolute path>" -> the path of the sidecar's log file. */
 bool ParseLogLine(const std::string& line, std::string& path);
 

@@ -30,10 +30,14 @@ bool FAtelicoSidecarProcess::Launch(const FAtelicoSidecarLaunchSettings& Setting
 {
 	check(IsInGameThread());
 	Shutdown();
-	if (Settings.PythonExecutable.IsEmpty() || !FPaths::FileExists(Settings.PythonExecutable))
+	const bool bBundled = !Settings.BundleExecutable.IsEmpty();
+	Executable = bBundled ? Settings.BundleExecutable : Settings.PythonExecutable;
+	if (Executable.IsEmpty() || !FPaths::FileExists(Executable))
 	{
-		OutError = FString::Printf(TEXT("Atelico sidecar: Python executable not found at '%s' (Project Settings > Plugins > Atelico AI Editor)"),
-			*Settings.PythonExecutable);
+		OutError = bBundled
+			? FString::Printf(TEXT("Atelico sidecar: the bundled sidecar is not at '%s' (docs/shipping.md)"), *Executable)
+			: FString::Printf(TEXT("Atelico sidecar: Python executable not found at '%s' (Project Settings > Plugins > Atelico AI Editor)"),
+				*Executable);
 		State = EAtelicoSidecarState::Failed;
 		return false;
 	}
@@ -41,9 +45,12 @@ bool FAtelicoSidecarProcess::Launch(const FAtelicoSidecarLaunchSettings& Setting
 	Token = FGuid::NewGuid().ToString(EGuidFormats::Digits);
 	LogFilePath.Reset();
 	// docs/launch.md: "-m atelico serve --host 127.0.0.1 --port P --exit-with-parent --parent-pid <this pid>
-	// [--preload ids]"; the token only through the environment (never argv, which every local user can read).
-	FString Args = AtelicoConvert::FromUtf8(atelico::core::LaunchArguments(Settings.Port,
-		FPlatformProcess::GetCurrentProcessId(), AtelicoConvert::ToUtf8(FString::Join(Settings.PreloadModels, TEXT(",")))));
+	// [--preload ids]" (a bundle is the atelico command itself: no "-m atelico"); the token only through
+	// the environment (never argv, which every local user can read).
+	const std::string Preload = AtelicoConvert::ToUtf8(FString::Join(Settings.PreloadModels, TEXT(",")));
+	const uint32 ParentPid = FPlatformProcess::GetCurrentProcessId();
+	FString Args = AtelicoConvert::FromUtf8(bBundled ? atelico::core::BundleArguments(Settings.Port, ParentPid, Preload)
+	                                                 : atelico::core::LaunchArguments(Settings.Port, ParentPid, Preload));
 	if (!Settings.ExtraArguments.IsEmpty())
 	{
 		Args += TEXT(" ") + Settings.ExtraArguments;
@@ -61,19 +68,20 @@ bool FAtelicoSidecarProcess::Launch(const FAtelicoSidecarLaunchSettings& Setting
 	const FString WorkingDirectory = Settings.WorkingDirectory.IsEmpty() ? FPaths::ProjectDir() : Settings.WorkingDirectory;
 	const FString PreviousToken = FPlatformMisc::GetEnvironmentVariable(TEXT("ATELICO_TOKEN"));
 	FPlatformMisc::SetEnvironmentVar(TEXT("ATELICO_TOKEN"), *Token);  // inherited by the child only
-	Process = FPlatformProcess::CreateProc(*Settings.PythonExecutable, *Args, /*bLaunchDetached=*/false,
-		/*bLaunchHidden=*/true, /*bLaunchReallyHidden=*/true, nullptr, 0, *WorkingDirectory, WritePipe, StdinReadPipe, WritePipe);
+	ProcessId = 0;
+	Process = FPlatformProcess::CreateProc(*Executable, *Args, /*bLaunchDetached=*/false,
+		/*bLaunchHidden=*/true, /*bLaunchReallyHidden=*/true, &ProcessId, 0, *WorkingDirectory, WritePipe, StdinReadPipe, WritePipe);
 	FPlatformMisc::SetEnvironmentVar(TEXT("ATELICO_TOKEN"), *PreviousToken);
 	if (!Process.IsValid())
 	{
-		OutError = FString::Printf(TEXT("Atelico sidecar: could not start '%s %s'"), *Settings.PythonExecutable, *Args);
+		OutError = FString::Printf(TEXT("Atelico sidecar: could not start '%s %s'"), *Executable, *Args);
 		ClosePipes();
 		State = EAtelicoSidecarState::Failed;
 		return false;
 	}
 	State = EAtelicoSidecarState::Starting;
 	DeadlineSeconds = FPlatformTime::Seconds() + Settings.ReadyTimeoutSeconds;
-	UE_LOG(LogAtelicoAI, Log, TEXT("Started the Atelico sidecar: %s %s"), *Settings.PythonExecutable, *Args);
+	UE_LOG(LogAtelicoAI, Log, TEXT("Started the Atelico sidecar (pid %u): %s %s"), ProcessId, *Executable, *Args);
 	return true;
 }
 
@@ -234,4 +242,70 @@ void FAtelicoSidecarProcess::Shutdown()
 	ClosePipes();
 	State = EAtelicoSidecarState::Stopped;
 	bHealthCheckInFlight = false;
+}
+
+FAtelicoPublishedSidecar::~FAtelicoPublishedSidecar()
+{
+	Stop();
+}
+
+bool FAtelicoPublishedSidecar::Start(const FAtelicoSidecarLaunchSettings& Settings, TFunction<void(const FString&)> OnFailed,
+	TFunction<void()> OnReady, FString& OutError)
+{
+	Stop();
+	Process = MakeShared<FAtelicoSidecarProcess, ESPMode::ThreadSafe>();
+	Process->OnFailed = MoveTemp(OnFailed);
+	Process->OnReady = MoveTemp(OnReady);
+	if (!Process->Launch(Settings, OutError))
+	{
+		Process.Reset();
+		return false;
+	}
+	// An endpoint-less override now, so the game does not connect to a stale sidecar from project
+	// settings; the real URL follows the ATELICO_READY line.
+	FAtelicoEndpoint Pending;
+	Pending.Token = Process->GetToken();
+	FAtelicoAIModule::Get().SetEndpoint(Pending);
+	bEndpointPublished = false;
+	TickHandle = FTSTicker::GetCoreTicker().AddTicker(FTickerDelegate::CreateRaw(this, &FAtelicoPublishedSidecar::Tick), 0.1f);
+	return true;
+}
+
+bool FAtelicoPublishedSidecar::Tick(float /*DeltaSeconds*/)
+{
+	if (!Process.IsValid())
+	{
+		return false;
+	}
+	Process->Poll();
+	const EAtelicoSidecarState State = Process->GetState();
+	if (!bEndpointPublished && (State == EAtelicoSidecarState::Loading || State == EAtelicoSidecarState::Ready))
+	{
+		// Connect as soon as it accepts: requests queue in the client until models are loaded.
+		FAtelicoEndpoint Endpoint;
+		Endpoint.WebSocketUrl = Process->GetWebSocketUrl();
+		Endpoint.Token = Process->GetToken();
+		FAtelicoAIModule::Get().SetEndpoint(Endpoint);
+		bEndpointPublished = true;
+	}
+	return State != EAtelicoSidecarState::Failed && State != EAtelicoSidecarState::Stopped;
+}
+
+void FAtelicoPublishedSidecar::Stop()
+{
+	if (TickHandle.IsValid())
+	{
+		FTSTicker::GetCoreTicker().RemoveTicker(TickHandle);
+		TickHandle.Reset();
+	}
+	if (Process.IsValid())
+	{
+		Process->Shutdown();  // kills the whole process tree
+		Process.Reset();
+		if (FModuleManager::Get().IsModuleLoaded(TEXT("AtelicoAI")))
+		{
+			FAtelicoAIModule::Get().ClearEndpointOverride();
+		}
+	}
+	bEndpointPublished = false;
 }

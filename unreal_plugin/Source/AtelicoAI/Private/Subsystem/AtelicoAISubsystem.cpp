@@ -2,14 +2,17 @@
 #include "Subsystem/AtelicoAISubsystem.h"
 
 #include "Async/Async.h"
+#include "CoreGlobals.h"
 #include "HAL/Event.h"
 #include "HAL/PlatformProcess.h"
+#include "Misc/Paths.h"
 
 #include "AtelicoAIModule.h"
 #include "AtelicoAISettings.h"
 #include "AtelicoApi.h"
 #include "AtelicoJson.h"
 #include "AtelicoSpeech.h"
+#include "Sidecar/AtelicoSidecarProcess.h"
 #include "Transport/AtelicoConnection.h"
 #include "Transport/AtelicoUnrealConvert.h"
 
@@ -156,6 +159,7 @@ atelico::core::RequestHandlers MakeHandlers(FAtelicoRequestCallbacks Callbacks, 
 void UAtelicoAISubsystem::Initialize(FSubsystemCollectionBase& Collection)
 {
 	Super::Initialize(Collection);
+	LaunchBundledSidecar();  // first: its pending endpoint keeps the connection off project settings' URL
 	Connection = MakeShared<FAtelicoConnection, ESPMode::ThreadSafe>();
 	Connection->Start();
 }
@@ -167,7 +171,46 @@ void UAtelicoAISubsystem::Deinitialize()
 		Connection->Stop();  // every open request ends with client.closed, on this thread
 		Connection.Reset();
 	}
+	if (BundledSidecar.IsValid())
+	{
+		BundledSidecar->Stop();  // kills the process tree (a crashed game: the sidecar exits by itself)
+		BundledSidecar.Reset();
+	}
 	Super::Deinitialize();
+}
+
+void UAtelicoAISubsystem::LaunchBundledSidecar()
+{
+	const UAtelicoAISettings* Settings = GetDefault<UAtelicoAISettings>();
+	if (GIsEditor || !Settings->bLaunchBundledSidecar)
+	{
+		return;  // the editor launches the developer's Python around PIE (AtelicoAIEditor)
+	}
+	FAtelicoSidecarLaunchSettings Launch;
+	Launch.BundleExecutable = FindBundledSidecar();
+	if (Launch.BundleExecutable.IsEmpty())
+	{
+		UE_LOG(LogAtelicoAI, Log, TEXT("No bundled Atelico sidecar in this game (looked for %s): none launched, connecting to %s"),
+			*FString::Join(BundledSidecarCandidates(), TEXT(", ")), *Settings->WebSocketUrl);
+		return;
+	}
+	Launch.WorkingDirectory = FPaths::GetPath(Launch.BundleExecutable);
+	Launch.PreloadModels = Settings->BundledPreloadModels;
+	Launch.ExtraArguments = Settings->BundledExtraArguments;
+	Launch.ReadyTimeoutSeconds = Settings->BundledReadyTimeoutSeconds;
+	BundledSidecar = MakeShared<FAtelicoPublishedSidecar>();
+	FString Error;
+	if (!BundledSidecar->Start(Launch, [](const FString& Message) { UE_LOG(LogAtelicoAI, Error, TEXT("%s"), *Message); },
+			[]() { UE_LOG(LogAtelicoAI, Log, TEXT("The bundled Atelico sidecar is ready")); }, Error))
+	{
+		UE_LOG(LogAtelicoAI, Error, TEXT("%s"), *Error);
+		BundledSidecar.Reset();
+	}
+}
+
+const FAtelicoSidecarProcess* UAtelicoAISubsystem::GetBundledSidecar() const
+{
+	return BundledSidecar.IsValid() ? BundledSidecar->GetProcess() : nullptr;
 }
 
 bool UAtelicoAISubsystem::IsConnected() const

@@ -2,12 +2,16 @@
 #pragma once
 
 #include "CoreMinimal.h"
+#include "Containers/Ticker.h"
 #include "HAL/PlatformProcess.h"
 
 struct ATELICOAI_API FAtelicoSidecarLaunchSettings
 {
 	/** Python with the atelico package installed, e.g. <repo>/.venv/bin/python. */
 	FString PythonExecutable;
+	/** A bundled sidecar's executable (`atelico bundle`, see FindBundledSidecar): when set it is
+	 *  started as `<BundleExecutable> serve ...` instead of `<PythonExecutable> -m atelico serve ...`. */
+	FString BundleExecutable;
 	/** Working directory of the process (empty = the project directory). */
 	FString WorkingDirectory;
 	/** 0 = let the sidecar pick a free port (read from its ATELICO_READY line). */
@@ -49,6 +53,10 @@ public:
 	EAtelicoSidecarState GetState() const { return State; }
 	int32 GetPort() const { return Port; }
 	const FString& GetToken() const { return Token; }
+	/** The program started: the bundle executable or Python. */
+	const FString& GetExecutable() const { return Executable; }
+	/** The sidecar's process id (0 before a launch). */
+	uint32 GetProcessId() const { return ProcessId; }
 	FString GetWebSocketUrl() const { return FString::Printf(TEXT("ws://127.0.0.1:%d/v1/ws"), Port); }
 	/** The last lines of the sidecar's log file (its output until it printed the file's path). */
 	FString GetLogTail() const;
@@ -73,9 +81,47 @@ private:
 	FString LogFilePath;
 	EAtelicoSidecarState State = EAtelicoSidecarState::Stopped;
 	FString Token;
+	FString Executable;
+	uint32 ProcessId = 0;
 	int32 Port = 0;
 	double DeadlineSeconds = 0.0;
 	double NextHealthCheckSeconds = 0.0;
 	bool bHealthCheckInFlight = false;
 	TSharedPtr<struct FAtelicoLogTailHolder, ESPMode::ThreadSafe> Tail;
 };
+
+/**
+ * A sidecar launched for the game and published to FAtelicoAIModule: an endpoint-less override
+ * (with the token) at once, so nothing connects to a stale sidecar from project settings; the
+ * real URL once the sidecar accepts connections (requests queue until then). Polled every 0.1 s
+ * on the core ticker (game thread). Stop() (or destruction) kills the process tree and clears the
+ * override. The editor's PIE hook and packaged games (UAtelicoAISubsystem) both use it.
+ */
+class ATELICOAI_API FAtelicoPublishedSidecar
+{
+public:
+	~FAtelicoPublishedSidecar();
+
+	/** Launches; false (with OutError) when the process could not start. OnFailed gets the
+	 *  reason plus the log tail; OnReady runs once /health/ready says ready. */
+	bool Start(const FAtelicoSidecarLaunchSettings& Settings, TFunction<void(const FString&)> OnFailed,
+		TFunction<void()> OnReady, FString& OutError);
+	void Stop();
+
+	/** The launched process (also once it failed), or null before Start and after Stop. */
+	const FAtelicoSidecarProcess* GetProcess() const { return Process.Get(); }
+
+private:
+	bool Tick(float DeltaSeconds);
+
+	TSharedPtr<FAtelicoSidecarProcess, ESPMode::ThreadSafe> Process;
+	FTSTicker::FDelegateHandle TickHandle;
+	bool bEndpointPublished = false;
+};
+
+/** The bundled sidecar's executable staged with this packaged game (docs/shipping.md), looked for
+ *  in the order of atelico::core::BundleCandidates; empty when there is none. */
+ATELICOAI_API FString FindBundledSidecar();
+
+/** Where FindBundledSidecar looks, for messages. */
+ATELICOAI_API TArray<FString> BundledSidecarCandidates();

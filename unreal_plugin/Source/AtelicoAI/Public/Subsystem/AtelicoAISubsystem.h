@@ -7,6 +7,8 @@
 #include "AtelicoAISubsystem.generated.h"
 
 class FAtelicoConnection;
+class FAtelicoPublishedSidecar;
+class FAtelicoSidecarProcess;
 
 /** An error with a stable machine-readable code (see docs/protocol.md), e.g. "voice.unknown". */
 USTRUCT(BlueprintType)
@@ -106,6 +108,10 @@ struct ATELICOAI_API FAtelicoRequestCallbacks
  *
  * Every request ends exactly once: completed, failed (with a code) or cancelled - also when
  * the sidecar dies (`connection.lost`), times out (`request.timeout`) or the game ends.
+ *
+ * Packaged games: with Launch Bundled Sidecar on (the default) and a bundle staged with the game
+ * (docs/shipping.md), Initialize starts it per the launch contract and connects to it;
+ * Deinitialize kills it. In the editor the editor module launches Python around PIE instead.
  */
 UCLASS()
 class ATELICOAI_API UAtelicoAISubsystem : public UGameInstanceSubsystem
@@ -161,6 +167,9 @@ public:
 	UFUNCTION(BlueprintPure, Category = "Atelico AI | Audio")
 	bool IsConnected() const;
 
+	/** The bundled sidecar this subsystem launched (packaged games), or null. */
+	const FAtelicoSidecarProcess* GetBundledSidecar() const;
+
 	UPROPERTY(BlueprintAssignable, Category = "Atelico AI | Events")
 	FOnAtelicoAudioChunk OnAudioChunkReceived;
 	FOnAtelicoAudioChunkNative OnAudioChunkReceivedNative;
@@ -191,6 +200,10 @@ private:
 	FAtelicoRequestCallbacks BroadcastingCallbacks(TSharedRef<FString> RequestId, bool bWithChunks);
 	void FailSoon(const FString& RequestId, const FAtelicoError& Error, FAtelicoRequestCallbacks Callbacks);
 
+	/** Packaged games only: starts the staged bundle when there is one (see the class comment). */
+	void LaunchBundledSidecar();
+
 	TSharedPtr<FAtelicoConnection, ESPMode::ThreadSafe> Connection;
+	TSharedPtr<FAtelicoPublishedSidecar> BundledSidecar;
 	int32 LocalFailureCounter = 0;
 };
