@@ -304,13 +304,13 @@ def copy_models(plan_: Plan, settings: Settings, dest: Path,
     from atelico.models.registry import ModelRegistry
 
     catalog = ModelRegistry(settings).catalog
-    entries = []
+    entries: list[dict[str, Any]] = []
     for asset_id in plan_.assets:
         asset = catalog.asset(asset_id)
         files = expected_files(asset, settings) or ()
         out_dir = dest / asset_id
         out_dir.mkdir(parents=True, exist_ok=True)
-        rows = []
+        rows: list[dict[str, Any]] = []
         for spec in files:
             src = settings.models_dir / asset_id / spec.path
             target = out_dir / spec.path

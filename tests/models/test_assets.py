@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 
 import atelico.models.assets as assets_mod
+import atelico.models.catalog as catalog_mod
+from atelico.models.assets import cache as assets_cache
 from atelico.config import Settings
 from atelico.errors import ModelIntegrity, ModelNotInstalled
 from atelico.models import pull, verify
@@ -44,7 +46,7 @@ def _flip_byte(path: Path, offset: int = 100, keep_mtime: bool = False) -> None:
 
 def _catalog_with(asset_id: str, asset: dict[str, Any]):
     """The shipped catalog plus one extra asset (and nothing that names it)."""
-    data = json.loads((Path(assets_mod.__file__).parent / "catalog.json").read_text())
+    data = json.loads((Path(catalog_mod.__file__).parent / "catalog.json").read_text())
     data["assets"][asset_id] = asset
     return parse_catalog(data)
 
@@ -86,11 +88,11 @@ def test_second_start_does_not_rehash(tiny_settings: Settings,
     def no_hashing(*args: Any, **kwargs: Any) -> str:
         raise AssertionError("re-hashed a file the stamp vouches for")
 
-    real = assets_mod.sha256_file
-    monkeypatch.setattr(assets_mod, "sha256_file", no_hashing)
+    real = assets_cache.sha256_file
+    monkeypatch.setattr(assets_cache, "sha256_file", no_hashing)
     ensure_asset("whisper-tiny.en-ct2", tiny_settings, progress=False)
     hashed: list[str] = []
-    monkeypatch.setattr(assets_mod, "sha256_file",
+    monkeypatch.setattr(assets_cache, "sha256_file",
                         lambda path, **kw: hashed.append(path.name) or real(path, **kw))
     config = asset_dir("whisper-tiny.en-ct2", tiny_settings) / "config.json"
     os.utime(config, ns=(time.time_ns(), time.time_ns() + 10**9))
@@ -311,7 +313,7 @@ def test_unwritable_stamp_does_not_block_loading(tiny_settings: Settings,
     def read_only(path: Path, data: Any) -> None:
         raise OSError(errno.EROFS, "Read-only file system", str(path))
 
-    monkeypatch.setattr(assets_mod, "_write_json_atomic", read_only)
+    monkeypatch.setattr(assets_cache, "write_json_atomic", read_only)
     for _ in range(2):  # no stamp could be saved: verified by hashing each time
         root = ensure_asset("whisper-tiny.en-ct2", tiny_settings, progress=False)
         assert (root / "model.bin").is_file()
@@ -353,7 +355,7 @@ def test_background_mismatch_is_refused_even_if_the_stamp_cannot_be_rewritten(
     def read_only(path: Path, data: Any) -> None:
         raise OSError(errno.EROFS, "Read-only file system", str(path))
 
-    monkeypatch.setattr(assets_mod, "_write_json_atomic", read_only)
+    monkeypatch.setattr(assets_cache, "write_json_atomic", read_only)
     ensure_asset("whisper-tiny.en-ct2", tiny_settings, progress=False)
     assert assets_mod.BACKGROUND.wait_idle(60)
     with pytest.raises(ModelIntegrity):

@@ -17,7 +17,9 @@ from typing import Any
 import huggingface_hub
 import pytest
 
-import atelico.models.assets as assets_mod
+import atelico.models.catalog as catalog_mod
+from atelico.models.assets.sources import hub as hub_source
+from atelico.models.assets.sources import network
 from atelico.config import Settings
 from atelico.errors import ModelIntegrity
 from atelico.models.assets import MANIFEST_NAME, asset_dir, ensure_asset, verify_asset
@@ -63,14 +65,14 @@ class FakeHub:
 @pytest.fixture
 def online(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
-    monkeypatch.setattr(assets_mod, "_reachable", lambda url: None)
+    monkeypatch.setattr(network, "reachable", lambda url: None)
     return make_settings(tmp_path / "cache", offline=False)
 
 
 def _install(hub: FakeHub, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(huggingface_hub, "snapshot_download", hub.snapshot_download)
     monkeypatch.setattr(huggingface_hub, "hf_hub_download", hub.hf_hub_download)
-    monkeypatch.setattr(assets_mod, "_hub_sha256s", hub.sha256s)
+    monkeypatch.setattr(hub_source, "hub_sha256s", hub.sha256s)
 
 
 POCKET = "kyutai/pocket-tts-without-voice-cloning"
@@ -126,7 +128,7 @@ def test_hub_file_differing_from_its_lfs_hash_is_refused(online: Settings,
 
 def _whisper_tiny_without_packages() -> Any:
     """The shipped catalog, but with tiny.en's packages source naming an absent package."""
-    data = json.loads((Path(assets_mod.__file__).parent / "catalog.json").read_text())
+    data = json.loads((Path(catalog_mod.__file__).parent / "catalog.json").read_text())
     for source in data["assets"]["whisper-tiny.en-ct2"]["sources"]:
         if source["type"] == "packages":
             source["pip"] = ["atelico-test-absent"]

@@ -186,7 +186,7 @@ def test_full_disk_while_saving_a_kokoro_voice_leaves_the_old_voice_intact(tmp_p
     kokoro_voices.save_voice_file(path, old)
     before = path.read_bytes()
     real_fdopen = os.fdopen
-    monkeypatch.setattr(kokoro_voices.os, "fdopen", lambda fd, *a, **k: FullDisk(real_fdopen(fd, *a, **k), 1000))
+    monkeypatch.setattr(os, "fdopen", lambda fd, *a, **k: FullDisk(real_fdopen(fd, *a, **k), 1000))
     with pytest.raises(OSError) as err:
         kokoro_voices.save_voice_file(path, old * 2)
     tally.fault()
@@ -251,7 +251,7 @@ def test_full_disk_while_writing_a_json_stamp_keeps_the_old_one(tmp_path, monkey
     path = tmp_path / "stamp.json"
     assets._write_json_atomic(path, {"a": 1})
     real_fdopen = os.fdopen
-    monkeypatch.setattr(assets.os, "fdopen", lambda fd, *a, **k: FullDisk(real_fdopen(fd, *a, **k), 3))
+    monkeypatch.setattr(os, "fdopen", lambda fd, *a, **k: FullDisk(real_fdopen(fd, *a, **k), 3))
     with pytest.raises(OSError):
         assets._write_json_atomic(path, {"a": 2, "b": list(range(100))})
     tally.fault()

@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from atelico.errors import AudioError
+from atelico.protocol.constants import STT_SAMPLE_RATE_HZ
 
 MIN_SAMPLE_RATE_HZ = 1_000
 MAX_SAMPLE_RATE_HZ = 384_000
@@ -108,7 +109,7 @@ class StreamResampler:
     ``[samples, channels]`` (averaged to mono first).
     """
 
-    def __init__(self, from_hz: int, to_hz: int = 16_000) -> None:
+    def __init__(self, from_hz: int, to_hz: int = STT_SAMPLE_RATE_HZ) -> None:
         if not MIN_SAMPLE_RATE_HZ <= from_hz <= MAX_SAMPLE_RATE_HZ:
             raise AudioError(f"sample_rate_hz must be within [{MIN_SAMPLE_RATE_HZ}, "
                              f"{MAX_SAMPLE_RATE_HZ}], got {from_hz}",

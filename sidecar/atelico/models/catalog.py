@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
-from typing import Any, Iterable, Literal, Mapping
+from typing import Any, ClassVar, Iterable, Literal, Mapping
 
 from atelico.errors import UnknownModel
 
@@ -26,6 +26,75 @@ class FileSpec:
 
 
 @dataclass(frozen=True)
+class PackagesEntry:
+    """Files assembled from parts shipped inside installed Python distributions.
+
+    ``assemble`` maps an asset file to its parts, in order, as (distribution, path inside it).
+    """
+
+    kind: ClassVar[str] = "packages"
+    pip: tuple[str, ...]
+    assemble: Mapping[str, tuple[tuple[str, str], ...]]
+
+
+@dataclass(frozen=True)
+class NpmEntry:
+    """Files extracted from an npm package tarball (``<prefix><file><suffix>`` members).
+
+    ``env`` names an environment variable that may point at the tarball.
+    """
+
+    kind: ClassVar[str] = "npm"
+    package: str
+    version: str
+    env: str | None = None
+    member_prefix: str = "package/"
+    member_suffix: str = ""
+
+    @property
+    def tarball_name(self) -> str:
+        """The file name ``npm pack`` gives the tarball."""
+        return f"{self.package.lstrip('@').replace('/', '-')}-{self.version}.tgz"
+
+
+@dataclass(frozen=True)
+class HubPart:
+    """One snapshot of a hub-only asset: a revision, the files wanted, a prefix to strip."""
+
+    revision: str
+    allow_patterns: tuple[str, ...] | None = None
+    strip: str = ""
+
+
+@dataclass(frozen=True)
+class HubEntry:
+    """A Hugging Face hub repository: pinned files one by one (``prefix`` + path), or, for a
+    hub-only asset, snapshots of its ``parts``."""
+
+    kind: ClassVar[str] = "hf"
+    repo: str
+    revision: str = "main"
+    prefix: str = ""
+    parts: tuple[HubPart, ...] = ()
+
+    @property
+    def url(self) -> str:
+        return f"https://huggingface.co/{self.repo}"
+
+
+@dataclass(frozen=True)
+class UrlEntry:
+    """Plain HTTPS downloads (e.g. GitHub release assets): asset file -> URL."""
+
+    kind: ClassVar[str] = "url"
+    files: Mapping[str, str]
+
+
+#: Where an asset's files can come from, tried in catalog order after the cache.
+SourceEntry = PackagesEntry | NpmEntry | HubEntry | UrlEntry
+
+
+@dataclass(frozen=True)
 class AssetSpec:
     """A directory of files a model needs, and the places those files can come from.
 
@@ -37,7 +106,7 @@ class AssetSpec:
 
     id: str
     files: tuple[FileSpec, ...] | None
-    sources: tuple[Mapping[str, Any], ...] = ()
+    sources: tuple[SourceEntry, ...] = ()
     description: str = ""
     license: str = ""
 
@@ -162,11 +231,45 @@ def _file_specs(raw: Iterable[Mapping[str, Any]] | None) -> tuple[FileSpec, ...]
                  for f in raw)
 
 
+def _patterns(raw: Any) -> tuple[str, ...] | None:
+    return None if raw is None else tuple(str(p) for p in raw)
+
+
+def _hub_entry(raw: Mapping[str, Any]) -> HubEntry:
+    revision = str(raw.get("revision", "main"))
+    patterns = _patterns(raw.get("allow_patterns"))
+    parts = tuple(HubPart(revision=str(p.get("revision", revision)),
+                          allow_patterns=_patterns(p.get("allow_patterns", patterns)),
+                          strip=str(p.get("strip", "")))
+                  for p in raw.get("parts") or ())
+    return HubEntry(repo=str(raw["repo"]), revision=revision, prefix=str(raw.get("prefix", "")),
+                    parts=parts or (HubPart(revision=revision, allow_patterns=patterns),))
+
+
+def parse_source(raw: Mapping[str, Any]) -> SourceEntry:
+    """One ``sources`` item of ``catalog.json`` as its typed entry (ValueError if unknown)."""
+    kind = raw.get("type")
+    if kind == PackagesEntry.kind:
+        return PackagesEntry(
+            pip=tuple(raw.get("pip", ())),
+            assemble={path: tuple((str(d), str(r)) for d, r in parts)
+                      for path, parts in raw.get("assemble", {}).items()})
+    if kind == NpmEntry.kind:
+        return NpmEntry(package=str(raw["package"]), version=str(raw["version"]),
+                        env=raw.get("env"), member_prefix=raw.get("member_prefix", "package/"),
+                        member_suffix=raw.get("member_suffix", ""))
+    if kind == HubEntry.kind:
+        return _hub_entry(raw)
+    if kind == UrlEntry.kind:
+        return UrlEntry(files=dict(raw.get("files", {})))
+    raise ValueError(f"unknown source type {kind!r}")
+
+
 def parse_catalog(data: Mapping[str, Any]) -> Catalog:
     """Build a :class:`Catalog` from the JSON structure of ``catalog.json``."""
     assets = {
         asset_id: AssetSpec(id=asset_id, files=_file_specs(raw.get("files")),
-                            sources=tuple(raw.get("sources", ())),
+                            sources=tuple(parse_source(s) for s in raw.get("sources", ())),
                             description=raw.get("description", ""),
                             license=raw.get("license", ""))
         for asset_id, raw in data.get("assets", {}).items()

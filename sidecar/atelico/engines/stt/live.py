@@ -16,7 +16,7 @@ from atelico.config import Settings
 from atelico.engines.base import (SPEECH_STARTED, SPEECH_STOPPED, STT_SAMPLE_RATE_HZ, LiveEvent,
                                   LiveResult, LiveWarning, SpeechToText, WordTiming,
                                   accepted_kwargs)
-from atelico.engines.stt.stream_audio import StreamResampler
+from atelico.audio.resample import StreamResampler
 from atelico.errors import AudioError, RequestError
 
 log = logging.getLogger(__name__)

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import re
-import tempfile
 import threading
 from pathlib import Path
 
@@ -14,6 +12,7 @@ import numpy as np
 
 from atelico.engines.base import VoiceInfo
 from atelico.errors import VoiceError
+from atelico.models.assets.atomic import write_bytes_atomic
 
 from .g2p import LANGUAGES
 
@@ -72,18 +71,7 @@ def load_voice_file(path: Path) -> np.ndarray:
 def save_voice_file(path: Path, voice: np.ndarray) -> Path:
     """Write a voice as raw float32 ``[510, 1, 256]`` atomically (temp file + ``os.replace``)."""
     data = np.ascontiguousarray(np.asarray(voice, dtype="<f4").reshape(VOICE_ROWS, 1, STYLE_DIM))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data.tobytes())
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_bytes_atomic(path, data.tobytes())
 
 
 def voice_info(voice_id: str, custom: bool = False) -> VoiceInfo:

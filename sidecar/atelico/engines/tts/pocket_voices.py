@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Mapping
 
 from atelico.engines.base import VoiceInfo
 from atelico.errors import VoiceError
+from atelico.models.assets.atomic import AtomicFile
 
 if TYPE_CHECKING:
     import torch
@@ -167,15 +166,7 @@ def save_state_atomic(state: State, path: Path, metadata: Mapping[str, str]) -> 
             if value.is_floating_point():
                 value = value.to(torch.float32)
             flat[f"{module}/{name}"] = value.contiguous()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        safetensors.torch.save_file(flat, tmp, metadata=dict(metadata))
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    with AtomicFile(path) as out:
+        out.fh.close()  # safetensors writes by file name
+        safetensors.torch.save_file(flat, str(out.tmp), metadata=dict(metadata))
+        return out.commit()

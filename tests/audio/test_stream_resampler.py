@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from atelico.engines.stt.stream_audio import StreamResampler
+from atelico.audio.resample import StreamResampler
 from atelico.errors import AudioError
 
 
