@@ -10,11 +10,15 @@ import logging
 import socket
 import sys
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import TYPE_CHECKING, Iterator, Sequence
 
 from atelico import __version__
 from atelico.config import Settings, load_settings
 from atelico.errors import AtelicoError
+
+if TYPE_CHECKING:
+    from atelico.models.registry import ModelRegistry
+    from atelico.service import Service
 
 log = logging.getLogger("atelico")
 READY_PREFIX = "ATELICO_READY"
@@ -104,84 +108,80 @@ async def _serve(settings: Settings, sock: socket.socket, port: int) -> None:
 # ---------------------------------------------------------------------- models and voices
 def cmd_models(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    from atelico.models import registry as reg_mod
+    from atelico.models.registry import ModelRegistry
 
-    registry = reg_mod.ModelRegistry(settings)
-    if args.action == "list":
-        rows = registry.list_models()
-        if args.json:
-            print(json.dumps(rows, indent=1))
-            return 0
-        print(f"{'id':26} {'kind':5} {'installed':9} aliases")
-        for m in rows:
-            print(f"{m['id']:26} {m['kind']:5} {'yes' if m['installed'] else 'no':9} {', '.join(m['aliases'])}")
+    actions = {"list": _models_list, "pull": _models_pull, "verify": _models_verify}
+    action = actions.get(args.action)
+    return action(args, settings, ModelRegistry(settings)) if action is not None else 2
+
+
+def _models_list(args: argparse.Namespace, settings: Settings, registry: "ModelRegistry") -> int:
+    rows = registry.list_models()
+    if args.json:
+        print(json.dumps(rows, indent=1))
         return 0
-    if args.action == "pull":
-        from atelico.models import pull
+    print(f"{'id':26} {'kind':5} {'installed':9} aliases")
+    for m in rows:
+        print(f"{m['id']:26} {m['kind']:5} {'yes' if m['installed'] else 'no':9} {', '.join(m['aliases'])}")
+    return 0
 
-        targets = args.ids or list(dict.fromkeys([*settings.models.preload, "tts", "whisper", "face"]))
-        for model_id in targets:
-            for asset_id, path in pull(model_id, settings, force=args.force, progress=True).items():
-                print(f"{registry.resolve(model_id).id}: {asset_id} ready at {path}")
-        return 0
-    if args.action == "verify":
-        from atelico.models import verify
 
-        checks = verify(settings)
-        bad = [c for c in checks if c.status == "mismatch"]
-        for c in checks:
-            if c.status != "missing" or args.verbose:
-                print(f"{c.asset_id}/{c.path}: {c.status}")
-        ok = sum(c.status == "ok" for c in checks)
-        print(f"{ok} file(s) match their sha256" + (f", {len(bad)} do NOT (run: atelico models pull --force)"
-                                                     if bad else ""))
-        return 1 if bad else 0
-    return 2
+def _models_pull(args: argparse.Namespace, settings: Settings, registry: "ModelRegistry") -> int:
+    from atelico.models import pull
+
+    targets = args.ids or list(dict.fromkeys([*settings.models.preload, "tts", "whisper", "face"]))
+    for model_id in targets:
+        for asset_id, path in pull(model_id, settings, force=args.force, progress=True).items():
+            print(f"{registry.resolve(model_id).id}: {asset_id} ready at {path}")
+    return 0
+
+
+def _models_verify(args: argparse.Namespace, settings: Settings, registry: "ModelRegistry") -> int:
+    from atelico.models import verify
+
+    checks = verify(settings)
+    bad = [c for c in checks if c.status == "mismatch"]
+    for c in checks:
+        if c.status != "missing" or args.verbose:
+            print(f"{c.asset_id}/{c.path}: {c.status}")
+    ok = sum(c.status == "ok" for c in checks)
+    print(f"{ok} file(s) match their sha256" + (f", {len(bad)} do NOT (run: atelico models pull --force)"
+                                                 if bad else ""))
+    return 1 if bad else 0
 
 
 def cmd_voices(args: argparse.Namespace) -> int:
     settings = _settings(args)
     with _service(settings) as service:
         if args.action == "clone":
-            return _clone(args, settings, service.registry)
+            return _clone(args, service)
         for v in service.voices(args.model):
             tag = " (custom)" if v["custom"] else ""
             print(f"{v['id']:18} {v['language']:6} {v['gender'] or '':7} {v['model']}{tag}")
     return 0
 
 
-def _clone(args: argparse.Namespace, settings: Settings, registry: Any) -> int:
-    from atelico.audio.codecs import decode_file
+def _clone(args: argparse.Namespace, service: "Service") -> int:
+    """``voices clone``: the service's cloning, on this thread, with a progress bar."""
+    from atelico.cloning import CloneRequest, Reference
     from atelico.errors import RequestError
-
-    from atelico.engines.tts.voice_names import check_voice_free
 
     if not args.input or not args.name:
         raise RequestError("voices clone needs --input CLIP and --name VOICE_ID", code="request.invalid")
-    check_voice_free(args.engine, args.name, settings, overwrite=args.overwrite)
+    service.cloner.check(args.engine, args.name, overwrite=args.overwrite)
+    request = CloneRequest(name=args.name, engine=args.engine, overwrite=args.overwrite,
+                           generations=args.generations, max_seconds=args.max_seconds)
+    from atelico.audio.codecs import decode_file
 
-    audio, rate = decode_file(Path(args.input).read_bytes())
-    if args.engine == "pocket":
-        from atelico.engines.tts import pocket
-
-        path = pocket.create_voice_pack(audio, rate, voice_id=args.name, max_seconds=args.max_seconds,
-                                        settings=settings, overwrite=args.overwrite)
-    else:
-        from atelico.engines.tts import clone
-
-        audio = audio[: int(args.max_seconds * rate)]
-        with registry.acquire("kokoro") as engine:
-            result = clone.clone_voice(engine, audio, rate, args.name, settings.voices_dir,
-                                       config=clone.EvolutionConfig(generations=args.generations),
-                                       show_bar=True, overwrite=args.overwrite)
-        path = getattr(result, "path", result)
-    print(f"voice '{args.name}' written to {path}")
+    audio, rate = decode_file(Path(args.input).read_bytes(), keep_s=request.max_seconds)
+    result = service.cloner.clone(request, Reference(audio, rate), show_bar=True)
+    print(f"voice '{args.name}' written to {result.path}")
     return 0
 
 
 # ---------------------------------------------------------------------- speak / transcribe / face
 @contextlib.contextmanager
-def _service(settings: Settings) -> Iterator[Any]:
+def _service(settings: Settings) -> Iterator["Service"]:
     """A Service with its own registry for one command, closed afterwards."""
     from atelico.models.registry import ModelRegistry
     from atelico.service import Service

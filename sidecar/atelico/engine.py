@@ -19,12 +19,14 @@ from atelico.audio import codecs
 from atelico.audio.pcm import to_float32
 from atelico.audio.wav import encode_wav
 from atelico.config import Settings, load_settings
-from atelico.engines.base import FACE_SAMPLE_RATE_HZ
+from atelico.protocol.constants import FACE_SAMPLE_RATE_HZ
 from atelico.errors import AudioError, InputTooLong, RequestError
 from atelico.models.registry import ModelRegistry
 from atelico.protocol.fields import Fields
 from atelico.protocol.tts import MAX_SPEED, MIN_SPEED
-from atelico.service import Service, TtsPiece, TtsResult, Transcript
+from atelico.service import Service
+from atelico.speech import FaceBlock, SpeechDone, TtsPiece, TtsResult
+from atelico.transcripts import Transcript
 
 
 class Engine:
@@ -58,12 +60,18 @@ class Engine:
 
     def stream(self, text: str, *, model: str = "tts", voice: str | None = None, speed: float = 1.0,
                language: str | None = None, character: str | None = None,
-               cancel: threading.Event | None = None) -> Iterator[TtsPiece]:
-        """Yield pieces (clauses/sentences) as soon as each is synthesized; the first is short."""
+               cancel: threading.Event | None = None) -> Iterator[TtsPiece | FaceBlock]:
+        """Yield pieces (clauses/sentences) as soon as each is synthesized; the first is short.
+
+        With a face ``character``, each piece carries its face frames and a last
+        :class:`~atelico.speech.FaceBlock` holds the frames that outlast the audio (if any).
+        """
         self._check_text(text)
-        yield from self.service.tts_pieces(model=model, text=text, voice=voice, speed=speed,
-                                           language=language, character=character,
-                                           cancel=cancel or threading.Event())
+        for event in self.service.speech_events(model=model, text=text, voice=voice, speed=speed,
+                                                language=language, character=character,
+                                                cancel=cancel or threading.Event()):
+            if not isinstance(event, SpeechDone):
+                yield event
 
     def transcribe(self, audio: np.ndarray, sample_rate_hz: int = 16_000, *, model: str = "whisper",
                    language: str | None = None, task: str = "transcribe", words: bool = False,
@@ -98,14 +106,12 @@ class Engine:
         """Yield ``{sequence, audio (base64 WAV), duration_seconds, text}`` per clause/sentence."""
         req = _parse(request_json)
         model, text, voice, speed, _ = _speech_fields(req)
-        seq = 0
-        for piece in self.stream(text, model=model, voice=voice, speed=speed):
-            if piece.sequence < 0:
-                continue
-            yield json.dumps({"sequence": seq, "audio": base64.b64encode(
+        self._check_text(text)
+        for piece in self.service.tts_pieces(model=model, text=text, voice=voice, speed=speed,
+                                             language=None, cancel=threading.Event()):
+            yield json.dumps({"sequence": piece.sequence, "audio": base64.b64encode(
                 encode_wav(piece.audio, piece.sample_rate_hz)).decode(),
                 "duration_seconds": round(piece.duration_s, 4), "text": piece.text})
-            seq += 1
 
     def audio_transcribe(self, request_json: str) -> str:
         """``{model, audio_b64 (a WAV/MP3/… file), language?}`` → ``{text, language, duration}``."""

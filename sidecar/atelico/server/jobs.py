@@ -18,15 +18,13 @@ from typing import Any, Callable
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from atelico.engines.tts.voice_names import check_voice_free
+from atelico.cloning import ENGINES, CloneEngine, Cloner, CloneProgress, CloneRequest
 from atelico.errors import AtelicoError, Cancelled, LimitError, RequestError, redact_paths
 from atelico.protocol.fields import Fields
 from atelico.server import openapi
 
 MAX_RUNNING = 1
 MAX_KEPT = 32
-MAX_REFERENCE_S = 600.0  # longest reference file accepted (only max_seconds of it is used)
-REFERENCE_RATE_HZ = 24_000  # both cloning engines work at 24 kHz
 router = APIRouter()
 
 
@@ -108,7 +106,8 @@ class JobManager:
 
 
 def _jobs(request: Request) -> JobManager:
-    return request.app.state.jobs
+    jobs: JobManager = request.app.state.jobs
+    return jobs
 
 
 @router.post("/v1/voices/clone", status_code=202, openapi_extra=openapi.form_body(openapi.CloneForm))
@@ -116,16 +115,31 @@ async def clone(request: Request) -> JSONResponse:
     """Multipart: ``file`` (reference clip), ``name`` (new voice id), ``engine`` (kokoro|pocket),
     ``generations`` and ``population`` (kokoro search size), ``max_seconds`` (reference trim),
     ``overwrite`` (true replaces an existing custom voice; else 409 ``voice.exists``)."""
-    from atelico.audio.codecs import decode_file
     from atelico.server.http import read_form, service_of
 
     svc = service_of(request)
     fields, data, _ = await read_form(request)
+    clone_request = _clone_request(fields, svc.cloner)
+    if data is None:
+        raise RequestError("the form needs a 'file' with the reference clip", code="request.missing_file")
+    reference = await svc.clone_reference(data, clone_request)
+
+    def work(job: Job) -> dict[str, Any]:
+        def progress(p: CloneProgress) -> None:
+            job.progress, job.detail = p.fraction, p.detail()
+
+        return svc.cloner.clone(clone_request, reference, progress=progress, cancel=job.cancel).to_dict()
+
+    job = _jobs(request).start(f"clone.{clone_request.engine}", work)
+    return JSONResponse(job.to_dict(), status_code=202, headers={"Location": f"/v1/jobs/{job.id}"})
+
+
+def _clone_request(fields: dict[str, Any], cloner: Cloner) -> CloneRequest:
     f = Fields(fields)
     name = f.str("name", required=True, missing_code="request.invalid") or ""
-    engine = f.str("engine", "kokoro", choices=("kokoro", "pocket")) or "kokoro"
+    engine: CloneEngine = "pocket" if f.str("engine", "kokoro", choices=ENGINES) == "pocket" else "kokoro"
     overwrite = _form_bool(fields, "overwrite")
-    check_voice_free(engine, name, svc.settings, overwrite=overwrite)  # 400/409 before any job
+    cloner.check(engine, name, overwrite=overwrite)  # 400/409 before any job
     try:
         generations = int(fields.get("generations") or 10)
         population = int(fields.get("population") or 8)
@@ -133,41 +147,8 @@ async def clone(request: Request) -> JSONResponse:
     except ValueError:
         raise RequestError("generations, population and max_seconds must be numbers",
                            code="request.invalid") from None
-    if not (1 <= generations <= 200 and 2 <= population <= 64 and 1 <= max_seconds <= 120):
-        raise RequestError("generations must be 1–200, population 2–64 and max_seconds 1–120",
-                           code="request.invalid")
-    if data is None:
-        raise RequestError("the form needs a 'file' with the reference clip", code="request.missing_file")
-    # off the event loop (a 156 KB upload froze every route for 2.7 s), bounded, only the part used
-    audio, rate = await svc.run_bulk(decode_file, data, max_duration_s=MAX_REFERENCE_S,
-                                     rate=REFERENCE_RATE_HZ, keep_s=max_seconds)
-
-    def work(job: Job) -> dict[str, Any]:
-        if engine == "pocket":
-            with svc.registry.acquire("pocket") as eng:
-                path = eng.create_voice_pack(audio, name, sample_rate_hz=rate, max_seconds=max_seconds,
-                                             overwrite=overwrite, progress=False)
-            return {"voice": name, "engine": "pocket", "path": str(path)}
-        from atelico.engines.tts import clone as kclone
-
-        def progress(p: Any) -> None:
-            job.progress = p.generation / p.generations
-            job.detail = {"generation": p.generation, "generations": p.generations,
-                          "best_distance": round(p.best_distance, 4),
-                          "initial_distance": round(p.initial_distance, 4)}
-
-        with svc.registry.acquire("kokoro") as eng:
-            result = kclone.clone_voice(eng, audio, rate, name, svc.settings.voices_dir,
-                                        config=kclone.EvolutionConfig(generations=generations, population=population,
-                                                                      elite=min(2, population - 1)),
-                                        progress=progress, cancel=job.cancel, overwrite=overwrite)
-            eng.rescan_voices()
-        return {"voice": result.voice_id, "engine": "kokoro", "path": str(result.path),
-                "best_distance": round(result.best_distance, 4),
-                "initial_distance": round(result.initial_distance, 4)}
-
-    job = _jobs(request).start(f"clone.{engine}", work)
-    return JSONResponse(job.to_dict(), status_code=202, headers={"Location": f"/v1/jobs/{job.id}"})
+    return CloneRequest(name=name, engine=engine, overwrite=overwrite, generations=generations,
+                        population=population, max_seconds=max_seconds)
 
 
 def _form_bool(fields: dict[str, Any], name: str) -> bool:
