@@ -30,3 +30,30 @@ def test_cli_overrides_win_and_bad_values_are_refused():
     assert s.server.port == 0
     with pytest.raises(ValidationError):
         load_settings(env={"ATELICO_TTS_DTYPE": "int3"})
+
+
+def test_a_given_environment_is_the_only_one_read(monkeypatch, tmp_path):
+    """load_settings(env=...) reads that mapping and nothing of os.environ: the process's
+    ATELICO_* variables and XDG_CACHE_HOME change nothing; env=None reads os.environ."""
+    monkeypatch.setenv("ATELICO_SERVER__PORT", "9999")
+    monkeypatch.setenv("ATELICO_TOKEN", "from-the-process")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "process"))
+    s = load_settings(env={})
+    assert (s.server.port, s.server.token) == (11434, None)
+    assert tmp_path not in s.models.cache_dir.parents
+    s = load_settings(env={"XDG_CACHE_HOME": str(tmp_path / "given")})
+    assert s.models.cache_dir == tmp_path / "given" / "atelico"
+    s = load_settings()
+    assert (s.server.port, s.server.token) == (9999, "from-the-process")
+    assert s.models.cache_dir == tmp_path / "process" / "atelico"
+
+
+def test_env_lists_flat_names_and_empty_values():
+    """Lists are JSON or comma-separated; a nested name beats its flat alias; an empty value
+    is unset."""
+    s = load_settings(env={"ATELICO_MODELS__PRELOAD": "tts, whisper", "ATELICO_PORT": "9001",
+                           "ATELICO_SERVER__PORT": "9002", "ATELICO_TOKEN": "",
+                           "ATELICO_SERVER__ALLOWED_ORIGINS": '["http://a.test"]'})
+    assert s.models.preload == ["tts", "whisper"] and s.server.port == 9002
+    assert s.server.token is None and s.server.allowed_origins == ["http://a.test"]
+    assert load_settings(env={"ATELICO_PORT": "9001"}).server.port == 9001

@@ -4,20 +4,34 @@ Nested sections read ``ATELICO_<SECTION>__<FIELD>`` (e.g. ``ATELICO_SERVER__PORT
 reference's flat names (``ATELICO_KOKORO_QUANT``, ``ATELICO_TTS_DTYPE``,
 ``ATELICO_POCKET_TTS_MAX_TOKENS``, ``ATELICO_CACHE_DIR``, ``ATELICO_TOKEN``) work too, and
 ``ATELICO_LOG_FILE`` (docs/launch.md).
-Build it once with :func:`load_settings` in ``main`` and pass it down.
+Build it once with :func:`load_settings` in ``main`` and pass it down; it reads only the
+environment it is given (``env={}``: none at all).
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Mapping
 
 from pydantic import BaseModel, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import (BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource,
+                               SettingsConfigDict)
+
+from atelico.protocol.request import DEFAULT_MAX_INPUT_CHARS
 
 Device = Literal["auto", "cpu", "cuda"]
+
+#: The environment the settings being built read (``None``: ``os.environ``); set by
+#: :func:`load_settings` for the one construction it makes.
+_ENVIRON: ContextVar[Mapping[str, str] | None] = ContextVar("atelico_environ", default=None)
+
+
+def _environ() -> Mapping[str, str]:
+    given = _ENVIRON.get()
+    return os.environ if given is None else given
 
 
 def bundle_root() -> Path | None:
@@ -38,7 +52,7 @@ def default_cache_dir() -> Path:
         from atelico.lifecycle import user_data_dir
 
         return user_data_dir() / "atelico"
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    base = _environ().get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "atelico"
 
 
@@ -63,7 +77,7 @@ class LimitSettings(BaseModel):
     max_frame_bytes: int = Field(8 * 2**20, ge=1024, description="Largest WebSocket frame, bytes.")
     max_upload_bytes: int = Field(100 * 2**20, ge=1024, description="Largest HTTP upload, bytes.")
     max_audio_s: float = Field(1800.0, gt=0, description="Longest audio accepted, seconds.")
-    max_input_chars: int = Field(20_000, ge=1, description="Longest TTS input, characters.")
+    max_input_chars: int = Field(DEFAULT_MAX_INPUT_CHARS, ge=1, description="Longest TTS input, characters.")
     max_in_flight: int = Field(16, ge=1, description="Concurrent requests per connection.")
     max_queue: int = Field(64, ge=1, description="Jobs waiting for a worker, whole server.")
     max_queue_per_client: int = Field(12, ge=1, description="Jobs one WebSocket connection or "
@@ -110,15 +124,64 @@ class ModelSettings(BaseModel):
                                   "int8_float16, float16, float32 or auto).")
 
 
+#: The reference's flat names and the nested variable each one stands for.
+FLAT_ENV: dict[str, str] = {
+    "ATELICO_KOKORO_QUANT": "ATELICO_MODELS__KOKORO_QUANT",
+    "ATELICO_TTS_DTYPE": "ATELICO_MODELS__TTS_DTYPE",
+    "ATELICO_POCKET_TTS_MAX_TOKENS": "ATELICO_MODELS__POCKET_TTS_MAX_TOKENS",
+    "ATELICO_CACHE_DIR": "ATELICO_MODELS__CACHE_DIR",
+    "ATELICO_DEVICE": "ATELICO_MODELS__DEVICE",
+    "ATELICO_OFFLINE": "ATELICO_MODELS__OFFLINE",
+    "ATELICO_TOKEN": "ATELICO_SERVER__TOKEN",
+    "ATELICO_LOG_FILE": "ATELICO_SERVER__LOG_FILE",
+    "ATELICO_API_KEY": "ATELICO_SERVER__API_KEY",
+    "ATELICO_HOST": "ATELICO_SERVER__HOST",
+    "ATELICO_PORT": "ATELICO_SERVER__PORT",
+}
+
+
+class EnvironSource(EnvSettingsSource):
+    """pydantic-settings' environment source over a given mapping, the flat names read as
+    their nested ones (a nested name given too wins)."""
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
+        names = {FLAT_ENV.get(k, k): v for k, v in environ.items() if k in FLAT_ENV}
+        names.update((k, v) for k, v in environ.items() if k not in FLAT_ENV)
+        self._given = names
+        super().__init__(settings_cls)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return {k.lower(): v for k, v in self._given.items() if v != ""}
+
+    def decode_complex_value(self, field_name: str, field: Any, value: Any) -> Any:
+        """Lists as JSON (``["tts","whisper"]``) or comma-separated (``tts,whisper``)."""
+        try:
+            return super().decode_complex_value(field_name, field, value)
+        except ValueError:
+            if isinstance(value, str) and not value.lstrip().startswith(("[", "{")):
+                return [part.strip() for part in value.split(",") if part.strip()]
+            raise
+
+
 class Settings(BaseSettings):
     """The whole configuration tree."""
 
     model_config = SettingsConfigDict(env_prefix="ATELICO_", env_nested_delimiter="__",
-                                      extra="ignore")
+                                      env_ignore_empty=True, extra="ignore")
 
     server: ServerSettings = Field(default_factory=ServerSettings)
     limits: LimitSettings = Field(default_factory=LimitSettings)
     models: ModelSettings = Field(default_factory=ModelSettings)
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings],
+                                   init_settings: PydanticBaseSettingsSource,
+                                   env_settings: PydanticBaseSettingsSource,
+                                   dotenv_settings: PydanticBaseSettingsSource,
+                                   file_secret_settings: PydanticBaseSettingsSource
+                                   ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Arguments, then the environment being built from (no .env file, no secrets dir)."""
+        return init_settings, EnvironSource(settings_cls, _environ())
 
     @property
     def models_dir(self) -> Path:
@@ -129,53 +192,19 @@ class Settings(BaseSettings):
         return self.models.cache_dir / "voices"
 
 
-_FLAT_ENV: dict[str, tuple[str, str]] = {
-    "ATELICO_KOKORO_QUANT": ("models", "kokoro_quant"),
-    "ATELICO_TTS_DTYPE": ("models", "tts_dtype"),
-    "ATELICO_POCKET_TTS_MAX_TOKENS": ("models", "pocket_tts_max_tokens"),
-    "ATELICO_CACHE_DIR": ("models", "cache_dir"),
-    "ATELICO_DEVICE": ("models", "device"),
-    "ATELICO_TOKEN": ("server", "token"),
-    "ATELICO_LOG_FILE": ("server", "log_file"),
-    "ATELICO_API_KEY": ("server", "api_key"),
-    "ATELICO_HOST": ("server", "host"),
-    "ATELICO_PORT": ("server", "port"),
-    "ATELICO_OFFLINE": ("models", "offline"),
-}
-
-
 def load_settings(overrides: dict[str, dict[str, Any]] | None = None,
-                  env: dict[str, str] | None = None) -> Settings:
+                  env: Mapping[str, str] | None = None) -> Settings:
     """Build the settings: ``overrides`` (CLI flags) win over env vars, which win over defaults.
 
     Args:
         overrides: ``{"server": {"port": 0}, ...}``; ``None`` values are ignored.
-        env: environment to read (defaults to ``os.environ``).
+        env: the environment to read (``None``: ``os.environ``; ``{}``: none). Lists are JSON
+            (``ATELICO_MODELS__PRELOAD='["tts","whisper"]'``).
     """
-    env = dict(os.environ if env is None else env)
-    data: dict[str, dict[str, Any]] = {"server": {}, "limits": {}, "models": {}}
-    for name, value in env.items():
-        if not name.startswith("ATELICO_") or value == "":
-            continue
-        if name in _FLAT_ENV:
-            section, field = _FLAT_ENV[name]
-            data[section][field] = value
-        elif "__" in name:
-            section, _, field = name[len("ATELICO_"):].lower().partition("__")
-            if section in data:
-                data[section][field] = _parse_env_value(value)
-    for section, values in (overrides or {}).items():
-        for key, value in values.items():
-            if value is not None:
-                data[section][key] = value
-    return Settings.model_validate(data)
-
-
-def _parse_env_value(value: str) -> Any:
-    """Lists may be given as JSON (``["tts","whisper"]``) or comma-separated."""
-    text = value.strip()
-    if text.startswith("["):
-        import json
-
-        return json.loads(text)
-    return value
+    given = {section: {k: v for k, v in values.items() if v is not None}
+             for section, values in (overrides or {}).items()}
+    token = _ENVIRON.set(os.environ if env is None else dict(env))
+    try:
+        return Settings(**given)
+    finally:
+        _ENVIRON.reset(token)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "sidecar"))
 
-from atelico.engines.base import ARKIT_BLENDSHAPES  # noqa: E402
+from atelico.protocol.constants import ARKIT_BLENDSHAPES  # noqa: E402
 from atelico.protocol.envelope import Message, encode  # noqa: E402
 
 OUT = Path(__file__).resolve().parents[1] / "data" / "protocol"

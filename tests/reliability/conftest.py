@@ -105,6 +105,16 @@ def server_status(live: Any) -> dict[str, Any]:
     return r.json()
 
 
+async def until(condition: Any, what: str, timeout_s: float = 10) -> None:
+    """Wait (polling, without blocking the loop) until ``condition()`` holds; fail naming
+    ``what`` if it never does, so that a late setup fails instead of passing vacuously."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_s:g} s waiting for {what}")
+        await asyncio.sleep(0.01)
+
+
 def wait_idle(live: Any, timeout_s: float = 10) -> dict[str, Any]:
     """Wait until no job is queued or running on the server; return /v1/status."""
     deadline = time.monotonic() + timeout_s

@@ -45,7 +45,9 @@ class Stats:
     cancels_seen: int = 0
     chunks: int = 0
     loads: list[str] = field(default_factory=list)
-    transcriptions: int = 0
+    transcriptions: int = 0  # started
+    transcriptions_done: int = 0  # returned (all windows produced, for windowed ones)
+    windows: int = 0  # windows produced by windowed transcriptions
 
     def add(self, name: str, n: int = 1) -> None:
         with self.lock:
@@ -61,7 +63,8 @@ def reset() -> None:
     global KNOBS, STATS
     KNOBS.__dict__.update(Knobs().__dict__)
     fresh = Stats()
-    for name in ("streams_started", "streams_closed", "cancels_seen", "chunks", "transcriptions"):
+    for name in ("streams_started", "streams_closed", "cancels_seen", "chunks", "transcriptions",
+                 "transcriptions_done", "windows"):
         setattr(STATS, name, getattr(fresh, name))
     STATS.loads.clear()
 
@@ -135,6 +138,7 @@ class FakeStt:
         rms = float(np.sqrt(np.mean(np.square(audio)))) if len(audio) else 0.0
         seg = Segment(0, 0.0, duration_s, f"clip of {duration_s:.2f} seconds rms {rms:.3f}")
         info = TranscriptionInfo(language or "en", 1.0, duration_s, self.model_id)
+        STATS.add("transcriptions_done")
         return iter([seg]), info
 
 
@@ -144,8 +148,10 @@ def _windows(duration_s: float, cancel: threading.Event | None) -> Iterator[Segm
     while start < duration_s:
         _sleep(KNOBS.stt_window_s, cancel)
         end = min(duration_s, start + KNOBS.stt_window_len_s)
+        STATS.add("windows")
         yield Segment(index, start, end, f"window {index}")
         start, index = end, index + 1
+    STATS.add("transcriptions_done")
 
 
 class FakeFace:

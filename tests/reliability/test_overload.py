@@ -11,7 +11,7 @@ import pytest
 
 from atelico.protocol.envelope import Message, decode, encode
 from tests.reliability import fakes
-from tests.reliability.conftest import connect, server_status, until_terminal, wait_idle
+from tests.reliability.conftest import connect, server_status, until, until_terminal, wait_idle
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -109,9 +109,10 @@ async def test_server_wide_queue_gives_busy_then_recovers(fake_server, tally):
 
 
 async def test_short_request_is_not_stuck_behind_long_ones(fake_server, tally):
-    """With 2 workers busy with two 3 s transcriptions and two long streams, a one-word
-    synthesis still completes in well under a second (the bulk lane never takes the last
-    worker; streams yield the worker between chunks). Both transcriptions complete."""
+    """While another connection has two 3 s transcriptions and two long streams admitted, one
+    transcription running, a one-word synthesis still completes in well under a second,
+    before any of that work ends (the bulk lane never takes the last worker; streams yield
+    the worker between chunks). All four long requests complete."""
     fakes.KNOBS.stt_s = 3.0
     fakes.KNOBS.tts_chunk_s = 0.15
     ws = await connect(fake_server)
@@ -121,12 +122,17 @@ async def test_short_request_is_not_stuck_behind_long_ones(fake_server, tally):
         for i in range(2):
             await ws.send(req("stt.transcribe", {"model": "fake-stt", **PCM16}, f"long-stt{i}", clip))
             await ws.send(req("tts.synthesize", {"input": long_text(40), "stream": True}, f"long-tts{i}"))
-        await asyncio.sleep(0.4)  # everything long is running or queued
+        # observed, not slept for: all four long jobs admitted, a transcription running
+        await until(lambda: fakes.STATS.transcriptions >= 1
+                    and server_status(fake_server)["queue_depth"] == 4, "the long jobs to be admitted")
         started = time.perf_counter()
         await short_ws.send(req("tts.synthesize", {"input": "short"}, "short"))
         done = await until_terminal(short_ws, "short")
         latency_s = time.perf_counter() - started
         assert done[-1].type == "done"
+        # the short one did compete: no long job had ended when it was done
+        assert fakes.STATS.transcriptions_done == 0, "a long transcription ended first"
+        assert fakes.STATS.streams_closed <= 1, "a long stream ended first"  # 1: the short one
         assert latency_s < 1.0, f"short request waited {latency_s:.2f} s behind long ones"
         ends = await terminals(ws, {"long-stt0", "long-stt1", "long-tts0", "long-tts1"}, timeout_s=20)
         assert all(t == "done" for t in ends.values()), ends
@@ -145,7 +151,7 @@ async def test_short_transcription_is_not_stuck_behind_a_long_one(fake_server, t
     try:
         long_clip = np.zeros(60 * 1000, "<i2").tobytes()
         await ws.send(req("stt.transcribe", {"model": "fake-stt", **low_rate}, "long", long_clip))
-        await asyncio.sleep(0.6)  # the long one is decoding its first windows
+        await until(lambda: fakes.STATS.windows >= 1, "the long one's first window")
         started = time.perf_counter()
         await short_ws.send(req("stt.transcribe", {"model": "fake-stt", **low_rate}, "short",
                                 np.zeros(3 * 1000, "<i2").tobytes()))

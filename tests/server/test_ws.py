@@ -305,7 +305,18 @@ async def test_disconnect_mid_stream_cancels_work(live_server):
 
 
 async def test_cancel_unknown_id_is_ignored_and_models_voices_list(live_server):
-    """Cancelling an id that is not in flight does nothing; models.list and voices.list answer."""
+    """Cancelling an id that is not in flight does nothing (no message comes back: frames
+    are handled in order, so a reply to the cancel would precede the pong of the ping sent
+    after it); models.list and voices.list answer."""
+    ws, welcome = await raw(live_server)
+    try:
+        assert welcome.type == "welcome"
+        await ws.send(encode(Message("cancel", {}, id="never-sent")))
+        await ws.send(encode(Message("ping", {"t": 7}, id="probe")))
+        first = decode(await asyncio.wait_for(ws.recv(), 30))
+        assert (first.type, first.id, first.data) == ("pong", "probe", {"t": 7})
+    finally:
+        await ws.close()
     async with await AsyncClient.connect(live_server.ws, token=TEST_TOKEN) as c:
         await c.cancel("never-sent")
         models = await c.models()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from atelico.errors import AtelicoError, AuthError, ProtocolError, RequestError
+from atelico.errors import AtelicoError, ProtocolError, RequestError
 from atelico.protocol.envelope import Message
 from atelico.protocol.fields import Fields
 
@@ -56,16 +56,6 @@ class Hello:
     def to_message(self) -> Message:
         return Message(HELLO, {"protocol": self.protocol, "client": self.client,
                                "client_version": self.client_version, "token": self.token})
-
-
-def check_token(hello: Hello, expected: str | None) -> None:
-    """Raise AuthError unless the hello carries the server's token (constant-time compare)."""
-    import hmac
-
-    if expected is None:
-        return
-    if hello.token is None or not hmac.compare_digest(hello.token.encode(), expected.encode()):
-        raise AuthError("missing or wrong token: pass the sidecar's launch token in hello.token")
 
 
 def welcome(*, server_version: str, session: str, models: list[dict[str, Any]],

@@ -8,63 +8,37 @@ import logging
 from pathlib import Path
 from typing import Any, AsyncIterator
 
-from fastapi import FastAPI, Request, WebSocket
-from fastapi.exceptions import RequestValidationError
-from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.middleware.base import BaseHTTPMiddleware
+from fastapi import FastAPI, WebSocket
 from starlette.responses import Response
 
 from atelico import __version__
 from atelico.config import Settings
-from atelico.errors import AtelicoError, AuthError, LimitError, RequestError
+from atelico.errors import AtelicoError, AuthError, LimitError
 from atelico.models.registry import ModelRegistry
 from atelico.server import openapi, security
-from atelico.server.http import error_response, router
+from atelico.server.errors import error_response, install_error_handlers
+from atelico.server.routes import router
 from atelico.server.jobs import JobManager
 from atelico.server.jobs import router as jobs_router
+from atelico.server.security import Receive, Scope, Send
 from atelico.server.ws import serve_ws
 from atelico.service import CLIENT, Service
 
 log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).resolve().parent.parent / "web"
-OPEN_PATHS = ("/health", "/demo", "/static/", "/favicon.ico")
 
 
-class Guard(BaseHTTPMiddleware):
-    """Host/Origin/token checks on every HTTP request (health and the demo's files excepted
-    from the token, never from the Host/Origin checks)."""
+class ClientTag:
+    """Pure ASGI middleware: names an HTTP request's connection, its share of the queue."""
 
-    async def dispatch(self, request: Request, call_next: Any) -> Response:
-        settings: Settings = request.app.state.settings
-        try:
-            security.check_host(request.headers, settings)
-            security.check_origin(request.headers, settings)
-            path = request.url.path
-            if not any(path == p or path.startswith(p.rstrip("/") + "/") or
-                       (p.endswith("/") and path.startswith(p)) for p in OPEN_PATHS):
-                security.check_fetch_site(request.headers)
-                security.check_token(security.presented_token(request.headers), settings)
-        except AuthError as exc:
-            return _hardened(error_response(exc))
-        peer = request.client
-        CLIENT.set(f"http:{peer.host}:{peer.port}" if peer else "http")  # its share of the queue
-        try:
-            return _hardened(await call_next(request))
-        except Exception as exc:  # a crash in route code still answers with a JSON 500
-            from atelico.service import engine_error
+    def __init__(self, app: Any) -> None:
+        self.app = app
 
-            err = engine_error(exc)
-            request.app.state.service.record_error(err, request.url.path)
-            return _hardened(error_response(err))
-
-
-def _hardened(response: Response) -> Response:
-    security.add_security_headers(response.headers)
-    return response
-
-
-#: Starlette's own HTTP errors (no route, wrong method, ...) as documented error codes.
-HTTP_ERROR_CODES = {404: "route.not_found", 405: "route.method_not_allowed"}
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            peer = scope.get("client")
+            CLIENT.set(f"http:{peer[0]}:{peer[1]}" if peer else "http")
+        await self.app(scope, receive, send)
 
 
 def create_app(settings: Settings, registry: ModelRegistry | None = None) -> FastAPI:
@@ -94,37 +68,11 @@ def create_app(settings: Settings, registry: ModelRegistry | None = None) -> Fas
     app.state.connections = 0  # authenticated WebSocket sessions
     app.state.pending_connections = 0  # WebSocket sessions before their hello
     app.state.jobs = JobManager()
-    app.add_middleware(Guard)
+    # outermost last: disconnect watch, then the security rule, then the client's name
+    app.add_middleware(ClientTag)
+    app.add_middleware(security.SecurityMiddleware, settings=settings, refuse=error_response)
     app.add_middleware(CancelOnDisconnect)
-
-    @app.exception_handler(AtelicoError)
-    async def _atelico_error(request: Request, exc: AtelicoError) -> Response:
-        if exc.http_status >= 500:
-            service.record_error(exc, request.url.path)
-        return error_response(exc)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        code = HTTP_ERROR_CODES.get(exc.status_code, "request.invalid")
-        message = {404: f"no route {request.url.path[:200]!r}",
-                   405: f"{request.method} is not allowed on {request.url.path[:200]!r}"}.get(
-                       exc.status_code, str(exc.detail)[:300])
-        response = error_response(AtelicoError(message, code=code, http_status=exc.status_code))
-        for name, value in (exc.headers or {}).items():  # e.g. Allow on a 405
-            response.headers[name] = value
-        return response
-
-    @app.exception_handler(RequestValidationError)
-    async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
-        return error_response(RequestError(str(exc.errors())[:500], code="request.invalid"))
-
-    @app.exception_handler(Exception)
-    async def _crash(request: Request, exc: Exception) -> Response:
-        from atelico.service import engine_error
-
-        err = engine_error(exc)
-        service.record_error(err, request.url.path)
-        return error_response(err)
+    install_error_handlers(app, service.record_error)
 
     app.include_router(router, responses=openapi.ERROR_RESPONSES)
     app.include_router(jobs_router, responses=openapi.ERROR_RESPONSES)
@@ -132,11 +80,7 @@ def create_app(settings: Settings, registry: ModelRegistry | None = None) -> Fas
     @app.websocket("/v1/ws")
     async def websocket(ws: WebSocket) -> None:
         try:
-            security.check_host(ws.headers, settings)
-            security.check_origin(ws.headers, settings)
-            presented = security.presented_token(ws.headers, ws.query_params)
-            if presented is not None:
-                security.check_token(presented, settings)
+            authenticated = security.check_upgrade(ws.headers, ws.query_params, ws.scope, settings)
         except AuthError as exc:
             log.warning("websocket refused: %s", exc.code)
             await _refuse_upgrade(ws, exc, 1008)
@@ -144,7 +88,7 @@ def create_app(settings: Settings, registry: ModelRegistry | None = None) -> Fas
         limits = settings.limits
         # a token in the upgrade already authenticated it; others wait for hello in a budget
         # of their own, so sockets that never say hello cannot fill max_connections
-        pending = presented is None
+        pending = not authenticated
         if pending and app.state.pending_connections >= limits.max_pending_connections:
             await _refuse_upgrade(ws, _too_many(limits.max_pending_connections, "waiting for hello"), 1013)
             return

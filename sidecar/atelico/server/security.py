@@ -1,4 +1,11 @@
-"""Who may talk to the sidecar: loopback Host, same-origin browsers, and the launch token."""
+"""Who may talk to the sidecar: loopback Host, same-origin browsers, and the launch token.
+
+One rule for both transports: the Host and Origin checks on every HTTP request and every
+WebSocket upgrade, and one secret check (:func:`check_token`: the launch token or the API
+key) made once per request or session, on the headers or, for a WebSocket whose upgrade
+carried none, on its ``hello``. :class:`SecurityMiddleware` applies it to HTTP as pure ASGI
+middleware.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +13,28 @@ import hmac
 import ipaddress
 import logging
 import re
-from typing import Any, Mapping
+from typing import Any, Awaitable, Callable, Mapping, MutableMapping
+
+from starlette.datastructures import Headers, MutableHeaders
 
 from atelico.config import Settings
-from atelico.errors import AuthError
+from atelico.errors import AtelicoError, AuthError
 
 LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1", "[::1]"}
-PUBLIC_PATHS = ("/health",)
+#: Paths any local caller may read without the token (never without the Host/Origin checks):
+#: health, the demo page and its files. A trailing ``/`` opens the whole folder.
+OPEN_PATHS = ("/health", "/demo", "/static/", "/favicon.ico")
+#: what an unauthenticated caller is told to send, per transport
+HTTP_HINT = "send 'Authorization: Bearer <token>'"
+HELLO_HINT = "pass the sidecar's launch token in hello.token"
+#: the scope key that marks a WebSocket whose upgrade already presented a valid token
+UPGRADE_AUTHENTICATED = "atelico.upgrade_authenticated"
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 def is_loopback(host: str) -> bool:
@@ -107,14 +129,94 @@ def presented_token(headers: Mapping[str, str], query: Mapping[str, str] | None 
     return None
 
 
-def check_token(presented: str | None, settings: Settings) -> None:
-    """Constant-time comparison with the launch token and the API key (either opens)."""
+def check_token(presented: str | None, settings: Settings, *, hint: str = HTTP_HINT) -> None:
+    """Constant-time comparison with the launch token and the API key (either opens).
+
+    Raises:
+        AuthError: ``auth.invalid_token``; the message ends with ``hint`` (how to send it).
+    """
     secrets = [s for s in (settings.server.token, settings.server.api_key) if s]
     if not secrets:
         return
     if presented and any(hmac.compare_digest(presented.encode(), s.encode()) for s in secrets):
         return
-    raise AuthError("missing or wrong token: send 'Authorization: Bearer <token>'")
+    raise AuthError(f"missing or wrong token: {hint}")
+
+
+def is_open_path(path: str) -> bool:
+    """Whether ``path`` is one of :data:`OPEN_PATHS` (or below a folder of them)."""
+    return any(path == p or path.startswith(p.rstrip("/") + "/") for p in OPEN_PATHS)
+
+
+def check_request(headers: Mapping[str, str], path: str, settings: Settings) -> None:
+    """The HTTP rule: Host and Origin always; outside :data:`OPEN_PATHS` also the fetch site
+    and the token in the headers.
+
+    Raises:
+        AuthError: ``auth.host``, ``auth.origin`` (403) or ``auth.invalid_token`` (401).
+    """
+    check_host(headers, settings)
+    check_origin(headers, settings)
+    if not is_open_path(path):
+        check_fetch_site(headers)
+        check_token(presented_token(headers), settings)
+
+
+def check_upgrade(headers: Mapping[str, str], query: Mapping[str, str], scope: Scope,
+                  settings: Settings) -> bool:
+    """The WebSocket upgrade's part of the rule: Host and Origin, and the token if the
+    upgrade presents one (header or ``?token=``). True when that token authenticated the
+    session (the scope remembers it, so ``hello`` is not checked again).
+
+    Raises:
+        AuthError: a refused Host/Origin, or a wrong token.
+    """
+    check_host(headers, settings)
+    check_origin(headers, settings)
+    presented = presented_token(headers, query)
+    if presented is None:
+        return False
+    check_token(presented, settings)
+    scope[UPGRADE_AUTHENTICATED] = True
+    return True
+
+
+def check_hello(scope: Scope, hello_token: str | None, settings: Settings) -> None:
+    """The hello's part: unless the upgrade already authenticated the session, its token
+    (the launch token or the API key, as over HTTP) must open it.
+
+    Raises:
+        AuthError: ``auth.invalid_token``.
+    """
+    if not scope.get(UPGRADE_AUTHENTICATED):
+        check_token(hello_token, settings, hint=HELLO_HINT)
+
+
+class SecurityMiddleware:
+    """Pure ASGI middleware applying :func:`check_request` to every HTTP request and
+    :data:`SECURITY_HEADERS` to every HTTP response (WebSockets are checked by their route,
+    which can refuse an upgrade as busy or forbidden). ``refuse`` renders a refusal."""
+
+    def __init__(self, app: ASGIApp, settings: Settings,
+                 refuse: Callable[[AtelicoError], Any]) -> None:
+        self.app, self.settings, self.refuse = app, settings, refuse
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        try:
+            check_request(Headers(scope=scope), scope["path"], self.settings)
+        except AuthError as exc:
+            await self.refuse(exc)(scope, receive, send)
+            return
+
+        async def send_hardened(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                add_security_headers(MutableHeaders(scope=message))
+            await send(message)
+
+        await self.app(scope, receive, send_hardened)
 
 
 _SECRETS = (

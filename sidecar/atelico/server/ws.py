@@ -131,11 +131,7 @@ class WsSession:
                                     code="protocol.hello_required")
             msg = decode(frame, max_frame_bytes=self.settings.limits.max_frame_bytes)
             hello = sess.Hello.from_message(msg)
-            presented = security.presented_token(self.ws.headers, self.ws.query_params)
-            if presented is not None:  # the upgrade carried the token (header or query)
-                security.check_token(presented, self.settings)
-            else:
-                sess.check_token(hello, self.settings.server.token or self.settings.server.api_key)
+            security.check_hello(self.ws.scope, hello.token, self.settings)  # once: upgrade or hello
         except AtelicoError as exc:
             await self._refuse(exc, 1008)
             return False
