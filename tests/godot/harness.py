@@ -168,11 +168,12 @@ def build_pack(out: Path, config: dict,
     return loadable
 
 
-SPEECH_FILES = ("sense_and_sensibility_01_austen_64kb-0880.wav",)
+SPEECH_FILES = ("sense_and_sensibility_01_austen_64kb-0880.wav", "goforward.wav")
 
 
 def _speech_items(speech: object) -> list[str]:
-    """The short real speech WAVs the E2E suite transcribes (a 3 s human reading)."""
+    """The short real speech WAVs the E2E suites transcribe (a 3 s human reading, a 3 s
+    voice command: the conversation's question and barge-in)."""
     return [name for name in SPEECH_FILES if (SPEECH / name).is_file()]
 
 
