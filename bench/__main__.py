@@ -15,7 +15,7 @@ from typing import Any
 
 from bench.common import ROOT, cpu_s, load_avg, machine, rounded, rss_mb
 
-SUITES = ("tts", "stt", "face", "load", "scaling", "hardening", "memory", "bundle")
+SUITES = ("tts", "stt", "conversation", "face", "load", "scaling", "hardening", "memory", "bundle")
 #: suites that start their own processes (a sidecar with a token, other limits, a bundle): a
 #: run of only these starts no shared sidecar
 OWN_SIDECAR = {"hardening", "memory", "bundle"}

@@ -13,6 +13,8 @@ FIRST_AUDIO_MAX_FRACTION = 0.40
 LIVE_FINAL_MAX_S = 0.6
 LIVE_FINAL_P95_MAX_S = 0.9
 SPEECH_STARTED_MAX_S = 0.15
+#: issue 19: the end of the player's speech to the NPC's first audio, the reply available at once
+TURN_MAX_S = 1.0
 WHOLE_CLIP_VS_BATCHED_MAX = 1.0
 IDLE_RSS_MAX_MB = 1.5 * 1024
 LINEAR_MIN_R2 = 0.98
@@ -73,8 +75,20 @@ def targets(r: dict[str, Any]) -> list[dict[str, Any]]:
         out.append(_target("STT live: stt.speech.started after the onset frame (worst)",
                            _get(r, "stt", "live", "speech_started_delay_max_s"),
                            SPEECH_STARTED_MAX_S, "s"))
+        out.append(_target("STT live: turn, end of speech to the NPC's first audio (median)",
+                           _get(r, "stt", "live", "turn_median_s"), TURN_MAX_S, "s"))
         out.append(_target("STT whole clip (27 s, words) / batched pipeline + VAD",
                            _get(r, "stt", "whole_clip", "ratio"), WHOLE_CLIP_VS_BATCHED_MAX, "x"))
+    if "conversation" in r:
+        c = r["conversation"]
+        out.append(_target("conversation: final after end of speech (median)",
+                           _get(c, "median_s"), LIVE_FINAL_MAX_S, "s"))
+        out.append(_target("conversation: final after end of speech (p95)",
+                           _get(c, "p95_s"), LIVE_FINAL_P95_MAX_S, "s"))
+        out.append(_target("conversation: stt.speech.started after the onset frame (worst)",
+                           _get(c, "speech_started_delay_max_s"), SPEECH_STARTED_MAX_S, "s"))
+        out.append(_target("conversation: turn, end of speech to the NPC's first audio (median)",
+                           _get(c, "turn_median_s"), TURN_MAX_S, "s"))
     if "face" in r:
         out.append(_target("speak vs synthesize: extra time per chunk (WebSocket)",
                            _get(r, "face", "speak", "extra_total_pct"), OVERHEAD_MAX_PCT, "%"))
@@ -167,11 +181,27 @@ def summary(r: dict[str, Any]) -> str:
                              f"the end of speech; speech.started "
                              f"{_f(lm.get('speech_started_delay_median_s'))} s; WER "
                              f"{_f(lm.get('wer'))} ({lm.get('utterances')} utterances)")
+                if lm.get("turn_median_s") is not None:
+                    lines.append(f"    turn to the NPC's first audio {_f(lm.get('turn_median_s'))} s "
+                                 f"median, {_f(lm.get('turn_p95_s'))} s p95")
         whole = stt.get("whole_clip") or {}
         if whole:
             lines.append(f"  whole clip ({_f(whole.get('clip_s'), '{:.1f}')} s, words): sidecar "
                          f"{_f(_get(whole, 'sidecar', 'time_s'))} s vs batched pipeline "
                          f"{_f(_get(whole, 'batched', 'time_s'))} s = {_f(whole.get('ratio'))}x")
+    conv = r.get("conversation") or {}
+    if conv.get("runs"):
+        la = conv.get("load_avg") or {}
+        lines.append("")
+        lines.append(f"Conversation ({conv.get('utterances')} utterances live, {conv.get('model')}; "
+                     f"load average {_f(la.get('min_1min'), '{:.1f}')}-{_f(la.get('max_1min'), '{:.1f}')})")
+        lines.append(f"  speech.started after the onset: {_f(conv.get('speech_started_delay_median_s'))} s "
+                     f"median, {_f(conv.get('speech_started_delay_max_s'))} s worst")
+        for what, key in (("final after the end of speech", ""),
+                          ("turn: end of speech to the NPC's first audio", "turn_"),
+                          ("  of which final to first audio", "reply_first_audio_")):
+            lines.append(f"  {what}: {_f(conv.get(key + 'median_s'))} s median, "
+                         f"{_f(conv.get(key + 'p95_s'))} s p95, {_f(conv.get(key + 'max_s'))} s worst")
     face = r.get("face") or {}
     if face.get("paths"):
         lines.append("")

@@ -1,4 +1,5 @@
-"""STT: RTF per model, sidecar overhead vs faster-whisper called directly, live latency."""
+"""STT: RTF per model, sidecar overhead vs faster-whisper called directly, live latency
+(final, ``stt.speech.started`` and the turn to the NPC's first audio)."""
 
 from __future__ import annotations
 
@@ -63,11 +64,30 @@ def _speech_span(audio: np.ndarray) -> tuple[float, float]:
     return stamps[0]["start"] / STT_RATE_HZ, stamps[-1]["end"] / STT_RATE_HZ
 
 
-async def live_latency(client: Any, clip: Clip, model: str) -> dict[str, Any]:
+#: the NPC's answer in the turn-latency measurement, available the instant the final is
+#: (a scripted reply, or a language model's first tokens), written in word pieces
+REPLY = "Well, traveller, that is a fair question. The north road is closed until the thaw."
+
+
+async def first_reply_audio(client: Any, reply: str) -> float:
+    """Speak ``reply`` with a face as a game's NPC does (``speech``, text written in word
+    pieces, then its end): the moment its first audio chunk arrives (the rest is cancelled)."""
+    async with client.speech(text_stream=True, voice="am_adam", character="james") as sp:
+        for i, word in enumerate(reply.split(" ")):
+            await sp.write(word if i == 0 else " " + word)
+        await sp.end()
+        async for _ in sp.chunks():
+            return time.perf_counter()
+    return float("nan")
+
+
+async def live_latency(client: Any, clip: Clip, model: str, reply: str | None = None) -> dict[str, Any]:
     """Feed ``clip`` then silence in real time. Final latency: arrival of the first final
     after the end of speech − the moment the frame holding the end of speech was sent;
     ``stt.speech.started`` delay: its arrival − the moment the frame holding the onset was
-    sent (both measured on the padded stream, as the sidecar hears it)."""
+    sent (both measured on the padded stream, as the sidecar hears it). With ``reply``, the
+    turn latency too: on that final the NPC speaks ``reply`` (:func:`first_reply_audio`);
+    its first audio's arrival − the moment the frame holding the end of speech was sent."""
     audio = np.concatenate([clip.audio, np.zeros(int(TRAILING_SILENCE_S * STT_RATE_HZ), np.float32)])
     onset_s, end_s = _speech_span(audio)
     onset_sample, end_sample = int(onset_s * STT_RATE_HZ), int(end_s * STT_RATE_HZ)
@@ -75,13 +95,17 @@ async def live_latency(client: Any, clip: Clip, model: str) -> dict[str, Any]:
     finals: list[tuple[float, str]] = []
     started: list[float] = []
     sent: dict[str, float] = {}
+    answer: list[asyncio.Task[float]] = []
     async with client.live(model=model, language="en", partials=True) as live:
         async def receive() -> None:
             async for msg in live.results():
+                now = time.perf_counter()
                 if msg.type == "stt.speech.started":
-                    started.append(time.perf_counter())
+                    started.append(now)
                 if msg.data.get("is_final"):
-                    finals.append((time.perf_counter(), str(msg.data.get("text", ""))))
+                    finals.append((now, str(msg.data.get("text", ""))))
+                    if reply and not answer and "end" in sent:  # the player's turn is over
+                        answer.append(asyncio.create_task(first_reply_audio(client, reply)))
 
         reader = asyncio.create_task(receive())
         start = time.perf_counter()
@@ -97,26 +121,42 @@ async def live_latency(client: Any, clip: Clip, model: str) -> dict[str, Any]:
                 sent["end"] = now
         await live.stop()
         await asyncio.wait_for(reader, 120)
+        first_audio = await asyncio.wait_for(answer[0], 120) if answer else float("nan")
+    nan = float("nan")
     after = [t for t, _ in finals if t >= sent["end"]]
     text = " ".join(tx for _, tx in finals)
-    return {"clip": clip.name, "speech_onset_s": onset_s, "speech_end_s": end_s,
-            "latency_s": (after[0] - sent["end"]) if after else float("nan"),
-            "speech_started_delay_s": (started[0] - sent["onset"]) if started else float("nan"),
-            "finals": len(finals), "text": text, "wer": wer(clip.transcript, text)}
+    out = {"clip": clip.name, "speech_onset_s": onset_s, "speech_end_s": end_s,
+           "latency_s": (after[0] - sent["end"]) if after else nan,
+           "speech_started_delay_s": (started[0] - sent["onset"]) if started else nan,
+           "finals": len(finals), "text": text, "wer": wer(clip.transcript, text)}
+    if reply:
+        out["turn_s"] = first_audio - sent["end"]
+        out["reply_first_audio_s"] = first_audio - after[0] if after else nan
+    return out
+
+
+def _stats(values: list[float], prefix: str) -> dict[str, float]:
+    """``{prefix}median_s``, ``p95_s`` and ``max_s`` of the finite ``values`` (NaN if none)."""
+    ok = [v for v in values if np.isfinite(v)]
+    nan = float("nan")
+    return {f"{prefix}median_s": median(ok) if ok else nan,
+            f"{prefix}p95_s": float(np.percentile(ok, 95)) if ok else nan,
+            f"{prefix}max_s": max(ok) if ok else nan}
 
 
 def _live_summary(runs: list[dict[str, Any]], clips: list[Clip]) -> dict[str, Any]:
-    lat = [r["latency_s"] for r in runs if np.isfinite(r["latency_s"])]
-    sd = [r["speech_started_delay_s"] for r in runs if np.isfinite(r["speech_started_delay_s"])]
-    nan = float("nan")
-    return {"utterances": len(runs), "frame_s": FRAME_S,
-            "median_s": median(lat) if lat else nan,
-            "p95_s": float(np.percentile(lat, 95)) if lat else nan,
-            "max_s": max(lat) if lat else nan,
-            "speech_started_delay_median_s": median(sd) if sd else nan,
-            "speech_started_delay_max_s": max(sd) if sd else nan,
-            "wer": wer(" ".join(c.transcript for c in clips), " ".join(r["text"] for r in runs)),
-            "runs": runs}
+    sd = _stats([r["speech_started_delay_s"] for r in runs], "")
+    out = {"utterances": len(runs), "frame_s": FRAME_S,
+           **_stats([r["latency_s"] for r in runs], ""),
+           "speech_started_delay_median_s": sd["median_s"],
+           "speech_started_delay_max_s": sd["max_s"],
+           "wer": wer(" ".join(c.transcript for c in clips), " ".join(r["text"] for r in runs)),
+           "runs": runs}
+    if any("turn_s" in r for r in runs):
+        out.update(_stats([r.get("turn_s", float("nan")) for r in runs], "turn_"))
+        out.update(_stats([r.get("reply_first_audio_s", float("nan")) for r in runs],
+                          "reply_first_audio_"))
+    return out
 
 
 class BatchedWhisper:
@@ -224,7 +264,7 @@ async def run(ctx: Ctx) -> dict[str, Any]:
         live: dict[str, Any] = {}
         for model in live_models:
             ctx.log(f"stt: live {model}, {len(live_clips)} utterance(s) fed in real time")
-            runs = [await live_latency(client, c, model) for c in live_clips]
+            runs = [await live_latency(client, c, model, REPLY) for c in live_clips]
             live[model] = _live_summary(runs, live_clips)
         ctx.log("stt: whole clip, sidecar vs batched pipeline + VAD")
         out["whole_clip"] = await whole_clip_vs_batched(ctx, client, "whisper-base", MODELS["whisper-base"])

@@ -53,3 +53,28 @@ def test_smoke_tts_run_writes_report_with_finite_numbers(tmp_path: Path) -> None
     assert all(t["pass"] in (True, False) for t in report["targets"])
     assert sorted(tmp_path.glob("*-smoke-latency.png")), "the latency plot was not written"
     assert "Targets (a report, not a test)" in proc.stdout
+
+
+@pytest.mark.slow
+def test_smoke_conversation_run_reports_the_turn(tmp_path: Path) -> None:
+    """``python -m bench --smoke --only conversation`` feeds a recorded utterance live and
+    answers it: per utterance the final, ``stt.speech.started`` and the turn to the NPC's
+    first audio, the turn being the final's delay plus the reply's own first-audio time."""
+    proc = subprocess.run([sys.executable, "-m", "bench", "--smoke", "--only", "conversation",
+                           "--no-plots", "--out", str(tmp_path)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=280)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    report = json.loads(next(tmp_path.glob("*-smoke.json")).read_text())
+    conv = report["conversation"]
+    assert conv["utterances"] == len(conv["runs"]) >= 1
+    for run in conv["runs"]:
+        for key in ("latency_s", "turn_s", "reply_first_audio_s"):
+            assert _finite_positive(run[key]), (key, run)
+        assert math.isfinite(run["speech_started_delay_s"])
+        assert run["turn_s"] == pytest.approx(run["latency_s"] + run["reply_first_audio_s"], abs=2e-3)
+        assert run["wer"] <= 0.5, run["text"]
+    assert conv["turn_median_s"] >= conv["median_s"] > 0
+    assert len(conv["load_avg"]["after_each"]) == conv["utterances"]
+    names = [t["name"] for t in report["targets"] if t["name"].startswith("conversation")]
+    assert any("turn" in n for n in names) and any("speech.started" in n for n in names)
+    assert "turn: end of speech to the NPC's first audio" in proc.stdout

@@ -42,6 +42,9 @@ WASM_SHA256 = "2b558bdb3c3af1f822ce6c43e09e1fa844d82fa440fe40d2d25d6c36ddf95137"
 VECTORS = REPO / "tests" / "data" / "protocol"
 SPEECH = REPO / "tests" / "data" / "speech"
 EVENT_PREFIX = "ATELICO_EVENT "
+#: Seconds without a line from the page (the bootstrap beats every 5 s) that mean it froze;
+#: covers Chromium's start and the wasm compile on a loaded machine.
+STALL_S = 180.0
 # Godot's --headless would also select the Dummy audio driver (mix rate 0, nothing consumed).
 # Headless display + dummy renderer keep the web audio driver (ScriptProcessor, 44.1 kHz),
 # which really consumes AudioStreamGenerator frames and, with Chromium's fake media device,
@@ -168,11 +171,12 @@ def build_pack(out: Path, config: dict,
     return loadable
 
 
-SPEECH_FILES = ("sense_and_sensibility_01_austen_64kb-0880.wav",)
+SPEECH_FILES = ("sense_and_sensibility_01_austen_64kb-0880.wav", "goforward.wav")
 
 
 def _speech_items(speech: object) -> list[str]:
-    """The short real speech WAVs the E2E suite transcribes (a 3 s human reading)."""
+    """The short real speech WAVs the E2E suites transcribe (a 3 s human reading, a 3 s
+    voice command: the conversation's question and barge-in)."""
     return [name for name in SPEECH_FILES if (SPEECH / name).is_file()]
 
 
@@ -268,27 +272,68 @@ class Sidecar(SidecarProcess):
 
 
 class Collector:
-    """Receives the page's log lines and the test events inside them."""
+    """Receives the page's log lines and the test events inside them.
+
+    Also keeps the engine's liveness: when a line last arrived, and the bootstrap's
+    heartbeat (``beat``, every few seconds of wall time from its ``_process``, with the
+    frame count), so a frozen page is told apart from a slow run. A line that looks like an
+    event but does not parse becomes a ``fail`` event of its own; the rest of its batch is
+    still read.
+    """
 
     def __init__(self) -> None:
         self.lines: list[str] = []
         self.events: list[dict] = []
         self.finished = threading.Event()
         self.lock = threading.Lock()
+        self.started_at = time.monotonic()
+        self.last_line_at = self.started_at
+        self.last_beat: dict = {}
 
     def add(self, text: str) -> None:
         with self.lock:
+            now = time.monotonic()
+            self.last_line_at = now
             for line in text.splitlines():
-                self.lines.append(line)
+                self.lines.append(f"[{now - self.started_at:6.1f} s] {line}")
                 kind, _, rest = line.partition(" ")
                 if kind == "OUT" and rest.startswith(EVENT_PREFIX):
-                    event = json.loads(rest[len(EVENT_PREFIX):])
-                    self.events.append(event)
-                    if event.get("event") == "done":
-                        self.finished.set()
+                    self._add_event(rest[len(EVENT_PREFIX):], now)
                 elif kind == "EXIT" or (kind == "ERR" and "bootstrap.gd" in rest
                                         and "Failed to load script" in rest):
                     self.finished.set()
+
+    def _add_event(self, text: str, now: float) -> None:
+        try:
+            event = json.loads(text)
+            if not isinstance(event, dict) or "event" not in event:
+                raise ValueError("not an event object")
+        except ValueError as exc:
+            event = {"event": "fail", "name": "harness.unreadable_event",
+                     "message": f"{exc}: {text[:200]}"}
+        if event["event"] == "beat":
+            self.last_beat = dict(event, at_s=round(now - self.started_at, 1))
+            return
+        self.events.append(event)
+        if event["event"] == "done":
+            self.finished.set()
+
+
+def wait_for_run(collector: Collector, timeout_s: float, stall_s: float = STALL_S,
+                 poll_s: float = 1.0) -> str:
+    """How the run ended: ``"done"`` when it reported 'done' (or the engine exited),
+    ``"stalled"`` when the page sent nothing (not even the bootstrap's heartbeat) for
+    ``stall_s`` — the engine froze or crashed —, ``"timeout"`` after ``timeout_s`` in all.
+    A slow machine makes a run long, never a failure: each test bounds its own waits."""
+    deadline = time.monotonic() + timeout_s
+    while not collector.finished.wait(poll_s):
+        now = time.monotonic()
+        if now - collector.last_line_at > stall_s:
+            return "stalled"
+        if now > deadline:
+            return "timeout"
+    time.sleep(0.3)  # the last log lines may still be on their way
+    return "done"
 
 
 def serve(pck: Path, collector: Collector) -> http.server.ThreadingHTTPServer:
@@ -356,6 +401,7 @@ class Page:
         self.browser: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
+        self.collector.last_line_at = time.monotonic()  # the stall clock starts with the browser
         self.browser = subprocess.Popen(
             [self.chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
              "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -364,11 +410,9 @@ class Page:
              f"--user-data-dir={self.work / 'profile'}", self.origin + "/index.html"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
 
-    def wait(self, timeout_s: float) -> bool:
-        """True when the run reported 'done' (or the engine exited) within ``timeout_s``."""
-        finished = self.collector.finished.wait(timeout_s)
-        time.sleep(0.3)  # the last log lines may still be on their way
-        return finished
+    def wait(self, timeout_s: float, stall_s: float = STALL_S) -> str:
+        """:func:`wait_for_run` on this page's collector."""
+        return wait_for_run(self.collector, timeout_s, stall_s)
 
     def close(self) -> None:
         if self.browser is not None and self.browser.poll() is None:
@@ -399,10 +443,11 @@ def run_conformance(ports: dict[str, int], timeout_s: float) -> dict:
         build_pack(page.pck, {"suites": ["test_conformance"], "filter": "",
                               "conformance": conformance_setup(ports)})
         page.start()
-        finished = page.wait(timeout_s)
+        ended = page.wait(timeout_s)
         results = conformance_results(page.collector.events)
         if results is None:
-            state = "finished" if finished else f"ran past {timeout_s:.0f} s"
+            state = {"done": "finished", "stalled": f"silent for {STALL_S:.0f} s"}.get(
+                ended, f"ran past {timeout_s:.0f} s")
             log = "\n".join(line[:300] for line in page.collector.lines[-40:])
             raise AssertionError(f"test_conformance.gd reported no results ({state}); page log:\n{log}")
         return results
@@ -435,11 +480,11 @@ def run(args: argparse.Namespace) -> int:
         coverage: list[FileCoverage] | None = None if args.no_coverage or args.dump_api else []
         scripts = build_pack(page.pck, config, coverage)
         page.start()
-        finished = page.wait(args.timeout)
+        ended = page.wait(args.timeout, args.stall_timeout)
         if args.dump_api:
-            return write_api(page.collector.events, Path(args.dump_api), finished)
+            return write_api(page.collector.events, Path(args.dump_api), ended == "done")
         judged = judge_conformance(page.collector.events, scripted) if scripted else None
-        return report(page.collector, scripts, finished, args, sidecar, coverage, judged)
+        return report(page.collector, scripts, ended, args, sidecar, coverage, judged)
     finally:
         if page is not None:
             page.close()
@@ -507,7 +552,7 @@ def report_coverage(events: list[dict], coverage: list[FileCoverage], minimum: f
     return 0
 
 
-def report(collector: Collector, scripts: list[str], finished: bool, args: argparse.Namespace,
+def report(collector: Collector, scripts: list[str], ended: str, args: argparse.Namespace,
            sidecar: Sidecar | None, coverage: list[FileCoverage] | None = None,
            judged: list[tuple[str, list[str]]] | None = None) -> int:
     events = collector.events
@@ -519,7 +564,7 @@ def report(collector: Collector, scripts: list[str], finished: bool, args: argpa
         (failed if found else passed).append(verdict)
     loaded = {e["path"] for e in events if e["event"] == "loaded"}
     started = [e["name"] for e in events if e["event"] == "start"]
-    ended = {e["name"] for e in passed + failed if "name" in e}
+    reported = {e["name"] for e in passed + failed if "name" in e}
     for e in passed:
         print(f"PASS {e['name']}" + (f" ({e['ms']} ms)" if "ms" in e else ""))
     for e in events:
@@ -528,11 +573,14 @@ def report(collector: Collector, scripts: list[str], finished: bool, args: argpa
     for e in failed:
         print(f"FAIL {e.get('name', e.get('path'))}: {e.get('message', '')}")
     problems = len(failed)
+    finished = ended == "done"
     if not finished:
-        hung = [n for n in started if n not in ended]
+        hung = [n for n in started if n not in reported]
         not_loaded = [s for s in scripts if s not in loaded]
-        print(f"FAIL harness: no 'done' within {args.timeout:.0f} s; running: {hung}; "
-              f"scripts not confirmed loaded: {not_loaded}")
+        why = (f"the page sent nothing for {args.stall_timeout:.0f} s (the engine froze or "
+               f"crashed; last heartbeat: {collector.last_beat or 'none'})" if ended == "stalled"
+               else f"no 'done' within {args.timeout:.0f} s")
+        print(f"FAIL harness: {why}; running: {hung}; scripts not confirmed loaded: {not_loaded}")
         problems += 1
     elif not any(e["event"] == "done" for e in events):
         print("FAIL harness: the engine exited before reporting 'done'")
@@ -555,7 +603,10 @@ def main() -> None:
     parser.add_argument("--sidecar", action="store_true", help="start a real sidecar for E2E suites")
     parser.add_argument("--suites", nargs="*", default=[], help="suite scripts to run (default: all)")
     parser.add_argument("--filter", default="", help="only tests whose name contains this")
-    parser.add_argument("--timeout", type=float, default=120.0, help="seconds for the whole page run")
+    parser.add_argument("--timeout", type=float, default=120.0,
+                        help="seconds for the whole page run at most (a backstop)")
+    parser.add_argument("--stall-timeout", type=float, default=STALL_S,
+                        help="fail when the page sends nothing, not even a heartbeat, this long")
     parser.add_argument("--sidecar-timeout", type=float, default=90.0)
     parser.add_argument("--conformance", action="store_true",
                         help="also play the client conformance scenarios (test_conformance.gd)")

@@ -35,6 +35,14 @@ signal speech_completed(job_id: int, success: bool)
 ## [code]{played_samples, played_s, text, words}[/code]. Its [signal speech_completed]
 ## follows (false, [code]cancelled[/code]) when it was still streaming.
 signal speech_interrupted(job_id: int, heard: Dictionary)
+## The player began talking on a live transcription ([code]stt.speech.started[/code]): sent
+## for the very audio that holds the onset, before any partial, so a game can duck or stop a
+## speaking NPC at once. [param start_s]: the onset, in seconds since the transcription began;
+## [param segment_id] is the id the utterance's final will carry.
+signal transcription_speech_started(job_id: int, segment_id: int, start_s: float)
+## The player's utterance ended ([code]stt.speech.stopped[/code]; its final follows).
+## A started/stopped pair with no final before the next start was noise.
+signal transcription_speech_stopped(job_id: int, segment_id: int, start_s: float, end_s: float)
 ## A live transcription's revisable partial text.
 signal transcription_partial(job_id: int, segment_id: int, text: String)
 ## A live transcription's final text for one utterance (never revised).
@@ -313,7 +321,9 @@ func audio_to_face(
 
 
 ## Opens a live transcription; feed it with [method push_live_audio] (or an
-## [AtelicoMicrophone]) and end it with [method stop_live_transcription].
+## [AtelicoMicrophone]) and end it with [method stop_live_transcription]. Per utterance:
+## [signal transcription_speech_started], partials, [signal transcription_speech_stopped],
+## then its [signal transcription_final].
 ## [param options]: [code]model[/code], [code]language[/code], [code]sample_rate_hz[/code]
 ## (default: the audio mix rate), [code]vad[/code], [code]partials[/code].
 func start_live_transcription(options: Dictionary = {}) -> int:
@@ -334,7 +344,13 @@ func start_live_transcription(options: Dictionary = {}) -> int:
 		func(msg: AtelicoMessage) -> void:
 			var segment := int(msg.data.get("segment_id", 0))
 			var text := str(msg.data.get("text", ""))
-			if msg.type == "stt.partial":
+			var start_s := float(msg.data.get("start_time", 0.0))
+			if msg.type == "stt.speech.started":
+				transcription_speech_started.emit(job, segment, start_s)
+			elif msg.type == "stt.speech.stopped":
+				var end_s := float(msg.data.get("end_time", 0.0))
+				transcription_speech_stopped.emit(job, segment, start_s, end_s)
+			elif msg.type == "stt.partial":
 				transcription_partial.emit(job, segment, text)
 			elif msg.type == "stt.final":
 				transcription_final.emit(job, segment, text)

@@ -1,4 +1,5 @@
-## Loads every script of the pack, reports failures, then runs the test suites.
+## Loads every script of the pack, reports failures, then runs the test suites; beats every
+## 5 s meanwhile (a [code]beat[/code] event with the frame count).
 ##
 ## The web runtime is a release build: script errors are not printed and assert() is a
 ## no-op, so every outcome is reported as an ATELICO_EVENT line (forwarded by the page).
@@ -6,10 +7,22 @@ extends Node
 
 const EVENT_PREFIX: String = "ATELICO_EVENT "
 const COVERAGE_SCRIPT: String = "res://tests/coverage_hits.gd"
+## The heartbeat's period (wall time): the harness tells a frozen page from a slow run by it.
+const BEAT_MS: int = 5000
+
+var _last_beat_ms: int = 0
 
 
 func _ready() -> void:
+	process_mode = Node.PROCESS_MODE_ALWAYS  # beats on while a test pauses the tree
 	_run.call_deferred()
+
+
+func _process(_delta: float) -> void:
+	var now := Time.get_ticks_msec()
+	if now - _last_beat_ms >= BEAT_MS:
+		_last_beat_ms = now
+		emit_event({"event": "beat", "frames": Engine.get_process_frames(), "ms": now})
 
 
 func emit_event(fields: Dictionary) -> void:
