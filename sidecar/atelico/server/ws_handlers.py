@@ -13,6 +13,7 @@ from typing import Any, AsyncGenerator, Awaitable, Callable, Protocol
 
 import numpy as np
 
+from atelico.audio.payload import to_float32
 from atelico.audio.pcm import float32_to_bytes
 from atelico.audio.wav import encode_wav
 from atelico.config import Settings
@@ -231,7 +232,7 @@ async def _transcribe(s: Session, msg: Message, req: Request) -> Message:
     max_s = s.settings.limits.max_audio_s
 
     t = await s.service.transcribe_async(
-        lambda: r.audio.to_float32(msg.payload, max_duration_s=max_s), model=r.model,
+        lambda: to_float32(r.audio, msg.payload, max_duration_s=max_s), model=r.model,
         language=r.language, task=r.task, prompt=r.prompt, temperature=r.temperature,
         words=r.words, cancel=req.cancel)
     return sess.done(req.id, t.to_dict(words=r.words))
@@ -278,7 +279,7 @@ async def _live(s: Session, msg: Message, req: Request) -> Message:
             if item is None:
                 outputs = await live.finish()
             else:
-                audio, rate = r.audio.to_float32(item)
+                audio, rate = to_float32(r.audio, item)
                 outputs = await live.push(audio, rate)
             for out in outputs:
                 await s.send(_live_message(req.id, out))
@@ -295,7 +296,7 @@ async def _face(s: Session, msg: Message, req: Request) -> Message:
     s.service.check_kind(r.model, "face")
 
     def work() -> tuple[np.ndarray, float]:
-        audio, rate = r.audio.to_float32(msg.payload, max_duration_s=s.settings.limits.max_audio_s)
+        audio, rate = to_float32(r.audio, msg.payload, max_duration_s=s.settings.limits.max_audio_s)
         weights = s.service.face(audio, rate, character=r.character, text=r.text, model=r.model)
         return weights, len(audio) / rate
 
@@ -319,7 +320,7 @@ async def _face_stream(s: Session, msg: Message, req: Request) -> Message:
             if item is None:
                 block = await stream.finish()
             else:
-                block = await stream.push(r.audio.to_float32(item)[0])
+                block = await stream.push(to_float32(r.audio, item)[0])
             if block is not None:
                 await s.send(face_proto.frames(req.id, start_frame=block.start_frame, weights=block.weights,
                                                offset_samples=block.offset_samples))
