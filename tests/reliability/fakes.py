@@ -127,7 +127,9 @@ class FakeStt:
     def transcribe(self, audio: np.ndarray, *, language: str | None = None,
                    task: str = "transcribe", prompt: str | None = None,
                    temperature: float = 0.0, word_timestamps: bool = False,
-                   cancel: threading.Event | None = None
+                   cancel: threading.Event | None = None, vad_filter: bool = True,
+                   beam_size: int = 5, temperature_fallback: bool = True,
+                   encoder_pad_s: float | None = None, batched: bool = False
                    ) -> tuple[Iterator[Segment], TranscriptionInfo]:
         STATS.add("transcriptions")
         _sleep(KNOBS.stt_s, cancel)

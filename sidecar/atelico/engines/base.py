@@ -13,8 +13,8 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import (Any, Callable, Generic, Iterator, Literal, Protocol, Sequence, TypeVar,
-                    runtime_checkable)
+from typing import (TYPE_CHECKING, Any, Callable, Generic, Iterator, Literal, Protocol, Sequence,
+                    TypeVar, runtime_checkable)
 
 import numpy as np
 
@@ -25,6 +25,9 @@ from atelico.protocol.constants import FACE_SAMPLE_RATE_HZ as FACE_SAMPLE_RATE_H
 from atelico.protocol.constants import SPEECH_STARTED as SPEECH_STARTED
 from atelico.protocol.constants import SPEECH_STOPPED as SPEECH_STOPPED
 from atelico.protocol.constants import STT_SAMPLE_RATE_HZ as STT_SAMPLE_RATE_HZ
+
+if TYPE_CHECKING:
+    from atelico.config import Settings
 
 
 @dataclass(frozen=True)
@@ -370,6 +373,18 @@ class EngineKind(Generic[E]):
 TTS: EngineKind[TextToSpeech] = EngineKind("tts")
 STT: EngineKind[SpeechToText] = EngineKind("stt")
 FACE: EngineKind[AudioToFace] = EngineKind("face")
+
+P = TypeVar("P")
+
+
+@dataclass(frozen=True)
+class Part(Generic[P]):
+    """A sub-model engines share that is no catalog model (e.g. Silero VAD's ONNX session):
+    ``registry.part(SILERO_VAD)`` loads it once with ``load(settings)`` and keeps it until
+    the registry closes."""
+
+    id: str
+    load: Callable[["Settings"], P]
 
 
 def accepted_kwargs(fn: Callable[..., Any], names: set[str]) -> frozenset[str]:

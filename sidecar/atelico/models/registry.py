@@ -10,11 +10,11 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import (Any, Callable, ContextManager, Generic, Iterable, Iterator, Sequence, TypeVar,
-                    cast, overload)
+from typing import (Any, Callable, ContextManager, Iterable, Iterator, Sequence, TypeVar, cast,
+                    overload)
 
 from atelico.config import Settings
-from atelico.engines.base import (FACE, STT, TTS, Closeable, E, EngineKind, VoiceInfo)
+from atelico.engines.base import FACE, STT, TTS, Closeable, E, EngineKind, Part, VoiceInfo
 from atelico.errors import (AtelicoError, ModelError, ModelLoadFailed, ModelNotInstalled,
                             RequestError)
 from atelico.models.assets import asset_dir, asset_obtainable_locally, asset_present, ensure_asset
@@ -30,16 +30,6 @@ VoiceLister = Callable[[ModelSpec, "dict[str, Path]", Settings], Iterable[VoiceI
 T = TypeVar("T")
 
 __all__ = ["FACE", "STT", "TTS", "EngineKind", "ModelRegistry", "Part", "import_loader"]
-
-
-@dataclass(frozen=True)
-class Part(Generic[T]):
-    """A sub-model engines share that is no catalog model (e.g. Silero VAD's ONNX session):
-    ``registry.part(SILERO_VAD)`` loads it once with ``load(settings)`` and keeps it until
-    the registry closes."""
-
-    id: str
-    load: Callable[[Settings], T]
 
 
 @dataclass
@@ -336,12 +326,18 @@ class ModelRegistry:
                 f"pip install {' '.join(missing)}",
                 details={"model": spec.id, "pip": missing})
         started = time.perf_counter()
-        assets = {asset_id: ensure_asset(asset_id, self.settings, catalog=self.catalog)
-                  for asset_id in self._asset_ids(spec)}
+        assets = self.fetch_assets(spec)
         loader = import_loader(spec.loader)
         engine = loader(spec, assets, self.settings)
         log.info("loaded model %s in %.2f s", spec.id, time.perf_counter() - started)
         return engine
+
+    def fetch_assets(self, model_id: str | ModelSpec) -> dict[str, Path]:
+        """The verified directory of each asset a model needs, fetched first where missing
+        (raises ``ModelNotInstalled`` saying what was tried)."""
+        spec = model_id if isinstance(model_id, ModelSpec) else self.resolve(model_id)
+        return {asset_id: ensure_asset(asset_id, self.settings, catalog=self.catalog)
+                for asset_id in self._asset_ids(spec)}
 
     def preload(self, model_ids: Iterable[str]) -> dict[str, AtelicoError]:
         """Load models now so the first request is fast; returns the failures by id.

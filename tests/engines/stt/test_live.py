@@ -169,7 +169,9 @@ class FakeEngine:
     def transcribe(self, audio: np.ndarray, *, language: str | None = None,
                    task: str = "transcribe", prompt: str | None = None,
                    temperature: float = 0.0, word_timestamps: bool = False,
-                   cancel: threading.Event | None = None, beam_size: int = 5
+                   cancel: threading.Event | None = None, vad_filter: bool = True,
+                   beam_size: int = 5, temperature_fallback: bool = True,
+                   encoder_pad_s: float | None = None, batched: bool = False
                    ) -> tuple[Iterator[Segment], TranscriptionInfo]:
         duration_s = len(audio) / SAMPLE_RATE_HZ
         self.clock.now += self.cost_s

@@ -6,105 +6,25 @@ import collections
 import logging
 import threading
 import time
-from functools import lru_cache
-from pathlib import Path
-from typing import Any, Callable, Literal
+from typing import Callable, Literal
 
 import numpy as np
 
 from atelico.config import Settings
 from atelico.engines.base import (SPEECH_STARTED, SPEECH_STOPPED, STT_SAMPLE_RATE_HZ, LiveEvent,
-                                  LiveResult, LiveWarning, SpeechToText, WordTiming,
-                                  accepted_kwargs)
+                                  LiveResult, LiveWarning, SpeechToText, WordTiming)
 from atelico.audio.resample import StreamResampler
+from atelico.engines.stt.live_decode import UtteranceDecoder
+from atelico.engines.stt.vad import (SILERO_VAD, WINDOW_SAMPLES, EnergyVad, SileroModel, SileroVad,
+                                     Vad, windows_in)
 from atelico.errors import AudioError, RequestError
 
 log = logging.getLogger(__name__)
 
-WINDOW_SAMPLES = 512  # Silero's window at 16 kHz: 32 ms
-_CONTEXT_SAMPLES = 64  # Silero v6 sees the last 64 samples of the previous window
+__all__ = ["SILERO_VAD", "EnergyVad", "LiveTranscriber", "LiveWarning", "SileroVad", "VadKind"]
+
 VadKind = Literal["silero", "energy"]
 _SENTENCE_END = (".", "?", "!")
-
-
-@lru_cache(maxsize=4)
-def _silero_session(path: str) -> Any:
-    import onnxruntime
-
-    opts = onnxruntime.SessionOptions()
-    opts.inter_op_num_threads = 1
-    opts.intra_op_num_threads = 1
-    opts.log_severity_level = 4
-    return onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"],
-                                        sess_options=opts)
-
-
-class SileroVad:
-    """Streaming Silero VAD v6 (ONNX): speech probability per 512-sample window, with state.
-
-    One instance per stream (it carries the LSTM state and the 64-sample context); the ONNX
-    session itself is shared.
-    """
-
-    def __init__(self, model_path: Path | None = None) -> None:
-        if model_path is None:
-            from atelico.engines.stt.whisper import silero_vad_path
-
-            model_path = silero_vad_path()
-        self._session = _silero_session(str(model_path))
-        self.reset()
-
-    def reset(self) -> None:
-        """Forget the stream (after a gap in the audio)."""
-        self._h = np.zeros((1, 1, 128), np.float32)
-        self._c = np.zeros((1, 1, 128), np.float32)
-        self._context = np.zeros(_CONTEXT_SAMPLES, np.float32)
-
-    def __call__(self, windows: np.ndarray) -> np.ndarray:
-        """``windows``: float32 [n, 512] in stream order -> probabilities [n] in [0, 1]."""
-        if len(windows) == 0:
-            return np.zeros(0, np.float32)
-        contexts = np.concatenate([self._context[None, :], windows[:-1, -_CONTEXT_SAMPLES:]])
-        batch = np.concatenate([contexts, windows], axis=1).astype(np.float32, copy=False)
-        probs, self._h, self._c = self._session.run(
-            None, {"input": batch, "h": self._h, "c": self._c})
-        self._context = windows[-1, -_CONTEXT_SAMPLES:].copy()
-        return np.asarray(probs, np.float32).reshape(-1)
-
-
-class EnergyVad:
-    """Light energy VAD (the reference's kind): loudness above a tracked noise floor.
-
-    The floor is the quietest window of the last ``floor_window_s`` (minimum statistics:
-    even continuous speech has quiet gaps between words; a quiet room is assumed until
-    ``floor_window_s`` of audio has been heard); a window is speech when it is
-    ``margin_db`` above that floor and above ``min_level_dbfs``. Returns pseudo
-    probabilities (a logistic of the margin) so the same thresholds apply as for Silero.
-    """
-
-    def __init__(self, margin_db: float = 10.0, min_level_dbfs: float = -50.0,
-                 floor_window_s: float = 5.0) -> None:
-        self.margin_db = margin_db
-        self.min_level_dbfs = min_level_dbfs
-        self._history = max(1, _windows(floor_window_s))
-        self.reset()
-
-    def reset(self) -> None:
-        # Start from a quiet-room floor so speech at the very start of a stream counts.
-        # Start from a quiet-room floor so speech that opens a stream counts; it ages out
-        # of the history after floor_window_s like any other level.
-        self._levels: collections.deque[float] = collections.deque(
-            [self.min_level_dbfs - self.margin_db], maxlen=self._history)
-
-    def __call__(self, windows: np.ndarray) -> np.ndarray:
-        rms = np.sqrt(np.mean(np.square(windows, dtype=np.float64), axis=1) + 1e-12)
-        levels = 20.0 * np.log10(rms)
-        probs = np.empty(len(levels), np.float32)
-        for i, level in enumerate(levels):
-            self._levels.append(float(level))
-            threshold = max(min(self._levels) + self.margin_db, self.min_level_dbfs)
-            probs[i] = 1.0 / (1.0 + np.exp(-(level - threshold) / 2.0))
-        return probs
 
 
 class LiveTranscriber:
@@ -141,11 +61,14 @@ class LiveTranscriber:
                       language: str | None = None, vad: VadKind = "silero",
                       partials: bool = True, sample_rate_hz: int = STT_SAMPLE_RATE_HZ,
                       cancel: threading.Event | None = None,
-                      events: bool = False) -> LiveTranscriber:
-        """The server's constructor: lag bound from ``settings.limits.live_max_lag_s``."""
+                      events: bool = False,
+                      vad_model: SileroModel | None = None) -> LiveTranscriber:
+        """The server's constructor: lag bound from ``settings.limits.live_max_lag_s``;
+        ``vad_model`` is the registry's Silero (``registry.part(SILERO_VAD)``)."""
         return cls(engine, language=language, vad=vad, partials=partials,
                    sample_rate_hz=sample_rate_hz,
-                   max_lag_s=settings.limits.live_max_lag_s, cancel=cancel, events=events)
+                   max_lag_s=settings.limits.live_max_lag_s, cancel=cancel, events=events,
+                   vad_model=vad_model)
 
     def __init__(self, engine: SpeechToText, *, language: str | None = None,
                  sample_rate_hz: int = STT_SAMPLE_RATE_HZ, vad: VadKind = "silero",
@@ -157,17 +80,19 @@ class LiveTranscriber:
                  speculate_silence_s: float = 0.2, endpoint_silence_s: float = 0.35,
                  encoder_pad_s: float | None = 5.0, events: bool = False,
                  clock: Callable[[], float] = time.perf_counter,
-                 cancel: threading.Event | None = None) -> None:
+                 cancel: threading.Event | None = None,
+                 vad_model: SileroModel | None = None) -> None:
         """Times are in seconds; ``clock`` measures compute time (tests inject a fake one).
 
         ``sample_rate_hz`` is the rate of the frames given to :meth:`push`; anything but
-        16 kHz is resampled with a stateful (seamless) resampler.
+        16 kHz is resampled with a stateful (seamless) resampler. ``vad_model``: the shared
+        Silero model (``registry.part(SILERO_VAD)``; default: a process-wide one).
 
         Raises:
             RequestError: an unknown ``vad`` or out-of-range timing option.
         """
         if vad == "silero":
-            self._vad: SileroVad | EnergyVad = SileroVad()
+            self._vad: Vad = SileroVad(vad_model)
         elif vad == "energy":
             self._vad = EnergyVad()
         else:
@@ -179,29 +104,24 @@ class LiveTranscriber:
                                ">= 2 and 0 < speculate_silence_s <= endpoint_silence_s <= "
                                "min_silence_s", details={"field": "live"})
         self.engine = engine
+        self._decoder = UtteranceDecoder(engine, language=language, lock_language=lock_language,
+                                         encoder_pad_s=encoder_pad_s, cancel=cancel)
         self._resampler = (StreamResampler(sample_rate_hz)
                            if sample_rate_hz != STT_SAMPLE_RATE_HZ else None)
-        check = getattr(engine, "check_request", None)
-        self.language = check(language, "transcribe") if callable(check) else language
         self.partials = partials
-        self.lock_language = lock_language
-        self._detected_language: str | None = None
         self.max_lag_s = max_lag_s
         self._threshold = threshold
         self._neg_threshold = max(threshold - 0.15, 0.01)
-        self._min_silence_windows = _windows(min_silence_s)
-        self._speculate_windows = max(1, _windows(speculate_silence_s))
-        self._endpoint_windows = max(self._speculate_windows, _windows(endpoint_silence_s))
-        self._encoder_pad_s = encoder_pad_s
+        self._min_silence_windows = windows_in(min_silence_s)
+        self._speculate_windows = max(1, windows_in(speculate_silence_s))
+        self._endpoint_windows = max(self._speculate_windows, windows_in(endpoint_silence_s))
         self.events = events
-        self._pre_roll_windows = _windows(pre_roll_s)
-        self._min_speech_windows = max(1, _windows(min_speech_s))
-        self._max_utterance_windows = _windows(max_utterance_s)
+        self._pre_roll_windows = windows_in(pre_roll_s)
+        self._min_speech_windows = max(1, windows_in(min_speech_s))
+        self._max_utterance_windows = windows_in(max_utterance_s)
         self._partial_interval_samples = int(partial_interval_s * STT_SAMPLE_RATE_HZ)
         self._final_beam_size = final_beam_size
         self._clock = clock
-        self._cancel = cancel
-        self._extra_kwargs = _supported_kwargs(engine)
 
         self._pending = np.zeros(0, np.float32)
         self._samples_seen = 0  # stream clock, in samples (includes dropped audio)
@@ -222,7 +142,6 @@ class LiveTranscriber:
         self._spec: tuple[int, str, tuple[WordTiming, ...]] | None = None
         self.speculations = 0  # speculative finals decoded ...
         self.speculations_discarded = 0  # ... and thrown away because speech resumed
-        self.full_window_retries = 0  # short-window finals decoded again on the full window
         self._next_segment_id = 0
         self._debt_s = 0.0
         self._dropping_since: int | None = None
@@ -237,6 +156,16 @@ class LiveTranscriber:
     def duration_s(self) -> float:
         """Seconds of audio received so far (dropped audio included)."""
         return (self._samples_seen + len(self._pending)) / STT_SAMPLE_RATE_HZ
+
+    @property
+    def language(self) -> str | None:
+        """The language asked for (normalised by the engine), ``None`` to detect it."""
+        return self._decoder.language
+
+    @property
+    def full_window_retries(self) -> int:
+        """Short-window finals decoded again on the full window."""
+        return self._decoder.full_window_retries
 
     @property
     def lag_s(self) -> float:
@@ -259,17 +188,7 @@ class LiveTranscriber:
         """
         if self.finished:
             raise RequestError("this live transcription has finished", details={"field": "audio"})
-        samples = np.asarray(audio)
-        if samples.ndim == 2 and 1 <= samples.shape[1] <= 8:
-            samples = samples.mean(axis=1)
-        if samples.ndim != 1:
-            raise AudioError(f"expected mono 1-D or [samples, channels] audio, got shape "
-                             f"{samples.shape}")
-        samples = samples.astype(np.float32, copy=False)
-        if not np.isfinite(samples).all():
-            raise AudioError("the audio holds NaN or infinite samples")
-        if self._resampler is not None:
-            samples = self._resampler(samples)
+        samples = self._mono16k(audio)
         if samples.size == 0:
             return []
         started = self._clock()
@@ -284,14 +203,7 @@ class LiveTranscriber:
             if self._debt_s <= self.max_lag_s / 2:
                 self._stop_dropping()
             return self._out(results)
-        self._pending = np.concatenate([self._pending, samples])
-        n_windows = len(self._pending) // WINDOW_SAMPLES
-        if n_windows:
-            windows = self._pending[:n_windows * WINDOW_SAMPLES].reshape(n_windows, WINDOW_SAMPLES)
-            self._pending = self._pending[n_windows * WINDOW_SAMPLES:].copy()
-            probs = self._vad(windows)
-            for window, prob in zip(windows, probs):
-                results += self._step(window, float(prob))
+        results += self._detect(samples)
         if self._speculation_due():
             results += self._speculate()
             if self._endpoint_confirmed():
@@ -300,6 +212,32 @@ class LiveTranscriber:
             results += self._partial()
         self._charge(started, audio_s)
         return self._out(results)
+
+    def _mono16k(self, audio: np.ndarray) -> np.ndarray:
+        """Checked mono float32 samples at 16 kHz (raises AudioError)."""
+        samples = np.asarray(audio)
+        if samples.ndim == 2 and 1 <= samples.shape[1] <= 8:
+            samples = samples.mean(axis=1)
+        if samples.ndim != 1:
+            raise AudioError(f"expected mono 1-D or [samples, channels] audio, got shape "
+                             f"{samples.shape}")
+        samples = samples.astype(np.float32, copy=False)
+        if not np.isfinite(samples).all():
+            raise AudioError("the audio holds NaN or infinite samples")
+        return self._resampler(samples) if self._resampler is not None else samples
+
+    def _detect(self, samples: np.ndarray) -> list[LiveResult | LiveEvent]:
+        """Run the VAD over every whole window now pending and step the utterance state."""
+        self._pending = np.concatenate([self._pending, samples])
+        n_windows = len(self._pending) // WINDOW_SAMPLES
+        if not n_windows:
+            return []
+        windows = self._pending[:n_windows * WINDOW_SAMPLES].reshape(n_windows, WINDOW_SAMPLES)
+        self._pending = self._pending[n_windows * WINDOW_SAMPLES:].copy()
+        results: list[LiveResult | LiveEvent] = []
+        for window, prob in zip(windows, self._vad(windows)):
+            results += self._step(window, float(prob))
+        return results
 
     def finish(self) -> list[LiveResult | LiveEvent]:
         """Flush: finalize the utterance in progress (if any) and close the stream."""
@@ -360,14 +298,14 @@ class LiveTranscriber:
         elif prob < self._neg_threshold:
             self._silence_run += 1
         if self._silence_run >= self._min_silence_windows or self._endpoint_confirmed():
-            return self._finalize(self._end_of_speech_windows())
+            return self._finalize(self._end_of_speechwindows_in())
         if len(self._utt) >= self._max_utterance_windows:
             return self._finalize(self._quiet_cut())
         return []
 
-    def _end_of_speech_windows(self) -> int:
+    def _end_of_speechwindows_in(self) -> int:
         """The utterance up to 0.2 s past its trailing silence's start."""
-        return len(self._utt) - self._silence_run + _windows(0.2)
+        return len(self._utt) - self._silence_run + windows_in(0.2)
 
     def _speculation_due(self) -> bool:
         return (bool(self._utt) and self._spec is None
@@ -378,7 +316,7 @@ class LiveTranscriber:
     def _speculate(self) -> list[LiveResult]:
         """Decode the final now, while the silence that will confirm it is still coming;
         its text goes out as a partial at once (it is the best guess so far)."""
-        text, words = self._run(np.concatenate(self._utt), beam_size=self._final_beam_size,
+        text, words = self._decoder(np.concatenate(self._utt), beam_size=self._final_beam_size,
                                 words=True)
         self._spec = (len(self._utt), text, words)
         self.speculations += 1
@@ -433,7 +371,7 @@ class LiveTranscriber:
         if spec is not None:  # decoded at the first silence; nothing was said since
             _, text, words = spec
         else:
-            text, words = self._run(audio, beam_size=self._final_beam_size, words=True)
+            text, words = self._decoder(audio, beam_size=self._final_beam_size, words=True)
         if not text and not partial_sent:
             return []  # nothing said (noise): no segment id is used
         offset_s = start_sample / STT_SAMPLE_RATE_HZ
@@ -462,7 +400,7 @@ class LiveTranscriber:
 
     def _partial(self) -> list[LiveResult]:
         started = self._clock()
-        text, _ = self._run(np.concatenate(self._utt), beam_size=1, words=False)
+        text, _ = self._decoder(np.concatenate(self._utt), beam_size=1, words=False)
         self._last_partial_cost_s = self._clock() - started
         self._partial_at_windows = len(self._utt)
         return self._partial_result(text)
@@ -477,43 +415,6 @@ class LiveTranscriber:
                            is_final=False)]
 
     # -- engine, lag ------------------------------------------------------------------------------
-
-    def _run(self, audio: np.ndarray, *, beam_size: int, words: bool
-             ) -> tuple[str, tuple[WordTiming, ...]]:
-        kwargs: dict[str, Any] = {}
-        if "vad_filter" in self._extra_kwargs:
-            # Partials skip it for speed. Finals keep it: an utterance the stream VAD opened
-            # on noise (likely with the energy VAD) is then skipped instead of decoded
-            # through every temperature fallback.
-            kwargs["vad_filter"] = words
-        if "beam_size" in self._extra_kwargs:
-            kwargs["beam_size"] = beam_size
-        if "temperature_fallback" in self._extra_kwargs:
-            kwargs["temperature_fallback"] = beam_size > 1
-        if "encoder_pad_s" in self._extra_kwargs:
-            kwargs["encoder_pad_s"] = self._encoder_pad_s
-        language = self.language or self._detected_language
-        segments, info = self.engine.transcribe(audio, language=language,
-                                                word_timestamps=words, cancel=self._cancel,
-                                                **kwargs)
-        segs = list(segments)
-        if words and kwargs.get("encoder_pad_s") is not None and _doubtful(segs):
-            # A short encoder window can derail the decoder (seen on audio that ends right
-            # after the speech); the words' confidence shows it: decode the full window.
-            self.full_window_retries += 1
-            kwargs["encoder_pad_s"] = None
-            segments, info = self.engine.transcribe(audio, language=language,
-                                                    word_timestamps=words, cancel=self._cancel,
-                                                    **kwargs)
-            segs = list(segments)
-        if (words and segs and language is None and self.lock_language
-                and info.language_probability >= 0.8):
-            # Detecting the language costs a second encoder pass per call; a live stream
-            # rarely switches language, so the first confident final decides it.
-            self._detected_language = info.language
-        text = " ".join(t for t in (s.text.strip() for s in segs) if t)
-        all_words = tuple(w for s in segs for w in s.words)
-        return text, all_words
 
     def _charge(self, started: float, audio_s: float) -> None:
         """Add this push's compute time and subtract the real time its audio represents."""
@@ -544,19 +445,3 @@ class LiveTranscriber:
         self._dropped_samples = 0
         self._vad.reset()
         self._preroll.clear()
-
-
-def _doubtful(segments: list[Any]) -> bool:
-    """Words decoded with little confidence: a mean probability under 0.55 or one near 0."""
-    probs = [w.probability for seg in segments for w in seg.words]
-    return bool(probs) and (float(np.mean(probs)) < 0.55 or min(probs) < 0.02)
-
-
-def _windows(seconds: float) -> int:
-    return int(round(seconds * STT_SAMPLE_RATE_HZ / WINDOW_SAMPLES))
-
-
-def _supported_kwargs(engine: SpeechToText) -> frozenset[str]:
-    """Which of our optional decoding knobs ``engine.transcribe`` accepts."""
-    return accepted_kwargs(engine.transcribe, {"vad_filter", "beam_size", "temperature_fallback",
-                                               "encoder_pad_s"})

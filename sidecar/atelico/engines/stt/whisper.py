@@ -60,13 +60,6 @@ def normalize_language(language: str | None) -> str | None:
     return None if code in ("", "auto") else code
 
 
-def silero_vad_path() -> Path:
-    """The Silero VAD v6 ONNX file that ships inside the faster-whisper wheel."""
-    from faster_whisper.utils import get_assets_path
-
-    return Path(get_assets_path()) / "silero_vad_v6.onnx"
-
-
 def resolve_device(device: str) -> str:
     """``auto`` -> ``cuda`` when CTranslate2 sees a GPU, else ``cpu``."""
     if device != "auto":

@@ -15,7 +15,7 @@ import logging
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -140,6 +140,34 @@ def clone_voice(engine: KokoroEngine, reference: np.ndarray, sample_rate_hz: int
         AudioError: reference without usable speech. Cancelled: ``cancel`` was set.
     """
     config = config or EvolutionConfig()
+    _check_request(engine, voice_id, voices_dir, overwrite, config, seeds)
+    search = _Search(engine, speaker_features(reference, sample_rate_hz), config, cancel)
+    population, scores = search.first_population([engine.voice_tensor(s) for s in seeds])
+    initial = min(scores)
+    log.info("voice clone %s: initial best distance %.4f", voice_id, initial)
+    bar = _progress_bar(voice_id, config.generations) if show_bar else None
+    try:
+        for generation in range(1, config.generations + 1):
+            population, scores = search.next_generation(population, scores)
+            best = float(min(scores))
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(distance=f"{best:.3f}")
+            if progress is not None:
+                progress(Progress(generation, config.generations, best, initial))
+            search.check_cancel()
+    finally:
+        if bar is not None:
+            bar.close()
+    path = _save(population[int(np.argmin(scores))], voice_id, voices_dir, overwrite)
+    log.info("voice clone %s: distance %.4f -> %.4f, saved to %s", voice_id, initial,
+             min(scores), path)
+    return CloneResult(voice_id, path, float(min(scores)), float(initial), config.generations)
+
+
+def _check_request(engine: KokoroEngine, voice_id: str, voices_dir: Path, overwrite: bool,
+                   config: EvolutionConfig, seeds: Sequence[str]) -> None:
+    """Refuse a bad name, a taken one, a bad config or no seeds (before any synthesis)."""
     check_new_voice_name(voice_id)
     if any(v.id == voice_id and not v.custom for v in engine.voices()):
         raise RequestError(f"{voice_id!r} is a built-in Kokoro voice; choose another name",
@@ -152,69 +180,69 @@ def clone_voice(engine: KokoroEngine, reference: np.ndarray, sample_rate_hz: int
                            "0 <= elite < population", details={"field": "config"})
     if not seeds:
         raise RequestError("at least one seed voice is needed", details={"field": "seeds"})
-    target = speaker_features(reference, sample_rate_hz)
-    rng = np.random.default_rng(config.seed)
-    seed_tensors = [engine.voice_tensor(s) for s in seeds]
-    spread = _voice_spread(engine)
 
-    def check_cancel() -> None:
-        if cancel is not None and cancel.is_set():
+
+class _Search:
+    """The evolutionary search: scores voice tensors against the target features and breeds
+    the next generation by crossover and mutation."""
+
+    def __init__(self, engine: KokoroEngine, target: np.ndarray, config: EvolutionConfig,
+                 cancel: threading.Event | None) -> None:
+        self.engine, self.target, self.config, self.cancel = engine, target, config, cancel
+        self.rng = np.random.default_rng(config.seed)
+        self.spread = _voice_spread(engine)
+        self.scale = config.mutation_scale
+
+    def check_cancel(self) -> None:
+        if self.cancel is not None and self.cancel.is_set():
             raise Cancelled("voice cloning was cancelled")
 
-    def score(tensor: np.ndarray) -> float:
-        check_cancel()
-        audio = engine.render(config.text, tensor, language=config.language)
-        return feature_distance(speaker_features(audio, SAMPLE_RATE_HZ), target)
+    def score(self, tensor: np.ndarray) -> float:
+        self.check_cancel()
+        audio = self.engine.render(self.config.text, tensor, language=self.config.language)
+        return feature_distance(speaker_features(audio, SAMPLE_RATE_HZ), self.target)
 
-    population = [t.copy() for t in seed_tensors[:config.population]]
-    while len(population) < config.population:
-        weights = rng.dirichlet(np.ones(len(seed_tensors)))
-        blend = np.tensordot(weights, np.stack(seed_tensors), axes=1)
-        population.append(_mutate(blend, spread, config.mutation_scale, rng))
-    scores = [score(t) for t in population]
-    initial = min(scores)
-    log.info("voice clone %s: initial best distance %.4f", voice_id, initial)
+    def first_population(self, seeds: list[np.ndarray]
+                         ) -> tuple[list[np.ndarray], list[float]]:
+        """The seeds themselves, then mutated blends of them, with their scores."""
+        population = [t.copy() for t in seeds[:self.config.population]]
+        while len(population) < self.config.population:
+            weights = self.rng.dirichlet(np.ones(len(seeds)))
+            blend = np.tensordot(weights, np.stack(seeds), axes=1)
+            population.append(_mutate(blend, self.spread, self.scale, self.rng))
+        return population, [self.score(t) for t in population]
 
-    bar = None
-    if show_bar:
-        from tqdm import tqdm
+    def next_generation(self, population: list[np.ndarray], scores: list[float]
+                        ) -> tuple[list[np.ndarray], list[float]]:
+        """Keep the elite, breed the rest from the better half; mutations then shrink."""
+        order = np.argsort(scores)
+        parents = [population[i] for i in order[:max(2, self.config.population // 2)]]
+        children = [population[i] for i in order[:self.config.elite]]
+        child_scores = [scores[i] for i in order[:self.config.elite]]
+        while len(children) < self.config.population:
+            a, b = self.rng.choice(len(parents), size=2, replace=False)
+            alpha = self.rng.uniform(0.0, 1.0)
+            child = _mutate(alpha * parents[a] + (1 - alpha) * parents[b], self.spread,
+                            self.scale, self.rng)
+            children.append(child)
+            child_scores.append(self.score(child))
+        self.scale *= self.config.mutation_decay
+        return children, child_scores
 
-        bar = tqdm(total=config.generations, desc=f"cloning {voice_id}", unit="gen")
-    scale = config.mutation_scale
-    try:
-        for generation in range(1, config.generations + 1):
-            order = np.argsort(scores)
-            parents = [population[i] for i in order[:max(2, config.population // 2)]]
-            children = [population[i] for i in order[:config.elite]]
-            child_scores = [scores[i] for i in order[:config.elite]]
-            while len(children) < config.population:
-                a, b = rng.choice(len(parents), size=2, replace=False)
-                alpha = rng.uniform(0.0, 1.0)
-                child = alpha * parents[a] + (1 - alpha) * parents[b]
-                child = _mutate(child, spread, scale, rng)
-                children.append(child)
-                child_scores.append(score(child))
-            population, scores = children, child_scores
-            scale *= config.mutation_decay
-            best = float(min(scores))
-            if bar is not None:
-                bar.update(1)
-                bar.set_postfix(distance=f"{best:.3f}")
-            if progress is not None:
-                progress(Progress(generation, config.generations, best, initial))
-            check_cancel()
-    finally:
-        if bar is not None:
-            bar.close()
-    best_tensor = population[int(np.argmin(scores))]
+
+def _progress_bar(voice_id: str, generations: int) -> Any:
+    from tqdm import tqdm  # type: ignore[import-untyped]
+
+    return tqdm(total=generations, desc=f"cloning {voice_id}", unit="gen")
+
+
+def _save(tensor: np.ndarray, voice_id: str, voices_dir: Path, overwrite: bool) -> Path:
     _check_not_taken(voice_id, voices_dir, overwrite)  # another clone may have taken it since
-    path = save_voice_file(voices_dir / "kokoro" / f"{voice_id}.bin", best_tensor)
+    path = save_voice_file(voices_dir / "kokoro" / f"{voice_id}.bin", tensor)
     for other in existing_custom_files("kokoro", voice_id, voices_dir):
         if other != path:  # an older .npy/.safetensors of that name would shadow the new file
             other.unlink(missing_ok=True)
-    log.info("voice clone %s: distance %.4f -> %.4f, saved to %s", voice_id, initial,
-             min(scores), path)
-    return CloneResult(voice_id, path, float(min(scores)), float(initial), config.generations)
+    return path
 
 
 def _check_not_taken(voice_id: str, voices_dir: Path, overwrite: bool) -> None:

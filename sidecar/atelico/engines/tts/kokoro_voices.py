@@ -139,6 +139,11 @@ class VoiceBank:
         self._custom: dict[str, np.ndarray] = {}
         self.rescan()
 
+    @property
+    def custom_dir(self) -> Path | None:
+        """Where custom (cloned) voices are read from."""
+        return self._custom_dir
+
     def rescan(self) -> list[str]:
         """Reload the custom voices folder; returns the custom voice ids found."""
         found = custom_voices(self._custom_dir, set(self._builtin))

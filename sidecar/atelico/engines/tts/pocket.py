@@ -15,19 +15,21 @@ import threading
 import time
 from collections import OrderedDict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import numpy as np
 
 from atelico.audio.pcm import fade_edges
 from atelico.config import Settings
-from atelico.engines.base import SpeechChunk, VoiceInfo
+from atelico.engines.base import (TTS, ClonedVoice, CloneOptions, CloneProgress, SpeechChunk,
+                                  VoiceInfo)
 from atelico.engines.tts import pocket_model, pocket_voices
+from atelico.engines.tts.pocket_clips import MAX_CLONE_S, MIN_CLONE_S, prepare_clip, read_clip
 from atelico.engines.tts.pocket_chunking import (
     FIRST_CHUNK_MAX_TOKENS, TRAINED_MAX_TOKENS, chunk_for_pocket)
 from atelico.engines.tts.pocket_stretch import MAX_SPEED, MIN_SPEED, time_stretch
-from atelico.errors import (
-    AudioError, EngineError, LanguageError, ModelNotInstalled, RequestError, VoiceError)
+from atelico.errors import (Cancelled, EngineError, LanguageError, ModelLoadFailed,
+                            ModelNotInstalled, RequestError, VoiceError)
 
 if TYPE_CHECKING:
     from atelico.models.catalog import ModelSpec
@@ -35,10 +37,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MODEL_ID = "pocket-tts"
+CATALOG_ID = "pocket"  # the catalog's id of this engine
 SAMPLE_RATE_HZ = pocket_model.SAMPLE_RATE_HZ
-#: Shortest and longest reference clip accepted for cloning, seconds.
-MIN_CLONE_S = 1.0
-MAX_CLONE_S = 120.0
 _STATE_CACHE_SIZE = 8
 # Passed to the package so it never re-splits a chunk we already fitted to the window.
 _NO_RESPLIT_TOKENS = 1_000_000
@@ -136,6 +136,10 @@ class PocketEngine:
         out = [pocket_voices.voice_info(v, custom=False) for v in pocket_voices.BUILTIN_VOICES]
         out += [pocket_voices.voice_info(v, custom=True) for v in self._custom_packs()]
         return out
+
+    def rescan_voices(self) -> list[str]:
+        """The cloned voice ids (packs are rescanned on every call anyway)."""
+        return list(self._custom_packs())
 
     # -- synthesis ------------------------------------------------------------------------
 
@@ -257,6 +261,18 @@ class PocketEngine:
 
     # -- cloning --------------------------------------------------------------------------
 
+    def clone_voice(self, reference: np.ndarray, sample_rate_hz: int, voice_id: str, *,
+                    options: CloneOptions = CloneOptions(),
+                    progress: Callable[[CloneProgress], None] | None = None,
+                    cancel: threading.Event | None = None) -> ClonedVoice:
+        """:meth:`create_voice_pack` from samples (``VoiceCloning``); one step, no progress."""
+        if cancel is not None and cancel.is_set():
+            raise Cancelled("voice cloning was cancelled")
+        path = self.create_voice_pack(reference, voice_id, sample_rate_hz=sample_rate_hz,
+                                      max_seconds=options.max_seconds,
+                                      overwrite=options.overwrite, progress=False)
+        return ClonedVoice(voice_id, path)
+
     def create_voice_pack(self, source: str | Path | np.ndarray, voice_id: str, *,
                           sample_rate_hz: int | None = None, max_seconds: float = 30.0,
                           overwrite: bool = False, progress: bool = True) -> Path:
@@ -282,7 +298,7 @@ class PocketEngine:
             AudioError: unreadable, empty, silent or too short audio.
             ModelNotInstalled: the loaded weights cannot clone (the public hub weights).
         """
-        from tqdm import tqdm
+        from tqdm import tqdm  # type: ignore[import-untyped]
 
         pocket_voices.check_voice_id(voice_id)
         if voice_id in pocket_voices.BUILTIN_VOICES:
@@ -308,10 +324,10 @@ class PocketEngine:
         with tqdm(total=4, desc=f"clone {voice_id}", unit="step", disable=not progress,
                   leave=False) as bar:
             bar.set_postfix_str("reading audio")
-            audio, rate = _read_clip(source, sample_rate_hz)
+            audio, rate = read_clip(source, sample_rate_hz)
             bar.update()
             bar.set_postfix_str("resampling")
-            clip = _prepare_clip(audio, rate, max_seconds)
+            clip = prepare_clip(audio, rate, max_seconds)
             bar.update()
             bar.set_postfix_str("encoding voice")
             import torch
@@ -337,7 +353,7 @@ def load(spec: "ModelSpec | None", assets: dict[str, Path], settings: Settings) 
     """The catalog's loader: Pocket TTS from the ``pocket-tts-english`` asset.
 
     With no asset directory given (e.g. called outside the registry) the asset is fetched
-    through :func:`atelico.models.assets.ensure_asset`, which honours ``models.offline`` /
+    through ``ModelRegistry.fetch_assets``, which honours ``models.offline`` /
     ``HF_HUB_OFFLINE`` and detects an unreachable hub within seconds. When
     ``settings.models.pocket_random_weights`` is true (development only) the model is
     built with random weights instead.
@@ -347,28 +363,31 @@ def load(spec: "ModelSpec | None", assets: dict[str, Path], settings: Settings) 
         ModelLoadFailed: the files are there but do not load.
     """
     model_id = spec.id if spec is not None else MODEL_ID
-    if getattr(settings.models, "pocket_random_weights", False):
+    if settings.models.pocket_random_weights:
         return PocketEngine.from_random_weights(settings=settings, model_id=model_id)
     pocket_model.import_pocket_tts()
-    from atelico.models.assets import asset_dir
-
     root = assets.get(pocket_model.ASSET_ID)
     if root is None:
-        from atelico.models.assets import ensure_asset
-
-        root = asset_dir(pocket_model.ASSET_ID, settings)
-        try:
-            root = ensure_asset(pocket_model.ASSET_ID, settings)
-        except ModelNotInstalled as exc:
-            reason = exc.details.get("attempts") or [exc.message]
-            raise pocket_model.not_installed(root, reason="; ".join(map(str, reason)),
-                                             cause=exc) from exc
+        root = _fetch_asset(settings)
     device = pocket_model.resolve_device(settings.models.device)
     dtype = pocket_model.resolve_dtype(settings.models.tts_dtype, device)
     cloning = pocket_model.cloning_weights_path(settings)
     loaded = pocket_model.build_from_dir(Path(root), device, dtype,
                                          cloning_weights=cloning if cloning.is_file() else None)
     return PocketEngine(loaded, settings, model_id=model_id)
+
+
+def _fetch_asset(settings: Settings) -> Path:
+    """The weights' asset directory through the registry (loads made outside one)."""
+    from atelico.models.assets import asset_dir
+    from atelico.models.registry import ModelRegistry
+
+    try:
+        return ModelRegistry(settings).fetch_assets(CATALOG_ID)[pocket_model.ASSET_ID]
+    except ModelNotInstalled as exc:
+        reason = exc.details.get("attempts") or [exc.message]
+        raise pocket_model.not_installed(asset_dir(pocket_model.ASSET_ID, settings),
+                                         reason="; ".join(map(str, reason)), cause=exc) from exc
 
 
 def create_voice_pack(source: str | Path | np.ndarray, sample_rate_hz: int | None = None, *,
@@ -380,55 +399,23 @@ def create_voice_pack(source: str | Path | np.ndarray, sample_rate_hz: int | Non
     For ``atelico voices clone --engine pocket --input clip.wav --name my_voice``:
     ``create_voice_pack(samples, rate, voice_id=..., settings=...)`` or
     ``create_voice_pack("clip.wav", voice_id=..., settings=...)``. Loads the engine with
-    :func:`load` unless one is given; see :meth:`PocketEngine.create_voice_pack`.
+    the engine through a registry of its own unless one is given; see
+    :meth:`PocketEngine.create_voice_pack`.
     """
     pocket_voices.check_voice_id(voice_id)
-    engine = engine or load(None, {}, settings)
-    return engine.create_voice_pack(source, voice_id, sample_rate_hz=sample_rate_hz,
-                                    max_seconds=max_seconds, overwrite=overwrite,
-                                    progress=progress)
+    if engine is not None:
+        return engine.create_voice_pack(source, voice_id, sample_rate_hz=sample_rate_hz,
+                                        max_seconds=max_seconds, overwrite=overwrite,
+                                        progress=progress)
+    from atelico.models.registry import ModelRegistry
 
-
-def _read_clip(source: str | Path | np.ndarray, sample_rate_hz: int | None
-               ) -> tuple[np.ndarray, int]:
-    """Mono float32 samples and their rate, from a file or an array."""
-    if isinstance(source, (str, Path)):
-        import soundfile
-
-        try:
-            data, rate = soundfile.read(str(source), dtype="float32", always_2d=True)
-        except (OSError, RuntimeError) as exc:  # soundfile.LibsndfileError is a RuntimeError
-            raise AudioError(f"cannot read reference audio {source}: {exc}",
-                             code="audio.unsupported_format",
-                             details={"path": str(source)}) from exc
-        return data.mean(axis=1), int(rate)
-    if sample_rate_hz is None or sample_rate_hz <= 0:
-        raise RequestError("sample_rate_hz is required with raw samples",
-                           details={"field": "sample_rate_hz"})
-    data = np.asarray(source, dtype=np.float32)
-    if data.ndim == 2:
-        data = data.mean(axis=1) if data.shape[1] <= 8 else data.mean(axis=0)
-    if data.ndim != 1:
-        raise AudioError(f"reference audio must be mono or [samples, channels], got shape "
-                         f"{data.shape}")
-    return data, int(sample_rate_hz)
-
-
-def _prepare_clip(audio: np.ndarray, rate: int, max_seconds: float) -> np.ndarray:
-    """Trim to ``max_seconds``, resample to 24 kHz and check there is enough signal."""
-    from atelico.audio.resample import resample
-
-    if audio.size == 0:
-        raise AudioError("reference audio is empty", code="audio.empty")
-    if not np.isfinite(audio).all():
-        raise AudioError("reference audio holds NaN or infinite samples")
-    audio = audio[: int(max_seconds * rate)]
-    audio = resample(audio, rate, SAMPLE_RATE_HZ)
-    seconds = len(audio) / SAMPLE_RATE_HZ
-    if seconds < MIN_CLONE_S:
-        raise AudioError(f"reference audio is {seconds:.2f} s; at least {MIN_CLONE_S:.0f} s of "
-                         "speech is needed (20-40 s clones best)",
-                         details={"duration_s": round(seconds, 3)})
-    if float(np.sqrt(np.mean(np.square(audio)))) < 1e-4:
-        raise AudioError("reference audio is silent", code="audio.empty")
-    return np.clip(audio, -1.0, 1.0).astype(np.float32)
+    registry = ModelRegistry(settings)
+    try:
+        with registry.acquire(CATALOG_ID, TTS) as loaded:
+            if not isinstance(loaded, PocketEngine):
+                raise ModelLoadFailed(f"{CATALOG_ID!r} did not load a Pocket TTS engine")
+            return loaded.create_voice_pack(source, voice_id, sample_rate_hz=sample_rate_hz,
+                                            max_seconds=max_seconds, overwrite=overwrite,
+                                            progress=progress)
+    finally:
+        registry.close()

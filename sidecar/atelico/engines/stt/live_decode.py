@@ -1,0 +1,68 @@
+"""Decoding the utterances of one live stream: short encoder windows, retries, language lock."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+from atelico.engines.base import (RequestChecks, Segment, SpeechToText, TranscriptionInfo,
+                                  WordTiming)
+
+
+class UtteranceDecoder:
+    """Runs the STT engine on one stream's utterances.
+
+    Every decode encodes only the utterance plus ``encoder_pad_s`` (``None``: Whisper's
+    whole 30 s window); a final whose words come out doubtful is decoded again on the full
+    window. With no ``language`` and ``lock_language``, the first confident final fixes the
+    language for the rest of the stream (saving a language-detection pass per call).
+    """
+
+    def __init__(self, engine: SpeechToText, *, language: str | None, lock_language: bool,
+                 encoder_pad_s: float | None, cancel: threading.Event | None) -> None:
+        """Raises the engine's LanguageError / RequestError for a bad ``language``."""
+        self.engine = engine
+        self.language = (engine.check_request(language, "transcribe")
+                         if isinstance(engine, RequestChecks) else language)
+        self.lock_language = lock_language
+        self.detected_language: str | None = None
+        self.encoder_pad_s = encoder_pad_s
+        self.cancel = cancel
+        self.full_window_retries = 0
+
+    def __call__(self, audio: np.ndarray, *, beam_size: int, words: bool
+             ) -> tuple[str, tuple[WordTiming, ...]]:
+        """The utterance's text and word times (``words``: a final, else a partial)."""
+        language = self.language or self.detected_language
+        segs, info = self._decode(audio, language, beam_size, words, self.encoder_pad_s)
+        if words and self.encoder_pad_s is not None and _doubtful(segs):
+            # A short encoder window can derail the decoder (seen on audio that ends right
+            # after the speech); the words' confidence shows it: decode the full window.
+            self.full_window_retries += 1
+            segs, info = self._decode(audio, language, beam_size, words, None)
+        if (words and segs and language is None and self.lock_language
+                and info.language_probability >= 0.8):
+            # Detecting the language costs a second encoder pass per call; a live stream
+            # rarely switches language, so the first confident final decides it.
+            self.detected_language = info.language
+        text = " ".join(t for t in (s.text.strip() for s in segs) if t)
+        all_words = tuple(w for s in segs for w in s.words)
+        return text, all_words
+
+    def _decode(self, audio: np.ndarray, language: str | None, beam_size: int, words: bool,
+                encoder_pad_s: float | None) -> tuple[list[Segment], TranscriptionInfo]:
+        # Partials skip the engine's VAD for speed. Finals keep it: an utterance the stream
+        # VAD opened on noise (likely with the energy VAD) is then skipped instead of decoded
+        # through every temperature fallback.
+        segments, info = self.engine.transcribe(
+            audio, language=language, word_timestamps=words, cancel=self.cancel,
+            vad_filter=words, beam_size=beam_size, temperature_fallback=beam_size > 1,
+            encoder_pad_s=encoder_pad_s)
+        return list(segments), info
+
+
+def _doubtful(segments: list[Segment]) -> bool:
+    """Words decoded with little confidence: a mean probability under 0.55 or one near 0."""
+    probs = [w.probability for seg in segments for w in seg.words if w.probability is not None]
+    return bool(probs) and (float(np.mean(probs)) < 0.55 or min(probs) < 0.02)

@@ -1,0 +1,118 @@
+"""Kokoro's acoustic-model backends: the int8 ONNX export on onnxruntime, or fp32 torch."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Protocol, Sequence
+
+import numpy as np
+
+from atelico.errors import ModelLoadFailed, ModelNotInstalled
+
+from .kokoro_voices import STYLE_DIM
+from .kokoro_windows import SplitSessions, split_model
+
+ONNX_FILE = "kokoro-v1.0.int8.onnx"
+TORCH_FILES = ("kokoro-v1_0.pth", "config.json")
+
+
+class KokoroBackend(Protocol):
+    """Runs the acoustic model: token ids (without pads) + one style row -> audio, durations."""
+
+    variant: str
+
+    @property
+    def split(self) -> SplitSessions | None:
+        """The graph's plan and decode halves where the backend has them (windowed streaming)."""
+        ...
+
+    def infer(self, token_ids: Sequence[int], style: np.ndarray,
+              speed: float) -> tuple[np.ndarray, np.ndarray]:
+        """Return mono float32 audio at 24 kHz and int64 frames per token (pads included)."""
+        ...
+
+
+class OnnxBackend:
+    """The int8 ONNX export on onnxruntime, cut at load into its plan and decode halves
+    (:mod:`.kokoro_windows`); :meth:`infer` chains them over the whole utterance."""
+
+    variant = "int8"
+
+    def __init__(self, model_path: Path, threads: int = 0) -> None:
+        if not model_path.is_file():
+            raise ModelNotInstalled(f"Kokoro ONNX model not found at {model_path}",
+                                    details={"path": str(model_path)})
+        try:
+            import onnx
+            import onnxruntime as ort
+        except ImportError as exc:
+            raise ModelNotInstalled(f"Kokoro int8 needs onnx and onnxruntime: {exc}") from exc
+        model = onnx.load(str(model_path))
+        plan, decode = split_model(model)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads if threads > 0 else (os.cpu_count() or 1)
+        options.inter_op_num_threads = 1
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        # No arena: it keeps the largest activation set ever seen (+200 MB after a 120-token
+        # sentence, more after longer ones) for the life of the process; without it the
+        # activations go back to the C heap (returned to the OS once glibc's mmap threshold
+        # is pinned; measured 663 -> 287 MB idle after three sentences)
+        options.enable_cpu_mem_arena = False
+        try:
+            sessions = [ort.InferenceSession(part.SerializeToString(), options,
+                                             providers=["CPUExecutionProvider"])
+                        for part in (plan, decode)]
+        except Exception as exc:  # onnxruntime raises its own exception types
+            raise ModelLoadFailed(f"onnxruntime could not load {model_path}: {exc}") from exc
+        #: the graph's two halves: plan a whole sentence, decode any span of its frames
+        self.split = SplitSessions(*sessions)
+        self.threads = options.intra_op_num_threads
+
+    def infer(self, token_ids: Sequence[int], style: np.ndarray,
+              speed: float) -> tuple[np.ndarray, np.ndarray]:
+        plan = self.split.plan(token_ids, style, speed)
+        return self.split.decode(plan, 0, plan.frames), plan.durations
+
+
+class TorchBackend:
+    """The official fp32 weights through the ``kokoro`` package's ``KModel`` (CUDA if any)."""
+
+    variant = "fp32"
+    split = None
+
+    def __init__(self, weights_dir: Path, device: str = "auto") -> None:
+        missing = [name for name in TORCH_FILES if not (weights_dir / name).is_file()]
+        if missing:
+            raise ModelNotInstalled(
+                f"Kokoro fp32 needs {', '.join(missing)} from hexgrad/Kokoro-82M in "
+                f"{weights_dir} (download them from the Hugging Face hub, or set "
+                "ATELICO_KOKORO_QUANT=int8 to use the offline int8 model)",
+                details={"missing": missing, "path": str(weights_dir)})
+        try:
+            import torch
+            from kokoro.model import KModel
+        except ImportError as exc:
+            raise ModelNotInstalled(f"Kokoro fp32 needs torch and the kokoro package "
+                                    f"(pip install kokoro): {exc}") from exc
+        if device == "auto":
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+        self._torch = torch
+        self.device = device
+        try:
+            self._model = KModel(repo_id="hexgrad/Kokoro-82M",
+                                 config=str(weights_dir / "config.json"),
+                                 model=str(weights_dir / "kokoro-v1_0.pth")).to(device).eval()
+        except Exception as exc:  # torch/KModel raise many types on bad weights
+            raise ModelLoadFailed(f"Kokoro fp32 weights failed to load: {exc}") from exc
+
+    def infer(self, token_ids: Sequence[int], style: np.ndarray,
+              speed: float) -> tuple[np.ndarray, np.ndarray]:
+        torch = self._torch
+        ids = torch.tensor([[0, *token_ids, 0]], dtype=torch.long, device=self.device)
+        ref = torch.from_numpy(np.asarray(style, dtype=np.float32).reshape(1, STYLE_DIM))
+        with torch.no_grad():
+            audio, durations = self._model.forward_with_tokens(ids, ref.to(self.device), speed)
+        return (audio.float().cpu().numpy().reshape(-1),
+                durations.cpu().numpy().astype(np.int64).reshape(-1))
