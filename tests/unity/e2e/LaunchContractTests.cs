@@ -95,6 +95,36 @@ namespace Atelico.Audio.E2E.Tests
             }
         }
 
+        private const string ProgressThenSplitReadyLine =
+            "import http.server, sys, time\n" +
+            "class H(http.server.BaseHTTPRequestHandler):\n" +
+            "    def do_GET(self):\n" +
+            "        self.send_response(200)\n        self.end_headers()\n        self.wfile.write(b'{\"status\":\"ready\"}')\n" +
+            "    def log_message(self, *args):\n        pass\n" +
+            "s = http.server.HTTPServer(('127.0.0.1', 0), H)\n" +
+            "port = str(s.server_address[1])\n" +
+            "sys.stderr.write('verify model.bin:  41%|####      | 36.0M/88.1M'); sys.stderr.flush()\n" +
+            "sys.stdout.write('ATELICO_READY port=' + port[:2]); sys.stdout.flush()\n" +
+            "time.sleep(1.0)\n" +
+            "sys.stdout.write(port[2:] + '\\n'); sys.stdout.flush()\n" +
+            "s.serve_forever()\n";
+
+        [Test]
+        public void TheReadyLineIsReadAfterAProgressBarOnTheSameLineAndOnlyOnceComplete()
+        {
+            string dir = Path.Combine(Path.GetTempPath(), "atelico-split-" + Guid.NewGuid().ToString("N"));
+            Directory.CreateDirectory(Path.Combine(dir, "atelico"));
+            File.WriteAllText(Path.Combine(dir, "atelico", "__init__.py"), "");
+            File.WriteAllText(Path.Combine(dir, "atelico", "__main__.py"), ProgressThenSplitReadyLine);
+            using (var sidecar = SidecarProcess.Start(new SidecarOptions { PythonPath = "python3", WorkingDirectory = dir }))
+            {
+                sidecar.WaitForListening();
+                StringAssert.Contains("36.0M/88.1MATELICO_READY port=" + sidecar.Port, File.ReadAllText(sidecar.LogPath), "stderr's bar and the ready line share a line");
+                Assert.That(sidecar.Port, Is.GreaterThanOrEqualTo(1000), "the whole port, not the digits written first");
+                sidecar.WaitForReady();
+            }
+        }
+
         [Test]
         public void ParseHttpAnswerReadsStatusAndBody()
         {

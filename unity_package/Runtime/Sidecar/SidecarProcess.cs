@@ -63,8 +63,11 @@ namespace Atelico.Audio.Sidecar
     {
         public const string ReadyPrefix = "ATELICO_READY";
         public const string TokenVariable = "ATELICO_TOKEN";
-        private static readonly Regex ReadyLine = new Regex(@"^ATELICO_READY port=(\d+)\s*$", RegexOptions.Multiline);
-        private static readonly Regex LogLine = new Regex(@"^ATELICO_LOG path=(.+?)\s*$", RegexOptions.Multiline);
+        // Not anchored at the line start: stdout and stderr share the log file, and a bundle's first start
+        // draws a model-verification progress bar on stderr that ends in "\r", so the ready line can follow
+        // it on the same line. The newline is required: a line still being written is not read.
+        private static readonly Regex ReadyLine = new Regex(@"ATELICO_READY port=(\d+)[ \t]*\r?\n");
+        private static readonly Regex LogLine = new Regex(@"ATELICO_LOG path=([^\r\n]+?)[ \t]*\r?\n");
         private static readonly Regex ErrorCode = new Regex("\"error\":\\{\"code\":\"([^\"]*)\",\"message\":\"((?:[^\"\\\\]|\\\\.)*)\"");
 
         private readonly Process _process;
