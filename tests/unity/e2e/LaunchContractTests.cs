@@ -79,14 +79,20 @@ namespace Atelico.Audio.E2E.Tests
             "print('ATELICO_READY port=%d' % s.server_address[1], flush=True)\n" +
             "s.serve_forever()\n";
 
+        /// <summary>A temp folder where <c>python3 -m atelico</c> runs <paramref name="main"/>.</summary>
+        private static string FakeAtelico(string main)
+        {
+            string dir = Path.Combine(Path.GetTempPath(), "atelico-fake-" + Guid.NewGuid().ToString("N"));
+            Directory.CreateDirectory(Path.Combine(dir, "atelico"));
+            File.WriteAllText(Path.Combine(dir, "atelico", "__init__.py"), "");
+            File.WriteAllText(Path.Combine(dir, "atelico", "__main__.py"), main);
+            return dir;
+        }
+
         [Test]
         public void ProbesThatTimedOutDoNotStallTheReadyWait()
         {
-            string dir = Path.Combine(Path.GetTempPath(), "atelico-stall-" + Guid.NewGuid().ToString("N"));
-            Directory.CreateDirectory(Path.Combine(dir, "atelico"));
-            File.WriteAllText(Path.Combine(dir, "atelico", "__init__.py"), "");
-            File.WriteAllText(Path.Combine(dir, "atelico", "__main__.py"), StallingSidecar);
-            var options = new SidecarOptions { PythonPath = "python3", WorkingDirectory = dir, ReadyTimeout = TimeSpan.FromSeconds(40) };
+            var options = new SidecarOptions { PythonPath = "python3", WorkingDirectory = FakeAtelico(StallingSidecar), ReadyTimeout = TimeSpan.FromSeconds(40) };
             using (var sidecar = SidecarProcess.Start(options))
             {
                 var watch = Stopwatch.StartNew();
@@ -112,11 +118,7 @@ namespace Atelico.Audio.E2E.Tests
         [Test]
         public void TheReadyLineIsReadAfterAProgressBarOnTheSameLineAndOnlyOnceComplete()
         {
-            string dir = Path.Combine(Path.GetTempPath(), "atelico-split-" + Guid.NewGuid().ToString("N"));
-            Directory.CreateDirectory(Path.Combine(dir, "atelico"));
-            File.WriteAllText(Path.Combine(dir, "atelico", "__init__.py"), "");
-            File.WriteAllText(Path.Combine(dir, "atelico", "__main__.py"), ProgressThenSplitReadyLine);
-            using (var sidecar = SidecarProcess.Start(new SidecarOptions { PythonPath = "python3", WorkingDirectory = dir }))
+            using (var sidecar = SidecarProcess.Start(new SidecarOptions { PythonPath = "python3", WorkingDirectory = FakeAtelico(ProgressThenSplitReadyLine) }))
             {
                 sidecar.WaitForListening();
                 StringAssert.Contains("36.0M/88.1MATELICO_READY port=" + sidecar.Port, File.ReadAllText(sidecar.LogPath), "stderr's bar and the ready line share a line");

@@ -321,9 +321,10 @@ namespace Atelico.Audio.Engine.Tests
             string inTheWay = Path.Combine(_ws.Output, "atelico-sidecar");
             Directory.CreateDirectory(inTheWay);
             File.WriteAllText(Path.Combine(inTheWay, "save.dat"), "player data");
+            File.WriteAllText(Path.Combine(inTheWay, "manifest.json"), "{\"name\": \"mod-loader\"}");
             var exc = Assert.Throws<BuildFailedException>(() => _ws.Build(BuildTarget.StandaloneLinux64));
             StringAssert.Contains("bundle.copy_failed: " + inTheWay + " exists and is not a sidecar bundle", exc.Message);
-            Assert.AreEqual("player data", File.ReadAllText(Path.Combine(inTheWay, "save.dat")));
+            Assert.AreEqual("player data", File.ReadAllText(Path.Combine(inTheWay, "save.dat")), "a manifest of something else is not ours to replace");
         }
 
         [Test]

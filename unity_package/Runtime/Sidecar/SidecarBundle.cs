@@ -176,7 +176,7 @@ namespace Atelico.Audio.Sidecar
 
         /// <summary>
         /// Replace <paramref name="destination"/> with a copy of the bundle folder <paramref name="source"/>.
-        /// A previous bundle there is removed first; any other non-empty folder is left alone (throws
+        /// A previous bundle there (an atelico-sidecar manifest) is removed first; any other non-empty folder is left alone (throws
         /// <see cref="CopyFailed"/>). On macOS and Linux hosts <c>cp -R -p</c> copies it, which keeps the
         /// executable bits and symbolic links PyInstaller's folder relies on; on Windows a managed copy.
         /// </summary>
@@ -186,7 +186,7 @@ namespace Atelico.Audio.Sidecar
             string to = TrimEnd(Path.GetFullPath(destination));
             if (Directory.Exists(to))
             {
-                if (File.Exists(Path.Combine(to, ManifestName)))
+                if (IsBundle(to))
                 {
                     Directory.Delete(to, true);
                 }
@@ -207,6 +207,19 @@ namespace Atelico.Audio.Sidecar
             else
             {
                 CopyWithCp(from, to);
+            }
+        }
+
+        /// <summary>True when <paramref name="folder"/> holds an atelico-sidecar manifest (a previous copy).</summary>
+        private static bool IsBundle(string folder)
+        {
+            try
+            {
+                return AtelicoJson.ParseObject(File.ReadAllText(Path.Combine(folder, ManifestName))).GetString("name") == FolderName;
+            }
+            catch (Exception)
+            {
+                return false;
             }
         }
 
