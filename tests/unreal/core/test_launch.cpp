@@ -60,6 +60,8 @@ TEST_CASE("the ATELICO_LOG line names the log file") {
   REQUIRE(ParseLogLine("ATELICO_LOG path=/home/u/.local/share/atelico/logs/sidecar.log\r", path));
   CHECK(path == "/home/u/.local/share/atelico/logs/sidecar.log");
   CHECK_FALSE(ParseLogLine("ATELICO_READY port=5", path));
+  REQUIRE(ParseLogLine("verify: 100%\r    \rATELICO_LOG path=/tmp/a.log", path));
+  CHECK(path == "/tmp/a.log");
   CHECK_FALSE(ParseLogLine("ATELICO_LOG path=", path));
 }
 

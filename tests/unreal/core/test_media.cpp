@@ -257,6 +257,10 @@ TEST_CASE("sidecar output: READY line parsing and a bounded log tail") {
   CHECK(ParseReadyLine("ATELICO_READY port=8123", port));
   CHECK(port == 8123);
   CHECK(ParseReadyLine("  ATELICO_READY port=1\r", port));
+  // a progress bar that ended with '\r' and no newline sits in front of it in a merged pipe
+  CHECK(ParseReadyLine("hash model.bin: 100%|#####| 138M/138M\r                \rATELICO_READY port=8124", port));
+  CHECK(port == 8124);
+  CHECK_FALSE(ParseReadyLine("ATELICO_READY port=8125\rhash model.bin:  3%", port));
   for (const char* bad : {"ATELICO_READY port=", "ATELICO_READY port=0", "ATELICO_READY port=70000",
                           "ATELICO_READY port=12x", "READY port=1", "INFO ATELICO_READY port=5"}) {
     CAPTURE(bad);

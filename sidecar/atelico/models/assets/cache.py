@@ -82,14 +82,18 @@ class _NoBar:
 
 @contextlib.contextmanager
 def progress_bar(total: int | None, desc: str, enabled: bool) -> Iterator[Bar]:
-    """A byte-sized tqdm bar on stderr, or a no-op object when disabled."""
+    """A byte-sized tqdm bar on stderr, or a no-op object when disabled.
+
+    On a terminal the bar is wiped when done; into a pipe or log file it is left with its
+    newline, so the next line (the launch contract's ready line among them) starts a line.
+    """
     if not enabled:
         yield _NoBar()
         return
     from tqdm.auto import tqdm
 
     with tqdm(total=total, desc=desc, unit="B", unit_scale=True, unit_divisor=1024,
-              file=sys.stderr, leave=False, dynamic_ncols=True) as bar:
+              file=sys.stderr, leave=not sys.stderr.isatty(), dynamic_ncols=True) as bar:
         yield bar
 
 

@@ -2,6 +2,7 @@
 #include "AtelicoLaunch.h"
 
 #include "AtelicoJson.h"
+#include "AtelicoSidecarText.h"
 
 namespace atelico {
 namespace core {
@@ -19,8 +20,9 @@ std::string BundleArguments(int port, uint32_t parent_pid, const std::string& pr
   return args;
 }
 
-bool ParseLogLine(const std::string& line, std::string& path) {
+bool ParseLogLine(const std::string& raw, std::string& path) {
   static const std::string kPrefix = "ATELICO_LOG path=";
+  const std::string line = VisibleLine(raw);
   if (line.compare(0, kPrefix.size(), kPrefix) != 0) {
     return false;
   }

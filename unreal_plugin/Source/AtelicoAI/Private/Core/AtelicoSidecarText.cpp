@@ -6,8 +6,17 @@
 namespace atelico {
 namespace core {
 
-bool ParseReadyLine(const std::string& line, int& port) {
+std::string VisibleLine(const std::string& line) {
+  size_t end = line.size();
+  while (end > 0 && line[end - 1] == '\r') --end;
+  const size_t cr = line.rfind('\r', end == 0 ? 0 : end - 1);
+  const size_t start = (cr == std::string::npos || cr >= end) ? 0 : cr + 1;
+  return line.substr(start, end - start);
+}
+
+bool ParseReadyLine(const std::string& raw, int& port) {
   static const std::string kPrefix = "ATELICO_READY port=";
+  const std::string line = VisibleLine(raw);
   size_t start = 0;
   while (start < line.size() && (line[start] == ' ' || line[start] == '\t')) ++start;
   if (line.compare(start, kPrefix.size(), kPrefix) != 0) return false;
