@@ -172,9 +172,7 @@ def pyinstaller_args(plan_: Plan, entry: Path, dist: Path, work: Path) -> list[s
             args += ["--copy-metadata", dist_name]
     excluded = list(ALWAYS_EXCLUDED)
     if plan_.pocket:
-        args += ["--collect-all", "pocket_tts"]
-        args += [a for mod in ("soundfile", "_soundfile_data") if importlib.util.find_spec(mod)
-                 for a in ("--collect-binaries", mod)]
+        args += ["--collect-all", "pocket_tts", *_pocket_binaries()]
     else:
         excluded += list(TORCH_MODULES) + list(POCKET_ONLY_MODULES)
         # the torch-only engines: never imported without pocket / kokoro fp32
@@ -183,6 +181,12 @@ def pyinstaller_args(plan_: Plan, entry: Path, dist: Path, work: Path) -> list[s
     for mod in excluded:
         args += ["--exclude-module", mod]
     return args
+
+
+def _pocket_binaries() -> list[str]:
+    """``--collect-binaries`` for the installed packages only Pocket TTS uses (libsndfile)."""
+    present = [m for m in ("soundfile", "_soundfile_data") if importlib.util.find_spec(m)]
+    return [arg for mod in present for arg in ("--collect-binaries", mod)]
 
 
 def _has_distribution(name: str) -> bool:

@@ -192,36 +192,47 @@ def stub_unused_libraries(internal: Path) -> int:
             or not (shutil.which("nm") and shutil.which("readelf"))):
         return 0
     before = _folder_bytes(internal)
-    targets = {}
-    for path in libs_dir.iterdir():
-        match = _HASHED.match(path.name)
-        if match and match.group("base") in STUBBED_LIBRARIES and not path.is_symlink():
-            targets[_soname(path)] = path
-    users = [p for p in _elf_files(internal) if p not in targets.values()]
+    targets = _stub_targets(libs_dir)
     wanted: dict[str, tuple[str, str | None, int]] = {}
-    for user in users:
-        wanted.update(_dynamic_symbols(user, defined=False))
+    for user in _elf_files(internal):
+        if user not in targets.values():
+            wanted.update(_dynamic_symbols(user, defined=False))
     with tempfile.TemporaryDirectory(prefix="atelico-stub-", dir=internal) as tmp_s:
-        tmp = Path(tmp_s)
         for soname, path in targets.items():
             provided = _dynamic_symbols(path, defined=True)
             symbols = {name: (provided[name][0], wanted[name][1] or provided[name][1],
                               provided[name][2])
                        for name in wanted if name in provided}
-            source, script = stub_source(path.name.split("-")[0], symbols)
-            (tmp / "stub.c").write_text(source, "utf-8")
-            (tmp / "stub.map").write_text(script, "utf-8")
-            built = tmp / soname
-            result = subprocess.run([cc, "-shared", "-fPIC", "-O1", "-s", "-o", str(built),
-                                     str(tmp / "stub.c"), f"-Wl,-soname,{soname}",
-                                     f"-Wl,--version-script={tmp / 'stub.map'}"],
-                                    capture_output=True, text=True)
-            if result.returncode != 0:
-                continue  # keep the real library
-            shutil.copymode(path, built)
-            os.replace(built, path)  # a new inode: never rewrite a mapped library in place
+            built = _build_stub(cc, soname, path.name.split("-")[0], symbols, Path(tmp_s))
+            if built is not None:  # else the real library stays
+                shutil.copymode(path, built)
+                os.replace(built, path)  # a new inode: never rewrite a mapped library in place
     _drop_orphans(internal, libs_dir)
     return before - _folder_bytes(internal)
+
+
+def _stub_targets(libs_dir: Path) -> dict[str, Path]:
+    """``soname -> file`` of the :data:`STUBBED_LIBRARIES` present in ``libs_dir``."""
+    targets = {}
+    for path in libs_dir.iterdir():
+        match = _HASHED.match(path.name)
+        if match and match.group("base") in STUBBED_LIBRARIES and not path.is_symlink():
+            targets[_soname(path)] = path
+    return targets
+
+
+def _build_stub(cc: str, soname: str, library: str,
+                symbols: dict[str, tuple[str, str | None, int]], tmp: Path) -> Path | None:
+    """Compile the stub for ``soname`` in ``tmp``; ``None`` when the compiler refuses."""
+    source, script = stub_source(library, symbols)
+    (tmp / "stub.c").write_text(source, "utf-8")
+    (tmp / "stub.map").write_text(script, "utf-8")
+    built = tmp / soname
+    result = subprocess.run([cc, "-shared", "-fPIC", "-O1", "-s", "-o", str(built),
+                             str(tmp / "stub.c"), f"-Wl,-soname,{soname}",
+                             f"-Wl,--version-script={tmp / 'stub.map'}"],
+                            capture_output=True, text=True)
+    return built if result.returncode == 0 else None
 
 
 def _drop_orphans(internal: Path, libs_dir: Path) -> None:
