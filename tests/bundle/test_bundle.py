@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from atelico import bundle
+from atelico import bundle, bundle_trim
 from atelico.config import load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -145,7 +145,7 @@ def test_trim_drops_unused_data_and_keeps_kokoros_languages(tmp_path):
                 "babel/locale-data/en.dat", "babel/locale-data/root.dat"):
         (internal / rel).parent.mkdir(parents=True, exist_ok=True)
         (internal / rel).write_bytes(b"x" * 10)
-    assert bundle.drop_unused_data(internal) == 30
+    assert bundle_trim.drop_unused_data(internal) == 30
     left = {p.relative_to(internal).as_posix() for p in internal.rglob("*") if p.is_file()}
     assert left == {"pocketsphinx/model/en-us/en-us-phone.lm.bin", "espeakng_loader/espeak-ng-data/en_dict",
                     "espeakng_loader/espeak-ng-data/phontab", "babel/locale-data/en.dat",
@@ -153,21 +153,70 @@ def test_trim_drops_unused_data_and_keeps_kokoros_languages(tmp_path):
 
 
 @pytest.mark.skipif(not (shutil.which("strip") and shutil.which("readelf")), reason="needs binutils")
-def test_strip_removes_debug_info_but_never_touches_auditwheel_libs(tmp_path):
+def test_strip_removes_symbols_but_never_touches_auditwheel_libs(tmp_path):
     import importlib.util
 
     spec = importlib.util.find_spec("spacy.matcher.levenshtein")  # small, ships with DWARF
     if spec is None or spec.origin is None:
         pytest.skip("spaCy not installed")
     src = Path(spec.origin)
-    if not bundle._has_debug_info(src):
+    if not bundle_trim.has_debug_info(src):
         pytest.skip("this spaCy wheel ships stripped")
     internal = tmp_path / "_internal"
     (internal / "pkg").mkdir(parents=True)
     (internal / "pkg.libs").mkdir()
     shutil.copy2(src, internal / "pkg" / "ext.so")
     shutil.copy2(src, internal / "pkg.libs" / "libvendored.so")
-    saved = bundle.strip_debug_info(internal)
-    assert saved > 0 and not bundle._has_debug_info(internal / "pkg" / "ext.so")
-    assert bundle._has_debug_info(internal / "pkg.libs" / "libvendored.so")
+    saved = bundle_trim.strip_symbols(internal)
+    assert saved > 0 and not bundle_trim.has_debug_info(internal / "pkg" / "ext.so")
+    assert ".symtab" not in bundle_trim._sections(internal / "pkg" / "ext.so")
+    assert bundle_trim.has_debug_info(internal / "pkg.libs" / "libvendored.so")
     assert (internal / "pkg.libs" / "libvendored.so").stat().st_size == src.stat().st_size
+
+
+def _cc(args: list[str], cwd: Path) -> None:
+    subprocess.run([shutil.which("cc") or "cc", *args], cwd=cwd, check=True, capture_output=True)
+
+
+@pytest.mark.skipif(not (sys.platform.startswith("linux") and shutil.which("cc") and shutil.which("nm")
+                         and shutil.which("readelf")), reason="needs a C compiler and binutils")
+def test_stubbed_library_keeps_its_users_loadable_and_drops_what_only_it_needed(tmp_path, monkeypatch):
+    """A video-encoder-like library (versioned function + data object, with a dependency of
+    its own) is replaced by a stub: its user still loads and gets 0 from the function, the
+    dependency is gone, the real audio library stays."""
+    src = tmp_path / "src"
+    src.mkdir()
+    libs = tmp_path / "_internal" / "av.libs"
+    libs.mkdir(parents=True)
+    (src / "dep.c").write_text("int dep_value(void) { return 7; }\n")
+    _cc(["-shared", "-fPIC", "-o", str(libs / "libdep-0a1b2c3d.so.1"), "dep.c",
+         "-Wl,-soname,libdep-0a1b2c3d.so.1"], src)
+    (src / "enc.c").write_text("int dep_value(void);\nint enc_table[4] = {1, 2, 3, 4};\n"
+                               "int enc_open(void) { return 40 + dep_value(); }\n")
+    (src / "enc.map").write_text("ENC_1 { global: enc_open; enc_table; local: *; };\n")
+    _cc(["-shared", "-fPIC", "-o", str(libs / "libenc-11223344.so.2"), "enc.c",
+         "-Wl,-soname,libenc-11223344.so.2", "-Wl,--version-script=enc.map",
+         f"-L{libs}", "-l:libdep-0a1b2c3d.so.1", "-Wl,-rpath,$ORIGIN"], src)
+    (src / "audio.c").write_text("int audio_ok(void) { return 1; }\n")
+    _cc(["-shared", "-fPIC", "-o", str(libs / "libaudio-55667788.so.3"), "audio.c",
+         "-Wl,-soname,libaudio-55667788.so.3"], src)
+    (src / "user.c").write_text("extern int enc_table[4];\nint enc_open(void);\nint audio_ok(void);\n"
+                                "int call_enc(void) { return enc_open() + enc_table[0]; }\n"
+                                "int call_audio(void) { return audio_ok(); }\n")
+    user = tmp_path / "_internal" / "libuser.so"
+    _cc(["-shared", "-fPIC", "-o", str(user), "user.c", f"-L{libs}", "-l:libenc-11223344.so.2",
+         "-l:libaudio-55667788.so.3", "-Wl,-rpath,$ORIGIN/av.libs"], src)
+    def calls() -> list[str]:  # in a child: this process must not map libraries we replace
+        out = subprocess.run([sys.executable, "-c", "import ctypes, sys; u = ctypes.CDLL(sys.argv[1]); "
+                              "print(u.call_enc(), u.call_audio())", str(user)],
+                             capture_output=True, text=True)
+        assert out.returncode == 0, out.stderr
+        return out.stdout.split()
+
+    assert calls() == ["48", "1"]  # the real library, before
+    monkeypatch.setattr(bundle_trim, "STUBBED_LIBRARIES", ("libenc",))
+    saved = bundle_trim.stub_unused_libraries(tmp_path / "_internal")
+    assert saved > 0
+    assert sorted(p.name for p in libs.iterdir()) == ["libaudio-55667788.so.3", "libenc-11223344.so.2"]
+    assert "libdep" not in " ".join(bundle_trim._needed(libs / "libenc-11223344.so.2"))
+    assert calls() == ["0", "1"]  # stub: 0 and a zeroed table; the audio library is real

@@ -69,9 +69,10 @@ class KokoroEngine:
     @classmethod
     def from_onnx(cls, model_path: Path, voices_dir: Path, *,
                   custom_voices_dir: Path | None = None, threads: int = 0,
-                  model_id: str = "kokoro") -> KokoroEngine:
-        """Load the int8 ONNX model file and the voices folder (``<id>.bin`` files)."""
-        backend = OnnxBackend(Path(model_path), threads=threads)
+                  model_id: str = "kokoro", parts_dir: Path | None = None) -> KokoroEngine:
+        """Load the int8 ONNX model file and the voices folder (``<id>.bin`` files);
+        ``parts_dir`` keeps the model's cut halves as files (see :class:`OnnxBackend`)."""
+        backend = OnnxBackend(Path(model_path), threads=threads, parts_dir=parts_dir)
         return cls(backend, _voice_bank(voices_dir, custom_voices_dir), model_id=model_id)
 
     @classmethod
@@ -401,7 +402,8 @@ def load(spec: ModelSpec, assets: dict[str, Path], settings: Settings) -> Kokoro
             log.info("kokoro_quant=%s: the offline Kokoro build is int8 ONNX; using int8", quant)
         engine = KokoroEngine.from_onnx(_asset(assets, "kokoro-82m-onnx-int8") / ONNX_FILE,
                                         voices_dir, custom_voices_dir=custom_dir,
-                                        threads=settings.models.threads, model_id=spec.id)
+                                        threads=settings.models.threads, model_id=spec.id,
+                                        parts_dir=settings.models.cache_dir / "kokoro-parts")
     elif quant in _FP32_ALIASES:
         engine = KokoroEngine.from_torch(_asset(assets, "kokoro-82m-pth"), voices_dir,
                                          custom_voices_dir=custom_dir,
