@@ -27,14 +27,14 @@ import numpy as np
 from atelico.audio.pcm import resample
 from atelico.cloning import Cloner, CloneRequest, Reference
 from atelico.config import Settings
-from atelico.engines.base import (FACE_SAMPLE_RATE_HZ, STT_SAMPLE_RATE_HZ, AudioToFace, SpeechToText,
-                                  TextToSpeech, TranscriptionInfo)
+from atelico.engines.base import (FACE, FACE_SAMPLE_RATE_HZ, STT, STT_SAMPLE_RATE_HZ, TTS, FaceSpeechStream,
+                                  FaceStreaming, TranscriptionInfo, TtsFaceAlignment)
 from atelico.errors import AtelicoError, Cancelled, EngineError, LimitError, RequestError
 from atelico.models.registry import ModelRegistry
 from atelico.scheduler import CLIENT, Admission, FairPool, FairQueue, Flow, current_client
-from atelico.speech import (FaceBlock, FaceForSpeech, SpeechDone, SpeechEvent, TtsFaceTrack, TtsPiece,
-                            TtsResult, Utterance, check_audio, check_character, default_voice)
-from atelico.streams import FaceStream, FaceStreamEngine, LiveStream
+from atelico.speech import (FaceBlock, SpeechDone, SpeechEvent, TtsPiece, TtsResult, Utterance, check_audio,
+                            check_character)
+from atelico.streams import FaceStream, LiveStream
 from atelico.transcripts import (WINDOW_S, Decoding, Transcript, TranscriptStep, speech_windows,
                                  transcribe_windows)
 from atelico.utterances import TextInput, speak_text_stream
@@ -64,12 +64,6 @@ class ErrorRecord(TypedDict):
     where: str
     code: str
     message: str
-
-
-class StreamsFaces(AudioToFace, Protocol):
-    """A face engine that animates a live audio stream."""
-
-    def stream(self, *, character: str, sample_rate_hz: int) -> FaceStreamEngine: ...
 
 
 class Service:
@@ -205,6 +199,8 @@ class Service:
 
     # ------------------------------------------------------------------ models
     def check_kind(self, model_id: str, kind: str) -> str:
+        """The concrete id of ``model_id``, refused (``request.wrong_model_kind``) when it is
+        not a model of ``kind`` ("tts", "stt" or "face")."""
         spec = self.registry.resolve(model_id)
         if spec.kind != kind:
             raise RequestError(f"model '{model_id}' is a {spec.kind} model, not {kind}",
@@ -220,8 +216,8 @@ class Service:
             try:
                 infos = self.registry.voices_without_loading(spec_id)  # a GET loads no model
                 if infos is None:
-                    with self.registry.acquire(spec_id) as engine:
-                        infos = cast(TextToSpeech, engine).voices()
+                    with self.registry.acquire(spec_id, TTS) as engine:
+                        infos = engine.voices()
                 out.extend({"id": v.id, "model": spec_id, "language": v.language, "gender": v.gender,
                             "name": v.name, "custom": v.custom} for v in infos)
             except AtelicoError:
@@ -231,8 +227,8 @@ class Service:
 
     def default_voice(self, model_id: str) -> str:
         """The voice a TTS model speaks with when a request names none."""
-        with self.registry.acquire(model_id) as engine:
-            return default_voice(cast(TextToSpeech, engine))
+        with self.registry.acquire(model_id, TTS) as engine:
+            return engine.default_voice
 
     # ------------------------------------------------------------------ TTS
     def utterance(self, *, model: str, voice: str | None, speed: float, language: str | None,
@@ -242,13 +238,16 @@ class Service:
         Holds the TTS (and face) model until ``close()``."""
         spec_id = self.check_kind(model, "tts")
         with ExitStack() as refs:
-            engine = cast(TextToSpeech, refs.enter_context(self.registry.acquire(spec_id)))
-            face_track: TtsFaceTrack | None = None
+            engine = refs.enter_context(self.registry.acquire(spec_id, TTS))
+            face_track: FaceSpeechStream | None = None
             if character:
-                face = cast(FaceForSpeech, refs.enter_context(self.registry.acquire("face")))
+                face = refs.enter_context(self.registry.acquire("face", FACE))
                 check_character(face, character)
+                if not isinstance(face, TtsFaceAlignment):
+                    raise RequestError(f"the face model {face.model_id!r} cannot animate speech",
+                                       code="request.invalid", details={"field": "character"})
                 face_track = face.tts_face(character=character, sample_rate_hz=engine.sample_rate_hz)
-            speech = Utterance(engine, spec_id, voice=voice or default_voice(engine), speed=speed,
+            speech = Utterance(engine, spec_id, voice=voice or engine.default_voice, speed=speed,
                                language=language, face_track=face_track)
             return Held(speech, refs.pop_all())
         raise AssertionError("unreachable")  # ExitStack does not swallow exceptions
@@ -349,9 +348,8 @@ class Service:
         blocks = self._stt_blocks(load_audio())
         options = Decoding(language=language, task=task, prompt=prompt, temperature=temperature,
                            words=words)
-        with self.registry.acquire(spec_id) as engine:
-            yield from transcribe_windows(cast(SpeechToText, engine), blocks, STT_SAMPLE_RATE_HZ,
-                                          options, cancel)
+        with self.registry.acquire(spec_id, STT) as engine:
+            yield from transcribe_windows(engine, blocks, STT_SAMPLE_RATE_HZ, options, cancel)
 
     def _stt_blocks(self, source: AudioSource) -> Iterator[np.ndarray]:
         """16 kHz blocks of a clip (checked and resampled) or of a stream (decoded lazily)."""
@@ -389,7 +387,7 @@ class Service:
             from atelico.engines.stt.live import LiveTranscriber
 
             with ExitStack() as refs:
-                engine = cast(SpeechToText, refs.enter_context(self.registry.acquire(spec_id)))
+                engine = refs.enter_context(self.registry.acquire(spec_id, STT))
                 live = LiveTranscriber.from_settings(engine, self.settings, language=language, vad=vad_kind,
                                                      partials=partials, sample_rate_hz=sample_rate_hz,
                                                      events=True)
@@ -404,8 +402,7 @@ class Service:
         """Synchronous: [N, 52] float32 ARKit weights at 30 fps."""
         check_audio(audio, sample_rate_hz, self.settings.limits.max_audio_s)
         spec_id = self.check_kind(model, "face")
-        with self.registry.acquire(spec_id) as acquired:
-            engine = cast(AudioToFace, acquired)
+        with self.registry.acquire(spec_id, FACE) as engine:
             check_character(engine, character)
             weights: np.ndarray = engine.run(audio, sample_rate_hz=sample_rate_hz, character=character,
                                              text=text)
@@ -418,8 +415,11 @@ class Service:
 
         def open_face() -> FaceStream:
             with ExitStack() as refs:
-                engine = cast(StreamsFaces, refs.enter_context(self.registry.acquire(spec_id)))
+                engine = refs.enter_context(self.registry.acquire(spec_id, FACE))
                 check_character(engine, character)
+                if not isinstance(engine, FaceStreaming):
+                    raise RequestError(f"the face model {engine.model_id!r} cannot stream",
+                                       code="request.invalid", details={"field": "model"})
                 stream = engine.stream(character=character, sample_rate_hz=sample_rate_hz)
                 return FaceStream(stream, sample_rate_hz, self.run_call, refs.pop_all().close)
             raise AssertionError("unreachable")

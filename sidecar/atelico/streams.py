@@ -11,8 +11,8 @@ from typing import Awaitable, Callable, Protocol, TypeVar, Union
 
 import numpy as np
 
-from atelico.engines.base import FaceFrames, LiveEvent, LiveResult
-from atelico.engines.stt.live import LiveTranscriber, LiveWarning
+from atelico.engines.base import (FaceAudioStream, FaceFrames, LiveEvent, LiveResult, LiveTranscriber,
+                                  LiveWarning)
 from atelico.speech import FaceBlock
 
 T = TypeVar("T")
@@ -26,14 +26,6 @@ class Runner(Protocol):
     """Runs a blocking call in the service's pool (admission-controlled)."""
 
     def __call__(self, fn: Callable[[], T], /) -> Awaitable[T]: ...
-
-
-class FaceStreamEngine(Protocol):
-    """A face stream of one engine: audio in, frames as they complete."""
-
-    def push(self, audio: np.ndarray) -> FaceFrames | None: ...
-
-    def finish(self) -> FaceFrames | None: ...
 
 
 class LiveStream:
@@ -68,7 +60,7 @@ class LiveStream:
 class FaceStream:
     """One face stream: PCM in, :class:`FaceBlock` out (``offset_samples`` at the input rate)."""
 
-    def __init__(self, stream: FaceStreamEngine, sample_rate_hz: int, run: Runner,
+    def __init__(self, stream: FaceAudioStream, sample_rate_hz: int, run: Runner,
                  release: Callable[[], None]) -> None:
         self._stream = stream
         self.sample_rate_hz = sample_rate_hz
