@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import IO, Callable
 
 import numpy as np
 
@@ -32,6 +32,15 @@ class Reference:
 
     audio: np.ndarray
     sample_rate_hz: int
+
+
+def decode_reference(data: bytes | IO[bytes], *, keep_s: float) -> Reference:
+    """Decode a reference clip: bounded, at the cloning rate, only the ``keep_s`` used."""
+    from atelico.audio import codecs  # looked up at call time (tests slow the decoder down)
+
+    audio, rate = codecs.decode_file(data, max_duration_s=MAX_REFERENCE_S, rate=REFERENCE_RATE_HZ,
+                                     keep_s=keep_s)
+    return Reference(audio, rate)
 
 
 class Cloner:

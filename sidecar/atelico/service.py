@@ -19,42 +19,28 @@ import threading
 import time
 from collections import deque
 from contextlib import ExitStack
-from typing import (IO, AsyncGenerator, Awaitable, Callable, Iterator, Literal, ParamSpec, Protocol, TypedDict,
-                    TypeVar, Union, cast)
+from typing import IO, AsyncGenerator, Awaitable, Callable, Iterator, ParamSpec, TypedDict, TypeVar, cast
 
 import numpy as np
 
-from atelico.audio.pcm import resample
-from atelico.cloning import Cloner, CloneRequest, Reference
+from atelico.cloning import Cloner, CloneRequest, Reference, decode_reference
 from atelico.config import Settings
 from atelico.engines.base import (FACE, FACE_SAMPLE_RATE_HZ, STT, STT_SAMPLE_RATE_HZ, TTS, FaceSpeechStream,
                                   FaceStreaming, TranscriptionInfo, TtsFaceAlignment)
 from atelico.errors import AtelicoError, Cancelled, EngineError, LimitError, RequestError
 from atelico.models.registry import ModelRegistry
 from atelico.scheduler import CLIENT, Admission, FairPool, FairQueue, Flow, current_client
-from atelico.speech import (FaceBlock, SpeechDone, SpeechEvent, TtsPiece, TtsResult, Utterance, check_audio,
-                            check_character)
-from atelico.streams import FaceStream, LiveStream
-from atelico.transcripts import (WINDOW_S, Decoding, Transcript, TranscriptStep, speech_windows,
-                                 transcribe_windows)
+from atelico.speech import (FaceBlock, Held, SpeechDone, SpeechEvent, TtsPiece, TtsResult, Utterance,
+                            check_audio, check_character)
+from atelico.streams import FaceStream, LiveStream, live_vad
+from atelico.transcripts import (WINDOW_S, AudioSource, Decoding, Transcript, TranscriptStep, speech_windows,
+                                 stt_blocks, transcribe_windows)
 from atelico.utterances import TextInput, speak_text_stream
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 P = ParamSpec("P")
 _END = object()
-
-
-class AudioStreamSource(Protocol):
-    """An upload decoded block by block (:class:`atelico.audio.decode.AudioStream`)."""
-
-    rate: int
-
-    def blocks(self) -> Iterator[np.ndarray]: ...
-
-
-#: what a transcription's ``load_audio`` returns: samples and their rate, or a decoded stream
-AudioSource = Union[tuple[np.ndarray, int], AudioStreamSource]
 
 
 class ErrorRecord(TypedDict):
@@ -345,23 +331,11 @@ class Service:
         stuck behind a long one.
         """
         spec_id = self.check_kind(model, "stt")
-        blocks = self._stt_blocks(load_audio())
+        blocks = stt_blocks(load_audio(), self.settings.limits.max_audio_s)
         options = Decoding(language=language, task=task, prompt=prompt, temperature=temperature,
                            words=words)
         with self.registry.acquire(spec_id, STT) as engine:
             yield from transcribe_windows(engine, blocks, STT_SAMPLE_RATE_HZ, options, cancel)
-
-    def _stt_blocks(self, source: AudioSource) -> Iterator[np.ndarray]:
-        """16 kHz blocks of a clip (checked and resampled) or of a stream (decoded lazily)."""
-        if isinstance(source, tuple):
-            audio, sample_rate_hz = source
-            check_audio(audio, sample_rate_hz, self.settings.limits.max_audio_s)
-            audio16 = resample(audio, sample_rate_hz, STT_SAMPLE_RATE_HZ)
-            return (audio16[i:i + STT_SAMPLE_RATE_HZ] for i in range(0, len(audio16), STT_SAMPLE_RATE_HZ))
-        # an AudioStream: probed (and refused early) by load_audio, decoded lazily here
-        if source.rate != STT_SAMPLE_RATE_HZ:
-            raise ValueError("transcribe_steps needs an AudioStream opened at 16 kHz")
-        return source.blocks()
 
     async def transcribe_async(self, load_audio: Callable[[], AudioSource], *, model: str,
                                cancel: threading.Event | None = None, language: str | None = None,
@@ -381,7 +355,7 @@ class Service:
                           sample_rate_hz: int = STT_SAMPLE_RATE_HZ) -> LiveStream:
         """Open a live transcription holding a model reference; ``close()`` it when done."""
         spec_id = self.check_kind(model, "stt")
-        vad_kind = _vad_kind(vad)
+        vad_kind = live_vad(vad)
 
         def open_live() -> LiveStream:
             from atelico.engines.stt.live import LiveTranscriber
@@ -430,36 +404,7 @@ class Service:
     async def clone_reference(self, data: bytes | IO[bytes], request: CloneRequest) -> Reference:
         """Decode a reference clip in the pool's bulk lane (never on the event loop): bounded,
         at the cloning rate, only the part the clone uses."""
-        from atelico.cloning import MAX_REFERENCE_S, REFERENCE_RATE_HZ
-
-        def decode() -> Reference:
-            from atelico.audio import codecs
-
-            audio, rate = codecs.decode_file(data, max_duration_s=MAX_REFERENCE_S, rate=REFERENCE_RATE_HZ,
-                                             keep_s=request.max_seconds)
-            return Reference(audio, rate)
-
-        return await self.run_bulk(decode)
-
-
-class Held:
-    """An object that keeps registry references until ``close()``."""
-
-    def __init__(self, obj: Utterance, refs: ExitStack) -> None:
-        self.obj = obj
-        self._refs = refs
-
-    def close(self) -> None:
-        self._refs.close()
-
-
-def _vad_kind(vad: str) -> Literal["silero", "energy"]:
-    if vad == "silero":
-        return "silero"
-    if vad == "energy":
-        return "energy"
-    raise RequestError(f"vad must be silero or energy, not {vad!r}", code="request.invalid",
-                       details={"field": "vad"})
+        return await self.run_bulk(decode_reference, data, keep_s=request.max_seconds)
 
 
 def engine_error(exc: BaseException) -> AtelicoError:

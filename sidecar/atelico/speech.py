@@ -9,6 +9,7 @@ that outlast the audio), then one :class:`SpeechDone`. Pieces are numbered here,
 from __future__ import annotations
 
 import threading
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Union
 
@@ -154,6 +155,17 @@ class Utterance:
     def done(self) -> SpeechDone:
         return SpeechDone(model=self.model_id, voice=self.voice, chunks=self.chunks,
                           samples=self.offset_samples, sample_rate_hz=self.sample_rate_hz)
+
+
+class Held:
+    """An utterance that keeps its registry references (TTS, face) until ``close()``."""
+
+    def __init__(self, obj: Utterance, refs: ExitStack) -> None:
+        self.obj = obj
+        self._refs = refs
+
+    def close(self) -> None:
+        self._refs.close()
 
 
 def check_language(engine: TextToSpeech, model_id: str, text: str, voice: str,

@@ -7,12 +7,13 @@ transports only translate them into messages.
 
 from __future__ import annotations
 
-from typing import Awaitable, Callable, Protocol, TypeVar, Union
+from typing import Awaitable, Callable, Literal, Protocol, TypeVar, Union
 
 import numpy as np
 
 from atelico.engines.base import (FaceAudioStream, FaceFrames, LiveEvent, LiveResult, LiveTranscriber,
                                   LiveWarning)
+from atelico.errors import RequestError
 from atelico.speech import FaceBlock
 
 T = TypeVar("T")
@@ -85,3 +86,13 @@ class FaceStream:
 
     def close(self) -> None:
         self._release()
+
+
+def live_vad(vad: str) -> Literal["silero", "energy"]:
+    """The voice-activity detector a live stream names (``request.invalid`` for others)."""
+    if vad == "silero":
+        return "silero"
+    if vad == "energy":
+        return "energy"
+    raise RequestError(f"vad must be silero or energy, not {vad!r}", code="request.invalid",
+                       details={"field": "vad"})
