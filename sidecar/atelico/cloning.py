@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from pathlib import Path
 from typing import IO, Callable
 
 import numpy as np
 
 from atelico.config import Settings
-from atelico.engines.base import TTS, ClonedVoice, CloneOptions, CloneProgress, TextToSpeech, VoiceCloning, VoiceRescan
+from atelico.engines.base import TTS, ClonedVoice, CloneOptions, CloneProgress, VoiceCloning, VoiceRescan
 from atelico.errors import RequestError
 from atelico.models.registry import ModelRegistry
 from atelico.protocol.voices import CloneRequest
@@ -64,35 +63,11 @@ class Cloner:
                                generations=request.generations, population=request.population,
                                elite=min(2, request.population - 1))
         with self.registry.acquire(request.engine, TTS) as engine:
-            if isinstance(engine, VoiceCloning):
-                voice = engine.clone_voice(reference.audio, reference.sample_rate_hz, request.name,
-                                           options=options, progress=progress, cancel=cancel)
-            else:
-                voice = self._without_protocol(engine, request.name, reference, options, progress, cancel)
+            if not isinstance(engine, VoiceCloning):
+                raise RequestError(f"the model {engine.model_id!r} cannot clone voices",
+                                   code="request.invalid", details={"field": "engine"})
+            voice = engine.clone_voice(reference.audio, reference.sample_rate_hz, request.name,
+                                       options=options, progress=progress, cancel=cancel)
             if isinstance(engine, VoiceRescan):
                 engine.rescan_voices()
         return voice
-
-    def _without_protocol(self, engine: TextToSpeech, name: str, reference: Reference,
-                          options: CloneOptions, progress: Callable[[CloneProgress], None] | None,
-                          cancel: threading.Event | None) -> ClonedVoice:
-        """Engines that do not have ``clone_voice`` yet: Kokoro's search module, Pocket's packs."""
-        from atelico.engines.tts import clone as kclone
-        from atelico.engines.tts.kokoro import KokoroEngine
-        from atelico.engines.tts.pocket import PocketEngine
-
-        if isinstance(engine, PocketEngine):
-            path = engine.create_voice_pack(reference.audio, name, sample_rate_hz=reference.sample_rate_hz,
-                                            max_seconds=options.max_seconds, overwrite=options.overwrite,
-                                            progress=False)
-            return ClonedVoice(voice_id=name, path=Path(path))
-        if not isinstance(engine, KokoroEngine):
-            raise RequestError(f"the model {engine.model_id!r} cannot clone voices", code="request.invalid",
-                               details={"field": "engine"})
-        config = kclone.EvolutionConfig(generations=options.generations, population=options.population,
-                                        elite=options.elite)
-        result = kclone.clone_voice(engine, reference.audio, reference.sample_rate_hz, name,
-                                    self.settings.voices_dir, config=config, progress=progress,
-                                    cancel=cancel, overwrite=options.overwrite)
-        return ClonedVoice(voice_id=result.voice_id, path=result.path, best_distance=result.best_distance,
-                           initial_distance=result.initial_distance)

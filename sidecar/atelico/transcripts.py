@@ -15,7 +15,7 @@ from typing import Iterator, Protocol, Union
 import numpy as np
 
 from atelico.audio.pcm import resample
-from atelico.engines.base import STT_SAMPLE_RATE_HZ, Segment, SpeechToText, TranscriptionInfo, accepted_kwargs
+from atelico.engines.base import STT_SAMPLE_RATE_HZ, Segment, SpeechToText, TranscriptionInfo
 from atelico.errors import AudioError
 from atelico.speech import check_audio
 
@@ -101,8 +101,6 @@ def transcribe_windows(engine: SpeechToText, blocks: Iterator[np.ndarray], rate:
     """Transcribe ``blocks`` (mono float32 at ``rate``) window by window: each segment in the
     whole clip's time line and numbering, then the ``TranscriptionInfo``; nothing more once
     ``cancel`` is set. The language detected in the first window is kept for the others."""
-    # VAD + batched decoding where the engine has it (faster than window by window)
-    batched = {"batched": True} if "batched" in accepted_kwargs(engine.transcribe, {"batched"}) else {}
     language = options.language
     info: TranscriptionInfo | None = None
     index = 0
@@ -114,7 +112,8 @@ def transcribe_windows(engine: SpeechToText, blocks: Iterator[np.ndarray], rate:
         segments, w_info = engine.transcribe(
             window, language=language, task=options.task,
             prompt=options.prompt if offset == 0 else None, temperature=options.temperature,
-            word_timestamps=options.words, cancel=cancel, **batched)
+            word_timestamps=options.words, cancel=cancel,
+            batched=True)  # VAD + batched decoding (an engine without it ignores the knob)
         if info is None or (info.language_probability == 0 and w_info.language_probability > 0):
             info = w_info
             if language is None and w_info.language_probability > 0:
