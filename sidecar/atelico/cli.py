@@ -162,20 +162,24 @@ def cmd_voices(args: argparse.Namespace) -> int:
 
 
 def _clone(args: argparse.Namespace, service: "Service") -> int:
-    """``voices clone``: the service's cloning, on this thread, with a progress bar."""
-    from atelico.cloning import CloneRequest, Reference
+    """``voices clone``: the service's cloning, on this thread, progress on stderr."""
+    from atelico.audio.codecs import decode_file
+    from atelico.cloning import CloneProgress, CloneRequest, Reference
     from atelico.errors import RequestError
 
     if not args.input or not args.name:
         raise RequestError("voices clone needs --input CLIP and --name VOICE_ID", code="request.invalid")
     service.cloner.check(args.engine, args.name, overwrite=args.overwrite)
-    request = CloneRequest(name=args.name, engine=args.engine, overwrite=args.overwrite,
-                           generations=args.generations, max_seconds=args.max_seconds)
-    from atelico.audio.codecs import decode_file
-
+    request = CloneRequest.parse({"name": args.name, "engine": args.engine, "overwrite": args.overwrite,
+                                  "generations": args.generations, "max_seconds": args.max_seconds})
     audio, rate = decode_file(Path(args.input).read_bytes(), keep_s=request.max_seconds)
-    result = service.cloner.clone(request, Reference(audio, rate), show_bar=True)
-    print(f"voice '{args.name}' written to {result.path}")
+
+    def progress(p: CloneProgress) -> None:
+        print(f"generation {p.generation}/{p.generations}: distance {p.best_distance:.4f}",
+              file=sys.stderr, flush=True)
+
+    voice = service.cloner.clone(request, Reference(audio, rate), progress=progress)
+    print(f"voice '{args.name}' written to {voice.path}")
     return 0
 
 

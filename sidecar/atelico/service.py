@@ -19,42 +19,28 @@ import threading
 import time
 from collections import deque
 from contextlib import ExitStack
-from typing import (IO, AsyncGenerator, Awaitable, Callable, Iterator, Literal, ParamSpec, Protocol, TypedDict,
-                    TypeVar, Union, cast)
+from typing import IO, AsyncGenerator, Awaitable, Callable, Iterator, ParamSpec, TypedDict, TypeVar, cast
 
 import numpy as np
 
-from atelico.audio.pcm import resample
-from atelico.cloning import Cloner, CloneRequest, Reference
+from atelico.cloning import Cloner, CloneRequest, Reference, decode_reference
 from atelico.config import Settings
-from atelico.engines.base import (FACE_SAMPLE_RATE_HZ, STT_SAMPLE_RATE_HZ, AudioToFace, SpeechToText,
-                                  TextToSpeech, TranscriptionInfo)
+from atelico.engines.base import (FACE, FACE_SAMPLE_RATE_HZ, STT, STT_SAMPLE_RATE_HZ, TTS, FaceSpeechStream,
+                                  FaceStreaming, TranscriptionInfo, TtsFaceAlignment)
 from atelico.errors import AtelicoError, Cancelled, EngineError, LimitError, RequestError
 from atelico.models.registry import ModelRegistry
 from atelico.scheduler import CLIENT, Admission, FairPool, FairQueue, Flow, current_client
-from atelico.speech import (FaceBlock, FaceForSpeech, SpeechDone, SpeechEvent, TtsFaceTrack, TtsPiece,
-                            TtsResult, Utterance, check_audio, check_character, default_voice)
-from atelico.streams import FaceStream, FaceStreamEngine, LiveStream
-from atelico.transcripts import (WINDOW_S, Decoding, Transcript, TranscriptStep, speech_windows,
-                                 transcribe_windows)
+from atelico.speech import (FaceBlock, Held, SpeechDone, SpeechEvent, TtsPiece, TtsResult, Utterance,
+                            check_audio, check_character)
+from atelico.streams import FaceStream, LiveStream, live_vad
+from atelico.transcripts import (WINDOW_S, AudioSource, Decoding, Transcript, TranscriptStep, speech_windows,
+                                 stt_blocks, transcribe_windows)
 from atelico.utterances import TextInput, speak_text_stream
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 P = ParamSpec("P")
 _END = object()
-
-
-class AudioStreamSource(Protocol):
-    """An upload decoded block by block (:class:`atelico.audio.decode.AudioStream`)."""
-
-    rate: int
-
-    def blocks(self) -> Iterator[np.ndarray]: ...
-
-
-#: what a transcription's ``load_audio`` returns: samples and their rate, or a decoded stream
-AudioSource = Union[tuple[np.ndarray, int], AudioStreamSource]
 
 
 class ErrorRecord(TypedDict):
@@ -64,12 +50,6 @@ class ErrorRecord(TypedDict):
     where: str
     code: str
     message: str
-
-
-class StreamsFaces(AudioToFace, Protocol):
-    """A face engine that animates a live audio stream."""
-
-    def stream(self, *, character: str, sample_rate_hz: int) -> FaceStreamEngine: ...
 
 
 class Service:
@@ -205,6 +185,8 @@ class Service:
 
     # ------------------------------------------------------------------ models
     def check_kind(self, model_id: str, kind: str) -> str:
+        """The concrete id of ``model_id``, refused (``request.wrong_model_kind``) when it is
+        not a model of ``kind`` ("tts", "stt" or "face")."""
         spec = self.registry.resolve(model_id)
         if spec.kind != kind:
             raise RequestError(f"model '{model_id}' is a {spec.kind} model, not {kind}",
@@ -220,8 +202,8 @@ class Service:
             try:
                 infos = self.registry.voices_without_loading(spec_id)  # a GET loads no model
                 if infos is None:
-                    with self.registry.acquire(spec_id) as engine:
-                        infos = cast(TextToSpeech, engine).voices()
+                    with self.registry.acquire(spec_id, TTS) as engine:
+                        infos = engine.voices()
                 out.extend({"id": v.id, "model": spec_id, "language": v.language, "gender": v.gender,
                             "name": v.name, "custom": v.custom} for v in infos)
             except AtelicoError:
@@ -231,8 +213,8 @@ class Service:
 
     def default_voice(self, model_id: str) -> str:
         """The voice a TTS model speaks with when a request names none."""
-        with self.registry.acquire(model_id) as engine:
-            return default_voice(cast(TextToSpeech, engine))
+        with self.registry.acquire(model_id, TTS) as engine:
+            return engine.default_voice
 
     # ------------------------------------------------------------------ TTS
     def utterance(self, *, model: str, voice: str | None, speed: float, language: str | None,
@@ -242,13 +224,16 @@ class Service:
         Holds the TTS (and face) model until ``close()``."""
         spec_id = self.check_kind(model, "tts")
         with ExitStack() as refs:
-            engine = cast(TextToSpeech, refs.enter_context(self.registry.acquire(spec_id)))
-            face_track: TtsFaceTrack | None = None
+            engine = refs.enter_context(self.registry.acquire(spec_id, TTS))
+            face_track: FaceSpeechStream | None = None
             if character:
-                face = cast(FaceForSpeech, refs.enter_context(self.registry.acquire("face")))
+                face = refs.enter_context(self.registry.acquire("face", FACE))
                 check_character(face, character)
+                if not isinstance(face, TtsFaceAlignment):
+                    raise RequestError(f"the face model {face.model_id!r} cannot animate speech",
+                                       code="request.invalid", details={"field": "character"})
                 face_track = face.tts_face(character=character, sample_rate_hz=engine.sample_rate_hz)
-            speech = Utterance(engine, spec_id, voice=voice or default_voice(engine), speed=speed,
+            speech = Utterance(engine, spec_id, voice=voice or engine.default_voice, speed=speed,
                                language=language, face_track=face_track)
             return Held(speech, refs.pop_all())
         raise AssertionError("unreachable")  # ExitStack does not swallow exceptions
@@ -346,24 +331,11 @@ class Service:
         stuck behind a long one.
         """
         spec_id = self.check_kind(model, "stt")
-        blocks = self._stt_blocks(load_audio())
+        blocks = stt_blocks(load_audio(), self.settings.limits.max_audio_s)
         options = Decoding(language=language, task=task, prompt=prompt, temperature=temperature,
                            words=words)
-        with self.registry.acquire(spec_id) as engine:
-            yield from transcribe_windows(cast(SpeechToText, engine), blocks, STT_SAMPLE_RATE_HZ,
-                                          options, cancel)
-
-    def _stt_blocks(self, source: AudioSource) -> Iterator[np.ndarray]:
-        """16 kHz blocks of a clip (checked and resampled) or of a stream (decoded lazily)."""
-        if isinstance(source, tuple):
-            audio, sample_rate_hz = source
-            check_audio(audio, sample_rate_hz, self.settings.limits.max_audio_s)
-            audio16 = resample(audio, sample_rate_hz, STT_SAMPLE_RATE_HZ)
-            return (audio16[i:i + STT_SAMPLE_RATE_HZ] for i in range(0, len(audio16), STT_SAMPLE_RATE_HZ))
-        # an AudioStream: probed (and refused early) by load_audio, decoded lazily here
-        if source.rate != STT_SAMPLE_RATE_HZ:
-            raise ValueError("transcribe_steps needs an AudioStream opened at 16 kHz")
-        return source.blocks()
+        with self.registry.acquire(spec_id, STT) as engine:
+            yield from transcribe_windows(engine, blocks, STT_SAMPLE_RATE_HZ, options, cancel)
 
     async def transcribe_async(self, load_audio: Callable[[], AudioSource], *, model: str,
                                cancel: threading.Event | None = None, language: str | None = None,
@@ -383,13 +355,13 @@ class Service:
                           sample_rate_hz: int = STT_SAMPLE_RATE_HZ) -> LiveStream:
         """Open a live transcription holding a model reference; ``close()`` it when done."""
         spec_id = self.check_kind(model, "stt")
-        vad_kind = _vad_kind(vad)
+        vad_kind = live_vad(vad)
 
         def open_live() -> LiveStream:
             from atelico.engines.stt.live import LiveTranscriber
 
             with ExitStack() as refs:
-                engine = cast(SpeechToText, refs.enter_context(self.registry.acquire(spec_id)))
+                engine = refs.enter_context(self.registry.acquire(spec_id, STT))
                 live = LiveTranscriber.from_settings(engine, self.settings, language=language, vad=vad_kind,
                                                      partials=partials, sample_rate_hz=sample_rate_hz,
                                                      events=True)
@@ -404,8 +376,7 @@ class Service:
         """Synchronous: [N, 52] float32 ARKit weights at 30 fps."""
         check_audio(audio, sample_rate_hz, self.settings.limits.max_audio_s)
         spec_id = self.check_kind(model, "face")
-        with self.registry.acquire(spec_id) as acquired:
-            engine = cast(AudioToFace, acquired)
+        with self.registry.acquire(spec_id, FACE) as engine:
             check_character(engine, character)
             weights: np.ndarray = engine.run(audio, sample_rate_hz=sample_rate_hz, character=character,
                                              text=text)
@@ -418,8 +389,11 @@ class Service:
 
         def open_face() -> FaceStream:
             with ExitStack() as refs:
-                engine = cast(StreamsFaces, refs.enter_context(self.registry.acquire(spec_id)))
+                engine = refs.enter_context(self.registry.acquire(spec_id, FACE))
                 check_character(engine, character)
+                if not isinstance(engine, FaceStreaming):
+                    raise RequestError(f"the face model {engine.model_id!r} cannot stream",
+                                       code="request.invalid", details={"field": "model"})
                 stream = engine.stream(character=character, sample_rate_hz=sample_rate_hz)
                 return FaceStream(stream, sample_rate_hz, self.run_call, refs.pop_all().close)
             raise AssertionError("unreachable")
@@ -430,36 +404,7 @@ class Service:
     async def clone_reference(self, data: bytes | IO[bytes], request: CloneRequest) -> Reference:
         """Decode a reference clip in the pool's bulk lane (never on the event loop): bounded,
         at the cloning rate, only the part the clone uses."""
-        from atelico.cloning import MAX_REFERENCE_S, REFERENCE_RATE_HZ
-
-        def decode() -> Reference:
-            from atelico.audio import codecs
-
-            audio, rate = codecs.decode_file(data, max_duration_s=MAX_REFERENCE_S, rate=REFERENCE_RATE_HZ,
-                                             keep_s=request.max_seconds)
-            return Reference(audio, rate)
-
-        return await self.run_bulk(decode)
-
-
-class Held:
-    """An object that keeps registry references until ``close()``."""
-
-    def __init__(self, obj: Utterance, refs: ExitStack) -> None:
-        self.obj = obj
-        self._refs = refs
-
-    def close(self) -> None:
-        self._refs.close()
-
-
-def _vad_kind(vad: str) -> Literal["silero", "energy"]:
-    if vad == "silero":
-        return "silero"
-    if vad == "energy":
-        return "energy"
-    raise RequestError(f"vad must be silero or energy, not {vad!r}", code="request.invalid",
-                       details={"field": "vad"})
+        return await self.run_bulk(decode_reference, data, keep_s=request.max_seconds)
 
 
 def engine_error(exc: BaseException) -> AtelicoError:

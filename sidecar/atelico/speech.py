@@ -9,12 +9,14 @@ that outlast the audio), then one :class:`SpeechDone`. Pieces are numbered here,
 from __future__ import annotations
 
 import threading
+from contextlib import ExitStack
 from dataclasses import dataclass, field
-from typing import Callable, Iterator, Protocol, Union, runtime_checkable
+from typing import Callable, Iterator, Union
 
 import numpy as np
 
-from atelico.engines.base import AudioToFace, SpeechChunk, TextToSpeech, VoiceInfo, WordTiming
+from atelico.engines.base import (AudioToFace, FaceSpeechStream, SpeechChunk, TextToSpeech, VoiceInfo,
+                                  VoiceLanguages, WordTiming)
 from atelico.engines.tts.text import TextFeed
 from atelico.errors import AudioError, RequestError
 
@@ -101,49 +103,13 @@ class TtsResult:
                                voice=done.voice)
 
 
-@runtime_checkable
-class HasDefaultVoice(Protocol):
-    """A TTS engine that names its default voice."""
-
-    default_voice: str
-
-
-@runtime_checkable
-class KnowsVoiceLanguage(Protocol):
-    """A TTS engine that can tell each voice's language (for the language guard)."""
-
-    def voice_language(self, voice: str) -> str: ...
-
-
-class TtsFaceTrack(Protocol):
-    """Face frames for one utterance's chunks, continuing from chunk to chunk."""
-
-    def push(self, chunk: SpeechChunk) -> tuple[int, np.ndarray]: ...
-
-    def finish(self) -> tuple[int, np.ndarray] | None: ...
-
-
-@runtime_checkable
-class FaceForSpeech(AudioToFace, Protocol):
-    """A face engine that animates TTS chunks as they are synthesized."""
-
-    def tts_face(self, character: str | None = None, sample_rate_hz: int = 24_000) -> TtsFaceTrack: ...
-
-
-def default_voice(engine: TextToSpeech) -> str:
-    """The voice a TTS engine speaks with when a request names none."""
-    if isinstance(engine, HasDefaultVoice) and engine.default_voice:
-        return engine.default_voice
-    return engine.voices()[0].id
-
-
 class Utterance:
     """Speech for one utterance, text piece by text piece: each piece's chunks continue the
     previous ones (sample offsets, word times, one face stream, piece numbers), so a reply
     written by a language model plays as one utterance."""
 
     def __init__(self, engine: TextToSpeech, model_id: str, *, voice: str, speed: float,
-                 language: str | None, face_track: TtsFaceTrack | None = None) -> None:
+                 language: str | None, face_track: FaceSpeechStream | None = None) -> None:
         self.engine = engine
         self.model_id = model_id
         self.voice = voice
@@ -191,10 +157,21 @@ class Utterance:
                           samples=self.offset_samples, sample_rate_hz=self.sample_rate_hz)
 
 
+class Held:
+    """An utterance that keeps its registry references (TTS, face) until ``close()``."""
+
+    def __init__(self, obj: Utterance, refs: ExitStack) -> None:
+        self.obj = obj
+        self._refs = refs
+
+    def close(self) -> None:
+        self._refs.close()
+
+
 def check_language(engine: TextToSpeech, model_id: str, text: str, voice: str,
                    language: str | None) -> str | None:
     """The language guard (one rule for every transport; see ``language_guard``)."""
-    if not isinstance(engine, KnowsVoiceLanguage):  # an engine that cannot tell is not judged
+    if not isinstance(engine, VoiceLanguages):  # an engine that cannot tell is not judged
         return language
     from atelico.engines.tts import language_guard
 

@@ -7,12 +7,13 @@ transports only translate them into messages.
 
 from __future__ import annotations
 
-from typing import Awaitable, Callable, Protocol, TypeVar, Union
+from typing import Awaitable, Callable, Literal, Protocol, TypeVar, Union
 
 import numpy as np
 
-from atelico.engines.base import FaceFrames, LiveEvent, LiveResult
-from atelico.engines.stt.live import LiveTranscriber, LiveWarning
+from atelico.engines.base import (FaceAudioStream, FaceFrames, LiveEvent, LiveResult, LiveTranscriber,
+                                  LiveWarning)
+from atelico.errors import RequestError
 from atelico.speech import FaceBlock
 
 T = TypeVar("T")
@@ -26,14 +27,6 @@ class Runner(Protocol):
     """Runs a blocking call in the service's pool (admission-controlled)."""
 
     def __call__(self, fn: Callable[[], T], /) -> Awaitable[T]: ...
-
-
-class FaceStreamEngine(Protocol):
-    """A face stream of one engine: audio in, frames as they complete."""
-
-    def push(self, audio: np.ndarray) -> FaceFrames | None: ...
-
-    def finish(self) -> FaceFrames | None: ...
 
 
 class LiveStream:
@@ -68,7 +61,7 @@ class LiveStream:
 class FaceStream:
     """One face stream: PCM in, :class:`FaceBlock` out (``offset_samples`` at the input rate)."""
 
-    def __init__(self, stream: FaceStreamEngine, sample_rate_hz: int, run: Runner,
+    def __init__(self, stream: FaceAudioStream, sample_rate_hz: int, run: Runner,
                  release: Callable[[], None]) -> None:
         self._stream = stream
         self.sample_rate_hz = sample_rate_hz
@@ -93,3 +86,13 @@ class FaceStream:
 
     def close(self) -> None:
         self._release()
+
+
+def live_vad(vad: str) -> Literal["silero", "energy"]:
+    """The voice-activity detector a live stream names (``request.invalid`` for others)."""
+    if vad == "silero":
+        return "silero"
+    if vad == "energy":
+        return "energy"
+    raise RequestError(f"vad must be silero or energy, not {vad!r}", code="request.invalid",
+                       details={"field": "vad"})

@@ -10,12 +10,14 @@ from __future__ import annotations
 import dataclasses
 import threading
 from dataclasses import dataclass
-from typing import Iterator, Union
+from typing import Iterator, Protocol, Union
 
 import numpy as np
 
-from atelico.engines.base import Segment, SpeechToText, TranscriptionInfo, accepted_kwargs
+from atelico.audio.pcm import resample
+from atelico.engines.base import STT_SAMPLE_RATE_HZ, Segment, SpeechToText, TranscriptionInfo
 from atelico.errors import AudioError
+from atelico.speech import check_audio
 
 #: longest window transcribed at once; windows end at the quietest moment of their last third
 WINDOW_S = 30.0
@@ -23,6 +25,16 @@ _CUT_FRAME_S = 0.05
 
 #: what a transcription yields: each segment, then the ``TranscriptionInfo`` last
 TranscriptStep = Union[Segment, TranscriptionInfo]
+class AudioStreamSource(Protocol):
+    """An upload decoded block by block (:class:`atelico.audio.decode.AudioStream`)."""
+
+    rate: int
+
+    def blocks(self) -> Iterator[np.ndarray]: ...
+
+
+#: what a transcription's ``load_audio`` returns: samples and their rate, or a decoded stream
+AudioSource = Union[tuple[np.ndarray, int], AudioStreamSource]
 #: a transcript's JSON body (``text``, ``language``, ``duration``, ``model``, ``segments``)
 TranscriptBody = dict[str, object]
 
@@ -71,13 +83,24 @@ class Decoding:
     words: bool = False
 
 
+def stt_blocks(source: AudioSource, max_audio_s: float) -> Iterator[np.ndarray]:
+    """16 kHz blocks of a clip (checked and resampled) or of a stream (decoded lazily)."""
+    if isinstance(source, tuple):
+        audio, sample_rate_hz = source
+        check_audio(audio, sample_rate_hz, max_audio_s)
+        audio16 = resample(audio, sample_rate_hz, STT_SAMPLE_RATE_HZ)
+        return (audio16[i:i + STT_SAMPLE_RATE_HZ] for i in range(0, len(audio16), STT_SAMPLE_RATE_HZ))
+    # an AudioStream: probed (and refused early) by load_audio, decoded lazily here
+    if source.rate != STT_SAMPLE_RATE_HZ:
+        raise ValueError("transcription needs an AudioStream opened at 16 kHz")
+    return source.blocks()
+
+
 def transcribe_windows(engine: SpeechToText, blocks: Iterator[np.ndarray], rate: int,
                        options: Decoding, cancel: threading.Event) -> Iterator[TranscriptStep]:
     """Transcribe ``blocks`` (mono float32 at ``rate``) window by window: each segment in the
     whole clip's time line and numbering, then the ``TranscriptionInfo``; nothing more once
     ``cancel`` is set. The language detected in the first window is kept for the others."""
-    # VAD + batched decoding where the engine has it (faster than window by window)
-    batched = {"batched": True} if "batched" in accepted_kwargs(engine.transcribe, {"batched"}) else {}
     language = options.language
     info: TranscriptionInfo | None = None
     index = 0
@@ -89,7 +112,8 @@ def transcribe_windows(engine: SpeechToText, blocks: Iterator[np.ndarray], rate:
         segments, w_info = engine.transcribe(
             window, language=language, task=options.task,
             prompt=options.prompt if offset == 0 else None, temperature=options.temperature,
-            word_timestamps=options.words, cancel=cancel, **batched)
+            word_timestamps=options.words, cancel=cancel,
+            batched=True)  # VAD + batched decoding (an engine without it ignores the knob)
         if info is None or (info.language_probability == 0 and w_info.language_probability > 0):
             info = w_info
             if language is None and w_info.language_probability > 0:

@@ -18,9 +18,8 @@ from typing import Any, Callable
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from atelico.cloning import ENGINES, CloneEngine, Cloner, CloneProgress, CloneRequest
+from atelico.cloning import CloneProgress, CloneRequest
 from atelico.errors import AtelicoError, Cancelled, LimitError, RequestError, redact_paths
-from atelico.protocol.fields import Fields
 from atelico.server import openapi
 
 MAX_RUNNING = 1
@@ -119,44 +118,27 @@ async def clone(request: Request) -> JSONResponse:
 
     svc = service_of(request)
     fields, data, _ = await read_form(request)
-    clone_request = _clone_request(fields, svc.cloner)
-    if data is None:
-        raise RequestError("the form needs a 'file' with the reference clip", code="request.missing_file")
+    clone_request = CloneRequest.parse(fields, has_file=data is not None)
+    svc.cloner.check(clone_request.engine, clone_request.name, overwrite=clone_request.overwrite)
+    assert data is not None  # parse refused a form without the clip
     reference = await svc.clone_reference(data, clone_request)
 
     def work(job: Job) -> dict[str, Any]:
         def progress(p: CloneProgress) -> None:
-            job.progress, job.detail = p.fraction, p.detail()
+            job.progress = p.generation / p.generations
+            job.detail = {"generation": p.generation, "generations": p.generations,
+                          "best_distance": round(p.best_distance, 4),
+                          "initial_distance": round(p.initial_distance, 4)}
 
-        return svc.cloner.clone(clone_request, reference, progress=progress, cancel=job.cancel).to_dict()
+        voice = svc.cloner.clone(clone_request, reference, progress=progress, cancel=job.cancel)
+        out: dict[str, Any] = {"voice": voice.voice_id, "engine": clone_request.engine, "path": str(voice.path)}
+        if voice.best_distance is not None and voice.initial_distance is not None:
+            out.update(best_distance=round(voice.best_distance, 4),
+                       initial_distance=round(voice.initial_distance, 4))
+        return out
 
     job = _jobs(request).start(f"clone.{clone_request.engine}", work)
     return JSONResponse(job.to_dict(), status_code=202, headers={"Location": f"/v1/jobs/{job.id}"})
-
-
-def _clone_request(fields: dict[str, Any], cloner: Cloner) -> CloneRequest:
-    f = Fields(fields)
-    name = f.str("name", required=True, missing_code="request.invalid") or ""
-    engine: CloneEngine = "pocket" if f.str("engine", "kokoro", choices=ENGINES) == "pocket" else "kokoro"
-    overwrite = _form_bool(fields, "overwrite")
-    cloner.check(engine, name, overwrite=overwrite)  # 400/409 before any job
-    try:
-        generations = int(fields.get("generations") or 10)
-        population = int(fields.get("population") or 8)
-        max_seconds = float(fields.get("max_seconds") or 30)
-    except ValueError:
-        raise RequestError("generations, population and max_seconds must be numbers",
-                           code="request.invalid") from None
-    return CloneRequest(name=name, engine=engine, overwrite=overwrite, generations=generations,
-                        population=population, max_seconds=max_seconds)
-
-
-def _form_bool(fields: dict[str, Any], name: str) -> bool:
-    raw = str(fields.get(name) or "false").strip().lower()
-    if raw not in ("true", "false", "1", "0"):
-        raise RequestError(f"field '{name}' must be true or false", code="request.invalid",
-                           details={"field": name})
-    return raw in ("true", "1")
 
 
 @router.get("/v1/jobs")

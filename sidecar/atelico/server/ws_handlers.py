@@ -27,7 +27,7 @@ from atelico.protocol.constants import (ARKIT_BLENDSHAPES, FACE_SAMPLE_RATE_HZ, 
 from atelico.protocol.envelope import Message
 from atelico.service import Service
 from atelico.speech import FaceBlock, SpeechDone, SpeechEvent, TtsPiece, TtsResult, Word
-from atelico.streams import LiveEvent, LiveOutput, LiveResult, LiveWarning
+from atelico.streams import LiveEvent, LiveOutput, LiveWarning
 
 #: what a speech request's text queue holds: a piece, an error to raise, ``None`` at the end
 TextItem = str | AtelicoError | None

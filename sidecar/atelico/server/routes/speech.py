@@ -91,17 +91,17 @@ def _sse(data: dict[str, Any], event: str | None = None) -> bytes:
 
 async def _reference_sse(first: TtsPiece | None, rest: AsyncIterator[TtsPiece], svc: Service) -> AsyncIterator[bytes]:
     """The reference's stream: one ``AudioSpeechChunk`` per clause, then a ``done`` event."""
-    seq = 0
+    chunks = 0
     total = 0.0
     try:
         async for p in _chain(first, rest):
             wav = await run_in_threadpool(encode_wav, p.audio, p.sample_rate_hz)
             total += p.duration_s
-            yield _sse({"sequence": seq, "audio": base64.b64encode(wav).decode(),
+            yield _sse({"sequence": p.sequence, "audio": base64.b64encode(wav).decode(),
                         "duration_seconds": round(p.duration_s, 4), "text": p.text,
                         "sample_rate": p.sample_rate_hz, "words": p.words})
-            seq += 1
-        yield _sse({"chunks": seq, "duration_seconds": round(total, 4)}, event="done")
+            chunks += 1
+        yield _sse({"chunks": chunks, "duration_seconds": round(total, 4)}, event="done")
     except AtelicoError as exc:
         svc.record_error(exc, "speech.stream")
         yield _sse({"error": exc.to_dict()}, event="error")
