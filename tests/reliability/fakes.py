@@ -47,7 +47,6 @@ class Stats:
     loads: list[str] = field(default_factory=list)
     transcriptions: int = 0  # started
     transcriptions_done: int = 0  # returned (all windows produced, for windowed ones)
-    windows: int = 0  # windows produced by windowed transcriptions
 
     def add(self, name: str, n: int = 1) -> None:
         with self.lock:
@@ -64,7 +63,7 @@ def reset() -> None:
     KNOBS.__dict__.update(Knobs().__dict__)
     fresh = Stats()
     for name in ("streams_started", "streams_closed", "cancels_seen", "chunks", "transcriptions",
-                 "transcriptions_done", "windows"):
+                 "transcriptions_done"):
         setattr(STATS, name, getattr(fresh, name))
     STATS.loads.clear()
 
@@ -150,7 +149,6 @@ def _windows(duration_s: float, cancel: threading.Event | None) -> Iterator[Segm
     while start < duration_s:
         _sleep(KNOBS.stt_window_s, cancel)
         end = min(duration_s, start + KNOBS.stt_window_len_s)
-        STATS.add("windows")
         yield Segment(index, start, end, f"window {index}")
         start, index = end, index + 1
     STATS.add("transcriptions_done")
