@@ -172,6 +172,28 @@ class FakeFace:
     def stream(self, *, character: str, sample_rate_hz: int) -> "FakeFaceStream":
         return FakeFaceStream(self, sample_rate_hz)
 
+    def tts_face(self, character: str | None = None, sample_rate_hz: int = 24_000) -> "FakeTtsFace":
+        """Face frames for TTS chunks, as the real engine's track gives them (``speak``)."""
+        return FakeTtsFace(FakeFaceStream(self, sample_rate_hz))
+
+
+class FakeTtsFace:
+    """The real track's shape: ``(start_frame, weights)`` per chunk, laid end to end, and the
+    frames of the audio's last fraction of a frame at ``finish``."""
+
+    def __init__(self, stream: "FakeFaceStream") -> None:
+        self.stream = stream
+
+    def push(self, chunk: SpeechChunk) -> tuple[int, np.ndarray]:
+        block = self.stream.push(chunk.audio)
+        if block is None:
+            return self.stream.frames, np.zeros((0, 52), np.float32)
+        return block.start_frame, block.weights
+
+    def finish(self) -> tuple[int, np.ndarray] | None:
+        block = self.stream.finish()
+        return None if block is None else (block.start_frame, block.weights)
+
 
 class FakeFaceStream:
     """Streaming face: one frame per whole 1/30 s of audio pushed."""
