@@ -230,10 +230,15 @@ def cmd_speak(args: argparse.Namespace) -> int:
     settings = _settings(args)
     from atelico.audio import codecs
 
+    from atelico.protocol.tts import SpeechRequest
+
     out = Path(args.output)
     fmt = speak_format(out, args.format)  # before loading a model: a bad name fails at once
+    r = SpeechRequest.parse({"model": args.model, "input": args.text, "voice": args.voice,
+                             "speed": args.speed, "response_format": fmt},
+                            max_input_chars=settings.limits.max_input_chars)  # the one input rule
     with _service(settings) as service:
-        result = service.synthesize(model=args.model, text=args.text, voice=args.voice, speed=args.speed)
+        result = service.synthesize(model=r.model, text=r.input, voice=r.voice, speed=r.speed)
     out.write_bytes(codecs.encode(result.audio, result.sample_rate_hz, fmt))
     print(f"{out}: {result.duration_s:.2f} s of {fmt} ({result.model}, voice {result.voice})")
     return 0

@@ -169,9 +169,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ATELICO_", env_nested_delimiter="__",
                                       env_ignore_empty=True, extra="ignore")
 
-    server: ServerSettings = Field(default_factory=ServerSettings)
-    limits: LimitSettings = Field(default_factory=LimitSettings)
-    models: ModelSettings = Field(default_factory=ModelSettings)
+    server: ServerSettings = Field(default_factory=lambda: ServerSettings.model_validate({}))
+    limits: LimitSettings = Field(default_factory=lambda: LimitSettings.model_validate({}))
+    models: ModelSettings = Field(default_factory=lambda: ModelSettings.model_validate({}))
 
     @classmethod
     def settings_customise_sources(cls, settings_cls: type[BaseSettings],
@@ -205,6 +205,6 @@ def load_settings(overrides: dict[str, dict[str, Any]] | None = None,
              for section, values in (overrides or {}).items()}
     token = _ENVIRON.set(os.environ if env is None else dict(env))
     try:
-        return Settings(**given)
+        return Settings.model_validate(given)
     finally:
         _ENVIRON.reset(token)

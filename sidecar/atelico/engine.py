@@ -8,7 +8,6 @@ objects. No server, no socket: models load lazily in this process through the re
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 import threading
 from typing import Any, Iterator
@@ -20,10 +19,11 @@ from atelico.audio.pcm import to_float32
 from atelico.audio.wav import encode_wav
 from atelico.config import Settings, load_settings
 from atelico.protocol.constants import FACE_SAMPLE_RATE_HZ
-from atelico.errors import AudioError, InputTooLong, RequestError
+from atelico.errors import RequestError
 from atelico.models.registry import ModelRegistry
 from atelico.protocol.fields import Fields
-from atelico.protocol.tts import MAX_SPEED, MIN_SPEED
+from atelico.protocol.stt import EncodedTranscribeRequest
+from atelico.protocol.tts import SpeechRequest, read_input
 from atelico.service import Service
 from atelico.speech import FaceBlock, SpeechDone, TtsPiece, TtsResult
 from atelico.transcripts import Transcript
@@ -86,17 +86,18 @@ class Engine:
         return self.service.face(to_float32(audio), sample_rate_hz, character=character, text=text)
 
     def _check_text(self, text: str) -> None:
-        if not isinstance(text, str) or not text.strip():
-            raise RequestError("input text is empty", code="request.missing_input", details={"field": "input"})
-        if len(text) > self.settings.limits.max_input_chars:
-            raise InputTooLong(f"input is {len(text)} characters; the limit is {self.settings.limits.max_input_chars}")
+        """The input rule of every transport (``protocol.tts.read_input``)."""
+        read_input(Fields({"input": text}), max_input_chars=self.settings.limits.max_input_chars)
+
+    def _speech(self, request_json: str) -> SpeechRequest:
+        return SpeechRequest.parse(_parse(request_json), max_input_chars=self.settings.limits.max_input_chars)
 
     # ------------------------------------------------------------------ the reference's JSON API
     def audio_synthesize(self, request_json: str) -> str:
         """``{model, input, voice, speed, response_format}`` → ``{audio_b64, duration_seconds, format, sample_rate}``."""
-        req = _parse(request_json)
-        model, text, voice, speed, fmt = _speech_fields(req)
-        result = self.synthesize(text, model=model, voice=voice, speed=speed)
+        r = self._speech(request_json)
+        fmt = r.response_format
+        result = self.synthesize(r.input, model=r.model, voice=r.voice, speed=r.speed)
         data = codecs.encode(result.audio, result.sample_rate_hz, fmt)
         return json.dumps({"audio_b64": base64.b64encode(data).decode(),
                            "duration_seconds": round(result.duration_s, 4), "format": fmt,
@@ -104,10 +105,8 @@ class Engine:
 
     def audio_synthesize_stream(self, request_json: str) -> Iterator[str]:
         """Yield ``{sequence, audio (base64 WAV), duration_seconds, text}`` per clause/sentence."""
-        req = _parse(request_json)
-        model, text, voice, speed, _ = _speech_fields(req)
-        self._check_text(text)
-        for piece in self.service.tts_pieces(model=model, text=text, voice=voice, speed=speed,
+        r = self._speech(request_json)
+        for piece in self.service.tts_pieces(model=r.model, text=r.input, voice=r.voice, speed=r.speed,
                                              language=None, cancel=threading.Event()):
             yield json.dumps({"sequence": piece.sequence, "audio": base64.b64encode(
                 encode_wav(piece.audio, piece.sample_rate_hz)).decode(),
@@ -115,17 +114,9 @@ class Engine:
 
     def audio_transcribe(self, request_json: str) -> str:
         """``{model, audio_b64 (a WAV/MP3/… file), language?}`` → ``{text, language, duration}``."""
-        req = _parse(request_json)
-        f = Fields(req)
-        model = f.str("model", required=True, missing_code="request.missing_model") or ""
-        raw = f.str("audio_b64", required=True, missing_code="request.missing_audio") or ""
-        try:
-            data = base64.b64decode(raw, validate=True)
-        except (binascii.Error, ValueError) as exc:
-            raise AudioError("audio_b64 is not valid base64", code="audio.invalid") from exc
-        audio, rate = codecs.decode_file(data, max_duration_s=self.settings.limits.max_audio_s)
-        t = self.transcribe(audio, rate, model=model, language=f.str("language", None) or None,
-                            task=f.str("task", "transcribe", choices=("transcribe", "translate")) or "transcribe")
+        r = EncodedTranscribeRequest.parse(_parse(request_json))
+        audio, rate = codecs.decode_file(r.audio, max_duration_s=self.settings.limits.max_audio_s)
+        t = self.transcribe(audio, rate, model=r.model, language=r.language, task=r.task)
         return json.dumps({"text": t.text, "language": t.info.language, "duration": round(t.info.duration_s, 3)})
 
     def audio_to_face(self, pcm: np.ndarray, character: str = "claire", *,
@@ -143,12 +134,3 @@ def _parse(request_json: str) -> dict[str, Any]:
         raise RequestError("request must be a JSON object", code="request.invalid_json")
     return req
 
-
-def _speech_fields(req: dict[str, Any]) -> tuple[str, str, str | None, float, str]:
-    f = Fields(req)
-    model = f.str("model", required=True, missing_code="request.missing_model") or ""
-    text = f.str("input", required=True, missing_code="request.missing_input") or ""
-    voice = f.str("voice", None)
-    speed = f.float("speed", 1.0, lo=MIN_SPEED, hi=MAX_SPEED)
-    fmt = f.str("response_format", "wav", choices=tuple(codecs.ENCODINGS)) or "wav"
-    return model, text, voice, speed, fmt

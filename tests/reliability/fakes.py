@@ -47,7 +47,6 @@ class Stats:
     loads: list[str] = field(default_factory=list)
     transcriptions: int = 0  # started
     transcriptions_done: int = 0  # returned (all windows produced, for windowed ones)
-    windows: int = 0  # windows produced by windowed transcriptions
 
     def add(self, name: str, n: int = 1) -> None:
         with self.lock:
@@ -64,7 +63,7 @@ def reset() -> None:
     KNOBS.__dict__.update(Knobs().__dict__)
     fresh = Stats()
     for name in ("streams_started", "streams_closed", "cancels_seen", "chunks", "transcriptions",
-                 "transcriptions_done", "windows"):
+                 "transcriptions_done"):
         setattr(STATS, name, getattr(fresh, name))
     STATS.loads.clear()
 
@@ -150,7 +149,6 @@ def _windows(duration_s: float, cancel: threading.Event | None) -> Iterator[Segm
     while start < duration_s:
         _sleep(KNOBS.stt_window_s, cancel)
         end = min(duration_s, start + KNOBS.stt_window_len_s)
-        STATS.add("windows")
         yield Segment(index, start, end, f"window {index}")
         start, index = end, index + 1
     STATS.add("transcriptions_done")
@@ -173,6 +171,28 @@ class FakeFace:
 
     def stream(self, *, character: str, sample_rate_hz: int) -> "FakeFaceStream":
         return FakeFaceStream(self, sample_rate_hz)
+
+    def tts_face(self, character: str | None = None, sample_rate_hz: int = 24_000) -> "FakeTtsFace":
+        """Face frames for TTS chunks, as the real engine's track gives them (``speak``)."""
+        return FakeTtsFace(FakeFaceStream(self, sample_rate_hz))
+
+
+class FakeTtsFace:
+    """The real track's shape: ``(start_frame, weights)`` per chunk, laid end to end, and the
+    frames of the audio's last fraction of a frame at ``finish``."""
+
+    def __init__(self, stream: "FakeFaceStream") -> None:
+        self.stream = stream
+
+    def push(self, chunk: SpeechChunk) -> tuple[int, np.ndarray]:
+        block = self.stream.push(chunk.audio)
+        if block is None:
+            return self.stream.frames, np.zeros((0, 52), np.float32)
+        return block.start_frame, block.weights
+
+    def finish(self) -> tuple[int, np.ndarray] | None:
+        block = self.stream.finish()
+        return None if block is None else (block.start_frame, block.weights)
 
 
 class FakeFaceStream:

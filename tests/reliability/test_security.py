@@ -145,3 +145,35 @@ async def test_logs_hold_no_token_and_no_audio(fake_server, caplog, tally):
     assert tally.check(TOKEN not in text, "token in logs"), [r.getMessage() for r in server if TOKEN in r.getMessage()]
     for needle in (base64.b64encode(audio[:600]).decode()[:40], audio[:40].hex()):
         assert tally.check(needle not in text, "audio in logs")
+
+
+async def test_one_secret_rule_for_http_and_websocket(tmp_path, tally):
+    """With a launch token and an API key, either opens both transports: an HTTP route, the
+    WebSocket upgrade and the hello (which before took the token only); a wrong key in hello
+    is auth.invalid_token, and an upgrade that authenticated needs no token in hello."""
+    from tests.reliability.conftest import fake_registry, fake_settings
+    from tests.server.live import ServerThread
+
+    api_key = "rel-api-key-0d3f"
+    settings = fake_settings(tmp_path)
+    settings = settings.model_copy(update={"server": settings.server.model_copy(update={"api_key": api_key})})
+    server = ServerThread(settings, fake_registry(settings))
+    server.wait_ready(30)
+    live = server.live
+    try:
+        for secret in (TOKEN, api_key):
+            r = httpx.get(f"{live.http}/v1/models", headers={"Authorization": f"Bearer {secret}"}, timeout=10)
+            assert r.status_code == 200
+            ws = await connect(live, token=secret)  # asserts the welcome
+            await ws.close()
+        async with websockets.connect(live.ws, additional_headers={"X-Atelico-Token": api_key}) as ws:
+            await ws.send(encode(Message("hello", {"protocol": 1, "client": "upgrade-key"})))
+            assert decode(await asyncio.wait_for(ws.recv(), 10)).type == "welcome"
+        async with websockets.connect(live.ws) as ws:
+            await ws.send(encode(Message("hello", {"protocol": 1, "client": "bad", "token": api_key + "x"})))
+            reply = decode(await asyncio.wait_for(ws.recv(), 10))
+            tally.bad()
+            assert reply.type == "error" and reply.data["code"] == "auth.invalid_token"
+            assert "hello.token" in reply.data["message"]
+    finally:
+        server.stop()

@@ -165,14 +165,14 @@ def test_face_requests():
 
 
 def test_clone_request():
-    r = voices.CloneRequest.parse({"name": "mine", "generations": "3", "overwrite": "true"}, has_file=True)
+    r = voices.CloneForm.parse({"name": "mine", "generations": "3", "overwrite": "true"}, has_file=True)
     assert (r.name, r.engine, r.generations, r.population, r.max_seconds, r.overwrite) == \
         ("mine", "kokoro", 3, 8, 30.0, True)
-    assert code_of(voices.CloneRequest.parse, {"name": "m", "generations": "2.5"})[0] == "request.invalid"
-    assert code_of(voices.CloneRequest.parse, {"name": "m", "population": "1"})[0] == "request.invalid"
-    assert code_of(voices.CloneRequest.parse, {"name": "m"}, has_file=False)[0] == "request.missing_file"
-    assert code_of(voices.CloneRequest.parse, {})[1] == {"field": "name"}
-    assert code_of(voices.CloneRequest.parse, {"name": "m", "engine": "xtts"})[1] == {"field": "engine"}
+    assert code_of(voices.CloneForm.parse, {"name": "m", "generations": "2.5"})[0] == "request.invalid"
+    assert code_of(voices.CloneForm.parse, {"name": "m", "population": "1"})[0] == "request.invalid"
+    assert code_of(voices.CloneForm.parse, {"name": "m"}, has_file=False)[0] == "request.missing_file"
+    assert code_of(voices.CloneForm.parse, {})[1] == {"field": "name"}
+    assert code_of(voices.CloneForm.parse, {"name": "m", "engine": "xtts"})[1] == {"field": "engine"}
 
 
 def test_requests_are_frozen_and_typed():

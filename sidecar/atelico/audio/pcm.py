@@ -7,31 +7,16 @@ import numpy as np
 from atelico.audio.resample import (MAX_SAMPLE_RATE_HZ, MIN_SAMPLE_RATE_HZ, resample,
                                     resample_poly)
 from atelico.errors import AudioError
+from atelico.protocol.audio_desc import check_description as check_description
+from atelico.protocol.constants import MAX_CHANNELS as MAX_CHANNELS
+from atelico.protocol.constants import SAMPLE_FORMATS as SAMPLE_FORMATS
 
 __all__ = ["EDGE_FADE_S", "MAX_CHANNELS", "MAX_SAMPLE_RATE_HZ", "MIN_SAMPLE_RATE_HZ",
            "SAMPLE_FORMATS", "bytes_to_float32", "check_description", "downmix", "fade_edges",
            "float32_to_bytes", "resample", "resample_poly", "to_float32"]
 
-SAMPLE_FORMATS = ("s16le", "f32le")
-MAX_CHANNELS = 8
 #: Length of the raised-cosine fades at the free edges of synthesized audio (#18: no clicks).
 EDGE_FADE_S = 0.004
-
-
-def check_description(sample_rate_hz: object, sample_format: object, channels: object) -> tuple[int, str, int]:
-    """Validate an audio description; raise AudioError with a precise code otherwise."""
-    if not isinstance(sample_rate_hz, int) or isinstance(sample_rate_hz, bool) or not (
-            MIN_SAMPLE_RATE_HZ <= sample_rate_hz <= MAX_SAMPLE_RATE_HZ):
-        raise AudioError(f"sample_rate_hz must be an integer in [{MIN_SAMPLE_RATE_HZ}, "
-                         f"{MAX_SAMPLE_RATE_HZ}], got {sample_rate_hz!r}",
-                         code="audio.invalid", details={"field": "sample_rate_hz"})
-    if sample_format not in SAMPLE_FORMATS:
-        raise AudioError(f"sample_format must be one of {list(SAMPLE_FORMATS)}, got {sample_format!r}",
-                         code="audio.unsupported_format", details={"field": "sample_format"})
-    if not isinstance(channels, int) or isinstance(channels, bool) or not 1 <= channels <= MAX_CHANNELS:
-        raise AudioError(f"channels must be an integer in [1, {MAX_CHANNELS}], got {channels!r}",
-                         code="audio.invalid", details={"field": "channels"})
-    return sample_rate_hz, sample_format, channels
 
 
 def bytes_to_float32(data: bytes, sample_format: str = "s16le", channels: int = 1) -> np.ndarray:

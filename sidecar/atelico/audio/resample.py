@@ -16,10 +16,9 @@ import numpy as np
 import numpy.typing as npt
 
 from atelico.errors import AudioError
+from atelico.protocol.constants import MAX_SAMPLE_RATE_HZ as MAX_SAMPLE_RATE_HZ
+from atelico.protocol.constants import MIN_SAMPLE_RATE_HZ as MIN_SAMPLE_RATE_HZ
 from atelico.protocol.constants import STT_SAMPLE_RATE_HZ
-
-MIN_SAMPLE_RATE_HZ = 1_000
-MAX_SAMPLE_RATE_HZ = 384_000
 MAX_RESAMPLE_FACTOR = 2_048  # largest up/down factor of the polyphase filter
 
 F32 = npt.NDArray[np.float32]

@@ -8,12 +8,29 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from atelico.audio.pcm import check_description
-from atelico.protocol.constants import FILE_ENCODINGS, SAMPLE_FORMATS
+from atelico.errors import AudioError
+from atelico.protocol.constants import (FILE_ENCODINGS, MAX_CHANNELS, MAX_SAMPLE_RATE_HZ,
+                                        MIN_SAMPLE_RATE_HZ, SAMPLE_FORMATS)
 from atelico.protocol.fields import Fields
 from atelico.protocol.request import RequestModel
 
-__all__ = ["FILE_ENCODINGS", "AudioDescription"]
+__all__ = ["FILE_ENCODINGS", "AudioDescription", "check_description"]
+
+
+def check_description(sample_rate_hz: object, sample_format: object, channels: object) -> tuple[int, str, int]:
+    """Validate an audio description; raise AudioError with a precise code otherwise."""
+    if not isinstance(sample_rate_hz, int) or isinstance(sample_rate_hz, bool) or not (
+            MIN_SAMPLE_RATE_HZ <= sample_rate_hz <= MAX_SAMPLE_RATE_HZ):
+        raise AudioError(f"sample_rate_hz must be an integer in [{MIN_SAMPLE_RATE_HZ}, "
+                         f"{MAX_SAMPLE_RATE_HZ}], got {sample_rate_hz!r}",
+                         code="audio.invalid", details={"field": "sample_rate_hz"})
+    if sample_format not in SAMPLE_FORMATS:
+        raise AudioError(f"sample_format must be one of {list(SAMPLE_FORMATS)}, got {sample_format!r}",
+                         code="audio.unsupported_format", details={"field": "sample_format"})
+    if not isinstance(channels, int) or isinstance(channels, bool) or not 1 <= channels <= MAX_CHANNELS:
+        raise AudioError(f"channels must be an integer in [1, {MAX_CHANNELS}], got {channels!r}",
+                         code="audio.invalid", details={"field": "channels"})
+    return sample_rate_hz, sample_format, channels
 
 
 class AudioDescription(RequestModel):
@@ -21,7 +38,7 @@ class AudioDescription(RequestModel):
 
     sample_rate_hz: int | None = Field(None, description="raw PCM only: samples per second")
     sample_format: Literal["s16le", "f32le"] = "s16le"
-    channels: int = Field(1, ge=1, le=8, description="raw PCM only: interleaved channels")
+    channels: int = Field(1, ge=1, le=MAX_CHANNELS, description="raw PCM only: interleaved channels")
     encoding: str = Field("pcm", description="pcm, or a file: " + ", ".join(FILE_ENCODINGS))
 
     @classmethod

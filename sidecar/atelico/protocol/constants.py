@@ -37,6 +37,10 @@ STREAMABLE_FORMATS = ("pcm", "wav", "mp3", "opus", "aac")
 FILE_ENCODINGS = ("wav", "mp3", "flac", "ogg", "webm", "m4a", "opus", "aac")
 #: ``sample_format`` of raw PCM, and the ``encoding`` of synthesized WebSocket audio.
 SAMPLE_FORMATS = ("s16le", "f32le")
+#: Bounds of a raw PCM description (and of any rate the audio side converts from).
+MIN_SAMPLE_RATE_HZ = 1_000
+MAX_SAMPLE_RATE_HZ = 384_000
+MAX_CHANNELS = 8
 WS_SPEECH_ENCODINGS = ("pcm", "wav")
 
 #: Transcription response bodies and ``timestamp_granularities``.

@@ -32,7 +32,8 @@ def encode(message: Message) -> bytes:
     env["data"] = _drop_none(message.data)
     if message.payload is not None:
         env["payload"] = bytes(message.payload)
-    return msgpack.packb(env, use_bin_type=True)
+    frame: bytes = msgpack.packb(env, use_bin_type=True)
+    return frame
 
 
 def _drop_none(value: Any) -> Any:
@@ -62,20 +63,7 @@ def decode(frame: bytes, *, max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES) -> M
     Raises:
         ProtocolError: ``protocol.frame_too_large`` or ``protocol.malformed`` with a reason.
     """
-    if not isinstance(frame, (bytes, bytearray, memoryview)):
-        raise ProtocolError("frames must be binary msgpack", code="protocol.text_frame")
-    if len(frame) > max_frame_bytes:
-        raise ProtocolError(f"frame of {len(frame)} bytes exceeds the limit of {max_frame_bytes}",
-                            code="protocol.frame_too_large",
-                            details={"max_frame_bytes": max_frame_bytes})
-    try:
-        env = msgpack.unpackb(bytes(frame), raw=False, strict_map_key=True)
-    except (ValueError, TypeError, msgpack.ExtraData, msgpack.FormatError, msgpack.StackError) as exc:
-        raise ProtocolError(f"frame is not valid msgpack: {exc.__class__.__name__}") from exc
-    except Exception as exc:  # UnicodeDecodeError and friends from hostile input
-        raise ProtocolError(f"frame is not valid msgpack: {exc.__class__.__name__}") from exc
-    if not isinstance(env, dict):
-        raise ProtocolError("frame must be a msgpack map")
+    env = _unpack(frame, max_frame_bytes)
     mtype = env.get("type")
     if not isinstance(mtype, str) or not mtype or len(mtype) > MAX_TYPE_CHARS:
         raise ProtocolError("envelope needs a non-empty str 'type'", details={"field": "type"})
@@ -90,3 +78,20 @@ def decode(frame: bytes, *, max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES) -> M
     if payload is not None and not isinstance(payload, (bytes, bytearray)):
         raise ProtocolError("'payload' must be msgpack bin", details={"field": "payload"})
     return Message(type=mtype, data=data, id=rid, payload=bytes(payload) if payload is not None else None)
+
+
+def _unpack(frame: Any, max_frame_bytes: int) -> dict[Any, Any]:
+    """The frame's msgpack map, within the size limit."""
+    if not isinstance(frame, (bytes, bytearray, memoryview)):
+        raise ProtocolError("frames must be binary msgpack", code="protocol.text_frame")
+    if len(frame) > max_frame_bytes:
+        raise ProtocolError(f"frame of {len(frame)} bytes exceeds the limit of {max_frame_bytes}",
+                            code="protocol.frame_too_large",
+                            details={"max_frame_bytes": max_frame_bytes})
+    try:
+        env = msgpack.unpackb(bytes(frame), raw=False, strict_map_key=True)
+    except Exception as exc:  # msgpack's errors, and UnicodeDecodeError and friends from hostile input
+        raise ProtocolError(f"frame is not valid msgpack: {exc.__class__.__name__}") from exc
+    if not isinstance(env, dict):
+        raise ProtocolError("frame must be a msgpack map")
+    return env

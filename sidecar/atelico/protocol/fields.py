@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import math
 from typing import Any, Iterable
 
@@ -36,8 +37,8 @@ class Fields:
                 raise self._bad(name, f"must be one of {options}, got {value!r}")
         return value
 
-    def float(self, name: str, default: float, *, lo: float | None = None,
-              hi: float | None = None) -> float:
+    def float(self, name: builtins.str, default: builtins.float, *, lo: builtins.float | None = None,
+              hi: builtins.float | None = None) -> builtins.float:
         value = self.data.get(name)
         if value is None:
             return default
@@ -50,8 +51,8 @@ class Fields:
             raise self._bad(name, f"must be between {lo} and {hi}, got {value}")
         return value
 
-    def int(self, name: str, default: int | None, *, lo: int | None = None,
-            hi: int | None = None) -> int | None:
+    def int(self, name: builtins.str, default: builtins.int | None, *, lo: builtins.int | None = None,
+            hi: builtins.int | None = None) -> builtins.int | None:
         value = self.data.get(name)
         if value is None:
             return default
@@ -61,7 +62,7 @@ class Fields:
             raise self._bad(name, f"must be between {lo} and {hi}, got {value}")
         return value
 
-    def bool(self, name: str, default: bool) -> bool:
+    def bool(self, name: builtins.str, default: builtins.bool) -> builtins.bool:
         value = self.data.get(name)
         if value is None:
             return default
@@ -69,7 +70,7 @@ class Fields:
             raise self._bad(name, f"must be true or false, got {type(value).__name__}")
         return value
 
-    def str_list(self, name: str) -> list[str]:
+    def str_list(self, name: builtins.str) -> list[builtins.str]:
         value = self.data.get(name)
         if value is None:
             return []

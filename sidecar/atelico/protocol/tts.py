@@ -6,13 +6,13 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from atelico.engines.tts.text import has_speakable
 from atelico.errors import InputTooLong, RequestError
 from atelico.protocol.constants import (MAX_SPEED, MIN_SPEED, SAMPLE_FORMATS, SPEECH_FORMATS,
                                         WS_SPEECH_ENCODINGS)
 from atelico.protocol.envelope import Message
 from atelico.protocol.fields import Fields
 from atelico.protocol.request import DEFAULT_MAX_INPUT_CHARS, RequestModel
+from atelico.protocol.text import has_speakable
 
 __all__ = ["MAX_SPEED", "MIN_SPEED", "SpeechRequest", "SynthesizeRequest", "read_input"]
 

@@ -1,4 +1,4 @@
-"""Voice requests: cloning a voice from a reference clip (``POST /v1/voices/clone``, the CLI)."""
+"""Voice requests: the form of ``POST /v1/voices/clone`` (cloning a voice from a reference clip)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def _number(fields: dict[str, Any], name: str, default: float, cast: type[float]
                            code="request.invalid") from None
 
 
-class CloneRequest(RequestModel):
+class CloneForm(RequestModel):
     """A new custom voice from a reference clip (the clip travels beside it: context
     ``has_file``); answered over HTTP with a job (202)."""
 

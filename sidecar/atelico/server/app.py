@@ -20,7 +20,7 @@ from atelico.server.errors import error_response, install_error_handlers
 from atelico.server.routes import router
 from atelico.server.jobs import JobManager
 from atelico.server.jobs import router as jobs_router
-from atelico.server.security import Receive, Scope, Send
+from atelico.server.security import Message, Receive, Scope, Send
 from atelico.server.ws import serve_ws
 from atelico.service import CLIENT, Service
 
@@ -150,16 +150,16 @@ class CancelOnDisconnect:
     def __init__(self, app: Any) -> None:
         self.app = app
 
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        watcher: asyncio.Future | None = None
+        watcher: asyncio.Future[Message] | None = None
         completed = False
         task = asyncio.current_task()
         cancelled_here = False
 
-        def on_message(fut: asyncio.Future) -> None:
+        def on_message(fut: asyncio.Future[Message]) -> None:
             nonlocal cancelled_here
             if fut.cancelled() or fut.exception() is not None:
                 return
@@ -167,7 +167,7 @@ class CancelOnDisconnect:
                 cancelled_here = True
                 task.cancel()
 
-        async def receive_proxy() -> dict:
+        async def receive_proxy() -> Message:
             nonlocal watcher
             if watcher is not None:  # the body is read: the only message left is the disconnect
                 return await asyncio.shield(watcher)
@@ -177,7 +177,7 @@ class CancelOnDisconnect:
                 watcher.add_done_callback(on_message)
             return message
 
-        async def send_proxy(message: dict) -> None:
+        async def send_proxy(message: Message) -> None:
             nonlocal completed
             if message["type"] == "http.response.body" and not message.get("more_body", False):
                 completed = True
@@ -218,17 +218,22 @@ async def _preload(app: FastAPI) -> None:
     service: Service = app.state.service
     loop = asyncio.get_running_loop()
     ids = list(service.settings.models.preload)
-    failures: dict[str, AtelicoError] = {}
-    for mid in ids:  # an unknown id fails readiness at once, before loading anything
-        try:
-            service.registry.resolve(mid)
-        except AtelicoError as exc:
-            failures[mid] = exc
+
+    def load() -> dict[str, AtelicoError]:
+        """Off the event loop (resolving looks at the disk): an unknown id fails readiness
+        at once, before anything loads."""
+        unknown: dict[str, AtelicoError] = {}
+        for mid in ids:
+            try:
+                service.registry.resolve(mid)
+            except AtelicoError as exc:
+                unknown[mid] = exc
+        return unknown or service.registry.preload(ids)
+
     try:
-        if not failures:
-            failures = await loop.run_in_executor(None, service.registry.preload, ids)
-    except AtelicoError as exc:
-        failures = {"preload": exc}
+        failures = await loop.run_in_executor(None, load)
+    except AtelicoError as failure:
+        failures = {"preload": failure}
     # {model, code, message}: shown to unauthenticated callers, so paths are redacted
     app.state.preload_errors = [{"model": mid, "code": exc.code, "message": exc.to_dict()["message"]}
                                 for mid, exc in failures.items()]

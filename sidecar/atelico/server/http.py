@@ -13,7 +13,8 @@ from atelico.service import Service
 
 
 def service_of(request: Request) -> Service:
-    return request.app.state.service
+    service: Service = request.app.state.service
+    return service
 
 
 async def read_body(request: Request, limit: int) -> bytes:

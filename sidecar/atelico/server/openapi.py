@@ -15,10 +15,10 @@ from pydantic import BaseModel, Field
 from atelico.protocol.face import FaceFileRequest
 from atelico.protocol.stt import TranscriptionRequest
 from atelico.protocol.tts import SpeechRequest
-from atelico.protocol.voices import CloneRequest
+from atelico.protocol.voices import CloneForm
 
 #: the names the routes used before the bodies moved to the protocol
-TranscriptionForm, FaceForm, CloneForm = TranscriptionRequest, FaceFileRequest, CloneRequest
+TranscriptionForm, FaceForm = TranscriptionRequest, FaceFileRequest
 __all__ = ["CloneForm", "FaceForm", "SpeechRequest", "TranscriptionForm", "form_body", "json_body"]
 #: media type of each ``response_format`` of speech (``protocol.constants.SPEECH_FORMATS``)
 SPEECH_MEDIA = {"wav": "audio/wav", "pcm": "audio/L16", "mp3": "audio/mpeg", "opus": "audio/ogg",
@@ -63,7 +63,7 @@ def json_body(model: type[BaseModel]) -> dict[str, Any]:
                             "content": {"application/json": {"schema": _schema(model)}}}}
 
 
-FILE_DOCS: dict[type[BaseModel], str] = {CloneRequest: "the reference clip"}
+FILE_DOCS: dict[type[BaseModel], str] = {CloneForm: "the reference clip"}
 
 
 def form_body(model: type[BaseModel]) -> dict[str, Any]:

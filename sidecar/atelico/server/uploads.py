@@ -13,15 +13,17 @@ as soon as
   (``limit: "body"``; part headers and boundaries count too).
 
 The file part is spooled to a temporary file (in memory up to :data:`SPOOL_MEMORY_BYTES`,
-then on disk); a full disk while spooling is a 507 ``server.disk_full``, not a client error.
+then on disk, written from a worker thread); a full disk while spooling is a 507
+``server.disk_full``, not a client error.
 """
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import tempfile
 from dataclasses import dataclass, field
-from typing import IO, Any, AsyncIterable, Callable
+from typing import IO, TYPE_CHECKING, Any, AsyncIterable, Callable, cast
 
 from atelico.errors import AtelicoError, RequestError
 
@@ -178,9 +180,13 @@ async def parse_form(chunks: AsyncIterable[bytes], content_type: str, *, max_fil
     """Parse a multipart body arriving as ``chunks`` (see the module docstring for limits)."""
     from python_multipart.multipart import MultipartParser
 
+    if TYPE_CHECKING:
+        from python_multipart.multipart import MultipartCallbacks
+
     form = Form()
     collector = _Collector(form, max_file_bytes, make_spool or spool_file)
-    parser = MultipartParser(boundary_of(content_type), collector.callbacks())
+    callbacks = cast("MultipartCallbacks", collector.callbacks())
+    parser = MultipartParser(boundary_of(content_type), callbacks)
     max_body = max_file_bytes + MAX_PARTS * (MAX_FIELD_BYTES + MAX_HEADER_BYTES)
     received = 0
     try:
@@ -188,7 +194,10 @@ async def parse_form(chunks: AsyncIterable[bytes], content_type: str, *, max_fil
             received += len(chunk)
             if received > max_body:
                 raise too_large(f"request body exceeds {max_body} bytes", "body", max_body)
-            parser.write(chunk)
+            if form.file_bytes >= SPOOL_MEMORY_BYTES:  # the spool is a file on disk now:
+                await asyncio.to_thread(parser.write, chunk)  # its writes leave the event loop
+            else:
+                parser.write(chunk)
         parser.finalize()
     except AtelicoError:
         form.close()

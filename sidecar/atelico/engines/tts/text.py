@@ -9,9 +9,10 @@ duplicated or rewritten), so a chunk's text can be shown as a caption as-is.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Callable, Literal
+
+from atelico.protocol.text import has_speakable as has_speakable  # the one input rule
 
 Boundary = Literal["sentence", "clause", "word"]
 
@@ -22,8 +23,6 @@ _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-
 _SENTENCE_END = re.compile(r"[.!?…]+[\"'”’»)\]]*(?=\s)|[。！？]+[」』”’）]*")
 # Clause ends: , ; : (before whitespace), full-width comma/semicolon/colon, or a dash.
 _CLAUSE_END = re.compile(r"[,;:](?=\s)|[，、；：]|\s[—–]\s?|—")
-# Punctuation (category Po) that is only a pause or a tone, never a word, when alone.
-_SILENT_PUNCT = frozenset(".,;:!?¡¿…·'\"、。，！？；：‼⁇⁈⁉")
 # Words before a period that do not end a sentence.
 _ABBREVIATIONS = frozenset(
     "mr mrs ms dr st jr sr vs etc e.g i.e prof gen col lt sgt capt no fig mt approx".split())
@@ -168,19 +167,6 @@ class TextFeed:
             space = buf.rfind(" ", cut, len(buf))
             cut = space + 1 if space > cut else len(buf)
         return cut
-
-
-def has_speakable(text: str) -> bool:
-    """True if ``text`` holds something to say: a letter, digit or symbol (``%``, ``&`` and
-    ``#`` included) once it is NFKC-normalised. Whitespace, sentence punctuation, quotes,
-    brackets and dashes alone, control characters (``\\x00``), format
-    characters (zero-width space/joiners, BOM, bidi marks), private-use and unassigned code
-    points do not count. Engines may still find nothing to say in what passes (``♪``)."""
-    if not isinstance(text, str):
-        return False
-    return any(unicodedata.category(ch)[0] in "LNS" or
-               (unicodedata.category(ch) == "Po" and ch not in _SILENT_PUNCT)
-               for ch in unicodedata.normalize("NFKC", text))
 
 
 def count_words(text: str) -> int:
