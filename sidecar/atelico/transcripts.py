@@ -14,7 +14,7 @@ from typing import Iterator, Union
 
 import numpy as np
 
-from atelico.engines.base import Segment, SpeechToText, TranscriptionInfo, accepted_kwargs
+from atelico.engines.base import Segment, SpeechToText, TranscriptionInfo
 from atelico.errors import AudioError
 
 #: longest window transcribed at once; windows end at the quietest moment of their last third
@@ -76,8 +76,6 @@ def transcribe_windows(engine: SpeechToText, blocks: Iterator[np.ndarray], rate:
     """Transcribe ``blocks`` (mono float32 at ``rate``) window by window: each segment in the
     whole clip's time line and numbering, then the ``TranscriptionInfo``; nothing more once
     ``cancel`` is set. The language detected in the first window is kept for the others."""
-    # VAD + batched decoding where the engine has it (faster than window by window)
-    batched = {"batched": True} if "batched" in accepted_kwargs(engine.transcribe, {"batched"}) else {}
     language = options.language
     info: TranscriptionInfo | None = None
     index = 0
@@ -89,7 +87,8 @@ def transcribe_windows(engine: SpeechToText, blocks: Iterator[np.ndarray], rate:
         segments, w_info = engine.transcribe(
             window, language=language, task=options.task,
             prompt=options.prompt if offset == 0 else None, temperature=options.temperature,
-            word_timestamps=options.words, cancel=cancel, **batched)
+            word_timestamps=options.words, cancel=cancel,
+            batched=True)  # VAD + batched decoding (faster than window by window)
         if info is None or (info.language_probability == 0 and w_info.language_probability > 0):
             info = w_info
             if language is None and w_info.language_probability > 0:

@@ -354,6 +354,19 @@ def test_final_is_committed_from_the_speculative_decode_after_a_short_silence() 
     assert final.text == "la." and final.words
 
 
+def test_one_push_with_the_endpoint_silence_commits_the_final_in_that_push() -> None:
+    """Speech plus 0.45 s of silence in a single push: the speculative decode made after the
+    push's windows is confirmed at once (a sentence end, >= 0.35 s of silence), before the
+    0.6 s that would end the utterance without it."""
+    clock = FakeClock()
+    engine = SentenceEngine(clock, cost_s=0.05)
+    live = LiveTranscriber(engine, vad="energy", partials=False, clock=clock)
+    out = live.push(np.concatenate([bursts(1, off_s=0.0), silence(0.45)]))
+    done = [r for r in out if getattr(r, "is_final", False)]
+    assert len(done) == 1 and done[0].text == "la." and live.speculations == 1
+    assert live.finish() == []
+
+
 def test_a_final_that_does_not_end_a_sentence_waits_for_the_full_silence() -> None:
     """Without a sentence end the speculative text is kept but committed only at 0.6 s."""
     clock = FakeClock()

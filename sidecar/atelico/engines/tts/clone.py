@@ -231,7 +231,7 @@ class _Search:
 
 
 def _progress_bar(voice_id: str, generations: int) -> Any:
-    from tqdm import tqdm  # type: ignore[import-untyped]
+    from tqdm import tqdm
 
     return tqdm(total=generations, desc=f"cloning {voice_id}", unit="gen")
 

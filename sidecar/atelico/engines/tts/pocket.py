@@ -298,7 +298,7 @@ class PocketEngine:
             AudioError: unreadable, empty, silent or too short audio.
             ModelNotInstalled: the loaded weights cannot clone (the public hub weights).
         """
-        from tqdm import tqdm  # type: ignore[import-untyped]
+        from tqdm import tqdm
 
         pocket_voices.check_voice_id(voice_id)
         if voice_id in pocket_voices.BUILTIN_VOICES:
