@@ -1,7 +1,7 @@
 """Transcription response bodies: they live in :mod:`atelico.protocol.transcripts` (pure
 shaping, shared by the server and the CLI); these names stay for the engines' callers."""
 
-from atelico.protocol.transcripts import GRANULARITIES as GRANULARITIES
+from atelico.protocol.constants import GRANULARITIES as GRANULARITIES
 from atelico.protocol.transcripts import MEDIA_TYPES as MEDIA_TYPES
 from atelico.protocol.transcripts import RESPONSE_FORMATS as RESPONSE_FORMATS
 from atelico.protocol.transcripts import check_response_format as check_response_format
