@@ -270,6 +270,25 @@ def test_silero_streaming_matches_whole_clip(clips: dict[str, Clip]) -> None:
     assert whole.max() > 0.9 and whole[:5].max() < 0.5  # speech found, leading silence not
 
 
+def test_silero_comes_from_the_registry_once(clips: dict[str, Clip], tmp_path) -> None:
+    """``registry.part(SILERO_VAD)`` is one model for every stream of a registry; streams on
+    it detect speech exactly as the standalone detector does."""
+    from atelico.config import load_settings
+    from atelico.engines.stt.live import SILERO_VAD
+    from atelico.models.registry import ModelRegistry
+
+    registry = ModelRegistry(load_settings({"models": {"cache_dir": tmp_path}}, env={}))
+    model = registry.part(SILERO_VAD)
+    assert registry.part(SILERO_VAD) is model and registry.loaded_parts() == [SILERO_VAD.id]
+    audio = clips["goforward"].audio
+    windows = audio[:len(audio) // 512 * 512].reshape(-1, 512)
+    np.testing.assert_allclose(SileroVad(model)(windows), SileroVad()(windows), atol=1e-6)
+    live = LiveTranscriber(FakeEngine(FakeClock(), 0.0), vad="silero", vad_model=model)
+    assert finals(stream(live, audio))
+    registry.close()
+    assert registry.loaded_parts() == []
+
+
 def test_energy_vad_follows_the_noise_floor() -> None:
     """Once it has heard 5 s of a -40 dBFS hiss, the hiss is silence and a tone over it speech."""
     rng = np.random.default_rng(5)
