@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from typing import Iterator
 
 import pytest
 
@@ -20,12 +19,7 @@ from .conftest import make_settings
 FAKE_LOADER = "tests.models.fakes:load"
 
 
-@pytest.fixture(autouse=True)
-def fresh_log() -> Iterator[None]:
-    fakes.LOG.calls.clear()
-    fakes.LOG.behaviour.clear()
-    yield
-    fakes.LOG.behaviour.clear()
+pytestmark = pytest.mark.usefixtures("fresh_log")
 
 
 def _registry(settings: Settings, *specs: ModelSpec) -> ModelRegistry:
