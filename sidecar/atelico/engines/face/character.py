@@ -76,12 +76,12 @@ class Character(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_\-]{0,63}$")
     description: str = ""
-    amplitude: Amplitude = Field(default_factory=lambda: Amplitude.model_validate({}))
+    amplitude: Amplitude = Field(default_factory=Amplitude)
     articulation: float = Field(1.0, ge=0.3, le=3.0)
-    smoothing: Smoothing = Field(default_factory=lambda: Smoothing.model_validate({}))
-    blink: Blink = Field(default_factory=lambda: Blink.model_validate({}))
-    brows: Brows = Field(default_factory=lambda: Brows.model_validate({}))
-    gaze: Gaze = Field(default_factory=lambda: Gaze.model_validate({}))
+    smoothing: Smoothing = Field(default_factory=Smoothing)
+    blink: Blink = Field(default_factory=Blink)
+    brows: Brows = Field(default_factory=Brows)
+    gaze: Gaze = Field(default_factory=Gaze)
     seed: int = Field(0, ge=0)
 
 
