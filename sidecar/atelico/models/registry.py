@@ -8,8 +8,8 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import (Any, Callable, ContextManager, Iterable, Iterator, Sequence, TypeVar, cast,
-                    overload)
+from typing import (Any, Callable, ContextManager, Iterable, Iterator, Sequence, TypedDict,
+                    TypeVar, cast, overload)
 
 from atelico.config import Settings
 from atelico.engines.base import FACE, STT, TTS, Closeable, E, EngineKind, Part, VoiceInfo
@@ -24,7 +24,22 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-__all__ = ["FACE", "STT", "TTS", "EngineKind", "Loader", "ModelRegistry", "Part", "import_loader"]
+__all__ = ["FACE", "STT", "TTS", "EngineKind", "Loader", "ModelRegistry", "ModelRow", "Part",
+           "import_loader"]
+
+
+class ModelRow(TypedDict):
+    """One catalog model as :meth:`ModelRegistry.list_models` reports it."""
+
+    id: str
+    kind: str
+    installed: bool
+    loaded: bool
+    aliases: list[str]
+    default: bool
+    description: str
+    languages: list[str]
+    assets: list[str]
 
 
 @dataclass
@@ -137,7 +152,7 @@ class ModelRegistry:
             variant = getattr(self.settings.models, spec.variant_setting, None)
         return spec.assets_for(None if variant is None else str(variant).strip().lower())
 
-    def list_models(self) -> list[dict[str, Any]]:
+    def list_models(self) -> list[ModelRow]:
         """Every catalog model: id, kind, installed, loaded, aliases, default, description.
 
         A generic id (``tts``, ``whisper``) is listed among the aliases of the model it
@@ -148,7 +163,7 @@ class ModelRegistry:
             generic.setdefault(self.resolve(name).id, []).append(name)
         with self._cond:
             loaded = {mid for mid, slot in self._slots.items() if slot.engine is not None}
-        out = []
+        out: list[ModelRow] = []
         for spec in self.catalog.models:
             out.append({
                 "id": spec.id,
