@@ -358,13 +358,14 @@ class Service:
         vad_kind = live_vad(vad)
 
         def open_live() -> LiveStream:
-            from atelico.engines.stt.live import LiveTranscriber
+            from atelico.engines.stt.live import SILERO_VAD, LiveTranscriber
 
             with ExitStack() as refs:
                 engine = refs.enter_context(self.registry.acquire(spec_id, STT))
+                silero = self.registry.part(SILERO_VAD) if vad_kind == "silero" else None
                 live = LiveTranscriber.from_settings(engine, self.settings, language=language, vad=vad_kind,
                                                      partials=partials, sample_rate_hz=sample_rate_hz,
-                                                     events=True)
+                                                     events=True, vad_model=silero)
                 return LiveStream(live, self.run_call, refs.pop_all().close)
             raise AssertionError("unreachable")
 

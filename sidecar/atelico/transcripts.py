@@ -113,7 +113,7 @@ def transcribe_windows(engine: SpeechToText, blocks: Iterator[np.ndarray], rate:
             window, language=language, task=options.task,
             prompt=options.prompt if offset == 0 else None, temperature=options.temperature,
             word_timestamps=options.words, cancel=cancel,
-            batched=True)  # VAD + batched decoding (an engine without it ignores the knob)
+            batched=True)  # VAD + batched decoding (faster than window by window)
         if info is None or (info.language_probability == 0 and w_info.language_probability > 0):
             info = w_info
             if language is None and w_info.language_probability > 0:

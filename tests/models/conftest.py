@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import pytest
 
 from atelico.config import Settings, load_settings
 from atelico.models.assets import ensure_asset
+
+
+@pytest.fixture
+def fresh_log() -> Iterator[None]:
+    """The fake loaders' log, empty, with no injected behaviour (cleared again after)."""
+    from . import fakes
+
+    fakes.LOG.calls.clear()
+    fakes.LOG.behaviour.clear()
+    yield
+    fakes.LOG.behaviour.clear()
 
 
 def make_settings(cache_dir: Path, **models: Any) -> Settings:

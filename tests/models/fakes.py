@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from atelico.config import Settings
+from atelico.engines.base import VoiceInfo
 from atelico.models.catalog import ModelSpec
 
 
@@ -53,3 +54,21 @@ def load(spec: ModelSpec, assets: dict[str, Path], settings: Settings) -> Any:
 
 def slow(seconds: float) -> Callable[[int], None]:
     return lambda attempt: time.sleep(seconds)
+
+
+def list_voices(spec: ModelSpec, assets: dict[str, Path], settings: Settings) -> list[VoiceInfo]:
+    """A catalog voice lister: one voice per asset (none here) plus a fixed one."""
+    with LOG.lock:
+        LOG.calls.append(f"list:{spec.id}")
+    return [VoiceInfo(f"{spec.id}-voice", "en-US")]
+
+
+@dataclass
+class FakePart:
+    """A sub-model: counts its loads, remembers being closed."""
+
+    loads: int
+    closed: bool = False
+
+    def close(self) -> None:
+        self.closed = True

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -31,12 +31,7 @@ class Clock:
         return self.now_s
 
 
-@pytest.fixture(autouse=True)
-def fresh_log() -> Iterator[None]:
-    fakes.LOG.calls.clear()
-    fakes.LOG.behaviour.clear()
-    yield
-    fakes.LOG.behaviour.clear()
+pytestmark = pytest.mark.usefixtures("fresh_log")
 
 
 def _specs(*extra: ModelSpec) -> list[ModelSpec]:

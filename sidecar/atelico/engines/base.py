@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import (TYPE_CHECKING, Any, Callable, Generic, Iterator, Literal, Protocol, Sequence,
+from typing import (TYPE_CHECKING, Callable, Generic, Iterator, Literal, Protocol, Sequence,
                     TypeVar, runtime_checkable)
 
 import numpy as np
@@ -385,17 +385,3 @@ class Part(Generic[P]):
 
     id: str
     load: Callable[["Settings"], P]
-
-
-def accepted_kwargs(fn: Callable[..., Any], names: set[str]) -> frozenset[str]:
-    """Deprecated (kept until the service stops probing; engines now take every knob of
-    :class:`SpeechToText`): which of ``names`` the callable ``fn`` accepts."""
-    import inspect
-
-    try:
-        params = inspect.signature(fn).parameters
-    except (TypeError, ValueError):
-        return frozenset()
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
-        return frozenset(names)
-    return frozenset(names & params.keys())

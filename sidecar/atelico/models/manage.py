@@ -10,13 +10,13 @@ from atelico.config import Settings
 from atelico.models.assets import (FileCheck, asset_dir, ensure_asset, expected_files,
                                    remove_asset, verify_asset)
 from atelico.models.catalog import Catalog, default_catalog
-from atelico.models.registry import ModelRegistry
+from atelico.models.registry import ModelRegistry, ModelRow
 
 log = logging.getLogger(__name__)
 
 
 def list_models(settings: Settings, *, registry: ModelRegistry | None = None
-                ) -> list[dict[str, Any]]:
+                ) -> list[ModelRow]:
     """Every catalog model with ``installed``/``loaded`` flags (see ``ModelRegistry``)."""
     return (registry or ModelRegistry(settings)).list_models()
 

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-import importlib
-import importlib.metadata
 import logging
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import (Any, Callable, ContextManager, Iterable, Iterator, Sequence, TypeVar, cast,
-                    overload)
+from typing import (Any, Callable, ContextManager, Iterable, Iterator, Sequence, TypedDict,
+                    TypeVar, cast, overload)
 
 from atelico.config import Settings
 from atelico.engines.base import FACE, STT, TTS, Closeable, E, EngineKind, Part, VoiceInfo
@@ -19,17 +17,29 @@ from atelico.errors import (AtelicoError, ModelError, ModelLoadFailed, ModelNotI
                             RequestError)
 from atelico.models.assets import asset_dir, asset_obtainable_locally, asset_present, ensure_asset
 from atelico.models.catalog import Catalog, ModelSpec, default_catalog
+from atelico.models.loading import (Loader, VoiceLister, dist_installed, import_callable,
+                                    import_loader, rethrow)
 
 log = logging.getLogger(__name__)
 
-#: ``load(spec, assets, settings) -> engine``, named in the catalog by import path.
-Loader = Callable[[ModelSpec, "dict[str, Path]", Settings], object]
-#: ``list_voices(spec, assets, settings) -> voices``, a TTS model's voices read from its files.
-VoiceLister = Callable[[ModelSpec, "dict[str, Path]", Settings], Iterable[VoiceInfo]]
-
 T = TypeVar("T")
 
-__all__ = ["FACE", "STT", "TTS", "EngineKind", "ModelRegistry", "Part", "import_loader"]
+__all__ = ["FACE", "STT", "TTS", "EngineKind", "Loader", "ModelRegistry", "ModelRow", "Part",
+           "import_loader"]
+
+
+class ModelRow(TypedDict):
+    """One catalog model as :meth:`ModelRegistry.list_models` reports it."""
+
+    id: str
+    kind: str
+    installed: bool
+    loaded: bool
+    aliases: list[str]
+    default: bool
+    description: str
+    languages: list[str]
+    assets: list[str]
 
 
 @dataclass
@@ -45,30 +55,6 @@ class _Slot:
     failed_gen: int = -1  # load_gen of the last load that failed
     error: BaseException | None = None
     pinned: bool = False  # preloaded: kept loaded however long it idles
-
-
-def _dist_installed(name: str) -> bool:
-    try:
-        importlib.metadata.distribution(name)
-    except importlib.metadata.PackageNotFoundError:
-        return False
-    return True
-
-
-def import_loader(path: str) -> Loader:
-    """Import ``"package.module:function"`` and return the function."""
-    return cast(Loader, _import_callable(path))
-
-
-def _import_callable(path: str) -> Callable[..., object]:
-    module_name, _, attr = path.partition(":")
-    if not module_name or not attr:
-        raise ValueError(f"loader path {path!r} is not 'module:function'")
-    module = importlib.import_module(module_name)
-    function: object = module.__dict__.get(attr)
-    if not callable(function):
-        raise TypeError(f"{path} is not a callable of {module_name}")
-    return function
 
 
 class ModelRegistry:
@@ -144,13 +130,13 @@ class ModelRegistry:
         return self.installed_spec(self.resolve(model_id))
 
     def installed_spec(self, spec: ModelSpec) -> bool:
-        if not all(_dist_installed(d) for d in spec.requires):
+        if not all(dist_installed(d) for d in spec.requires):
             return False
         return all(asset_present(a, self.settings, catalog=self.catalog)
                    for a in self._asset_ids(spec))
 
     def _obtainable_locally(self, spec: ModelSpec) -> bool:
-        if not all(_dist_installed(d) for d in spec.requires):
+        if not all(dist_installed(d) for d in spec.requires):
             return False
         return all(asset_obtainable_locally(a, self.settings, catalog=self.catalog)
                    for a in self._asset_ids(spec))
@@ -166,7 +152,7 @@ class ModelRegistry:
             variant = getattr(self.settings.models, spec.variant_setting, None)
         return spec.assets_for(None if variant is None else str(variant).strip().lower())
 
-    def list_models(self) -> list[dict[str, Any]]:
+    def list_models(self) -> list[ModelRow]:
         """Every catalog model: id, kind, installed, loaded, aliases, default, description.
 
         A generic id (``tts``, ``whisper``) is listed among the aliases of the model it
@@ -177,7 +163,7 @@ class ModelRegistry:
             generic.setdefault(self.resolve(name).id, []).append(name)
         with self._cond:
             loaded = {mid for mid, slot in self._slots.items() if slot.engine is not None}
-        out = []
+        out: list[ModelRow] = []
         for spec in self.catalog.models:
             out.append({
                 "id": spec.id,
@@ -211,7 +197,7 @@ class ModelRegistry:
         if spec.voice_lister is None or spec.id in self.loaded_ids() \
                 or not self.installed_spec(spec):
             return None
-        lister = cast(VoiceLister, _import_callable(spec.voice_lister))
+        lister = cast(VoiceLister, import_callable(spec.voice_lister))
         assets = {a: asset_dir(a, self.settings) for a in self._asset_ids(spec)}
         return list(lister(spec, assets, self.settings))
 
@@ -291,7 +277,7 @@ class ModelRegistry:
                 gen = slot.load_gen
                 self._cond.wait_for(lambda: not slot.loading or slot.load_gen != gen)
                 if slot.failed_gen == gen and slot.error is not None:
-                    raise _rethrow(slot.error)
+                    raise rethrow(slot.error)
         # This thread loads; the others wait on the condition above.
         try:
             engine = self._load(spec)
@@ -319,7 +305,7 @@ class ModelRegistry:
         return engine
 
     def _load(self, spec: ModelSpec) -> object:
-        missing = [d for d in spec.requires if not _dist_installed(d)]
+        missing = [d for d in spec.requires if not dist_installed(d)]
         if missing:
             raise ModelNotInstalled(
                 f"model {spec.id!r} needs pip package(s) {' '.join(missing)}: "
@@ -424,16 +410,6 @@ class ModelRegistry:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _rethrow(error: BaseException) -> BaseException:
-    """A fresh copy of a shared load error for one waiter (tracebacks are per raise)."""
-    if isinstance(error, AtelicoError):
-        copy = type(error)(error.message, code=error.code, http_status=error.http_status,
-                           details=dict(error.details))
-        copy.__cause__ = error.__cause__
-        return copy
-    return error
 
 
 def check_kind(spec: ModelSpec, model_id: str, kind: EngineKind[E]) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Mapping, Sequence
 
 from atelico.errors import AtelicoError, ProtocolError, RequestError
 from atelico.protocol.envelope import Message
@@ -58,7 +58,7 @@ class Hello:
                                "client_version": self.client_version, "token": self.token})
 
 
-def welcome(*, server_version: str, session: str, models: list[dict[str, Any]],
+def welcome(*, server_version: str, session: str, models: Sequence[Mapping[str, object]],
             capabilities: list[str], limits: dict[str, Any]) -> Message:
     return Message(WELCOME, {"protocol": PROTOCOL_VERSION, "server": "atelico",
                              "server_version": server_version, "session": session,

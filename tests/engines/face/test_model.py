@@ -50,6 +50,23 @@ def test_engine_satisfies_the_protocol_and_loader(tmp_path: Path) -> None:
     assert {"claire", "james", "mark"} <= set(engine.characters())
 
 
+def test_engine_has_the_streaming_capabilities_the_service_uses(engine: FaceEngine) -> None:
+    """FaceEngine is FaceStreaming and TtsFaceAlignment: streams opened with the protocols'
+    keyword calls tile ceil(duration * 30) frames."""
+    from atelico.engines.base import FaceStreaming, TtsFaceAlignment
+
+    assert isinstance(engine, FaceStreaming) and isinstance(engine, TtsFaceAlignment)
+    audio = (0.1 * np.random.default_rng(3).standard_normal(24_000)).astype(np.float32)
+    live = engine.stream(character="claire", sample_rate_hz=24_000)
+    blocks = [b for b in (live.push(audio[:10_000]), live.push(audio[10_000:]), live.finish())
+              if b is not None]
+    assert sum(len(b.weights) for b in blocks) == frame_count(24_000, 24_000) == 30
+    tts = engine.tts_face(character="claire", sample_rate_hz=24_000)
+    start, weights = tts.push(SpeechChunk(0, "hi", audio, 24_000))
+    assert start == 0 and weights.shape == (30, len(ARKIT_BLENDSHAPES))
+    assert tts.finish() is None
+
+
 @pytest.mark.parametrize("n_samples,rate", [(1, 16_000), (8_000, 16_000), (16_000, 16_000),
                                             (533, 16_000), (534, 16_000), (12_345, 24_000),
                                             (44_100, 44_100), (7, 8_000)])

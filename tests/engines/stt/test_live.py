@@ -270,6 +270,25 @@ def test_silero_streaming_matches_whole_clip(clips: dict[str, Clip]) -> None:
     assert whole.max() > 0.9 and whole[:5].max() < 0.5  # speech found, leading silence not
 
 
+def test_silero_comes_from_the_registry_once(clips: dict[str, Clip], tmp_path) -> None:
+    """``registry.part(SILERO_VAD)`` is one model for every stream of a registry; streams on
+    it detect speech exactly as the standalone detector does."""
+    from atelico.config import load_settings
+    from atelico.engines.stt.live import SILERO_VAD
+    from atelico.models.registry import ModelRegistry
+
+    registry = ModelRegistry(load_settings({"models": {"cache_dir": tmp_path}}, env={}))
+    model = registry.part(SILERO_VAD)
+    assert registry.part(SILERO_VAD) is model and registry.loaded_parts() == [SILERO_VAD.id]
+    audio = clips["goforward"].audio
+    windows = audio[:len(audio) // 512 * 512].reshape(-1, 512)
+    np.testing.assert_allclose(SileroVad(model)(windows), SileroVad()(windows), atol=1e-6)
+    live = LiveTranscriber(FakeEngine(FakeClock(), 0.0), vad="silero", vad_model=model)
+    assert finals(stream(live, audio))
+    registry.close()
+    assert registry.loaded_parts() == []
+
+
 def test_energy_vad_follows_the_noise_floor() -> None:
     """Once it has heard 5 s of a -40 dBFS hiss, the hiss is silence and a tone over it speech."""
     rng = np.random.default_rng(5)
@@ -352,6 +371,19 @@ def test_final_is_committed_from_the_speculative_decode_after_a_short_silence() 
     beam_calls = [o for o in engine.options if o.get("beam_size") == 5]
     assert len(beam_calls) == 1 and live.speculations == 1 and live.speculations_discarded == 0
     assert final.text == "la." and final.words
+
+
+def test_one_push_with_the_endpoint_silence_commits_the_final_in_that_push() -> None:
+    """Speech plus 0.45 s of silence in a single push: the speculative decode made after the
+    push's windows is confirmed at once (a sentence end, >= 0.35 s of silence), before the
+    0.6 s that would end the utterance without it."""
+    clock = FakeClock()
+    engine = SentenceEngine(clock, cost_s=0.05)
+    live = LiveTranscriber(engine, vad="energy", partials=False, clock=clock)
+    out = live.push(np.concatenate([bursts(1, off_s=0.0), silence(0.45)]))
+    done = [r for r in out if getattr(r, "is_final", False)]
+    assert len(done) == 1 and done[0].text == "la." and live.speculations == 1
+    assert live.finish() == []
 
 
 def test_a_final_that_does_not_end_a_sentence_waits_for_the_full_silence() -> None:

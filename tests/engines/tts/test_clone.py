@@ -112,3 +112,24 @@ def test_clone_never_silently_overwrites_a_custom_voice(kokoro: KokoroEngine, tm
     assert sorted(p.name for p in folder.iterdir()) == ["mine.npy"]
     result = clone_voice(kokoro, *reference, "mine", tmp_path, config=TINY, overwrite=True)
     assert sorted(p.name for p in folder.iterdir()) == ["mine.bin"] and result.path == folder / "mine.bin"
+
+
+@pytest.mark.slow
+def test_the_cloning_capability_evolves_a_listed_voice(
+        kokoro: KokoroEngine, kokoro_settings: Settings,
+        reference: tuple[np.ndarray, int]) -> None:
+    """``KokoroEngine.clone_voice`` (the ``VoiceCloning`` capability) runs the search with
+    the options' sizes on the first ``max_seconds``, saves into the custom voices folder,
+    reports each generation and lists the voice without a rescan by the caller."""
+    from atelico.engines.base import CloneOptions, CloneProgress, VoiceCloning
+
+    assert isinstance(kokoro, VoiceCloning)
+    reports: list[CloneProgress] = []
+    made = kokoro.clone_voice(*reference, "cap_clone", progress=reports.append,
+                              options=CloneOptions(max_seconds=4.0, generations=1,
+                                                   population=2, elite=5, overwrite=True))
+    assert [r.generation for r in reports] == [1]  # elite 5 clamped below population 2
+    assert made.path == kokoro_settings.voices_dir / "kokoro" / "cap_clone.bin"
+    assert made.best_distance is not None and made.initial_distance is not None
+    assert made.best_distance <= made.initial_distance
+    assert "cap_clone" in {v.id for v in kokoro.voices() if v.custom}

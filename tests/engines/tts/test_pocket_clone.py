@@ -8,6 +8,7 @@ Mimi encoding, prompting, atomic write, discovery by a fresh engine, synthesis w
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -149,3 +150,26 @@ def test_packs_of_other_weights_are_not_listed(engine: PocketEngine, settings: S
     with pytest.raises(VoiceError) as info:
         other.synthesize("Hi.", voice="seed0_voice")
     assert info.value.code == "voice.unknown"
+
+
+def test_the_cloning_capability_makes_a_listed_voice(engine: PocketEngine,
+                                                     settings: Settings) -> None:
+    """``VoiceCloning.clone_voice`` (what the service calls for every engine) writes the pack
+    from samples, keeps only ``max_seconds`` and lists the voice at once; a set ``cancel``
+    stops it before any work."""
+    from atelico.engines.base import CloneOptions, TextToSpeech, VoiceCloning, VoiceRescan
+    from atelico.errors import Cancelled
+
+    assert isinstance(engine, TextToSpeech) and isinstance(engine, VoiceCloning)
+    assert isinstance(engine, VoiceRescan)
+    data, rate = soundfile.read(str(CLIP), dtype="float32")
+    cancel = threading.Event()
+    cancel.set()
+    with pytest.raises(Cancelled):
+        engine.clone_voice(data, rate, "never_made", cancel=cancel)
+    assert "never_made" not in engine.rescan_voices()
+    made = engine.clone_voice(data, rate, "cap_voice", options=CloneOptions(max_seconds=1.5))
+    assert made.voice_id == "cap_voice" and made.path.is_file()
+    assert made.path.parent == settings.voices_dir / "pocket" and made.best_distance is None
+    assert "cap_voice" in engine.rescan_voices()
+    assert "cap_voice" in {v.id for v in engine.voices() if v.custom}

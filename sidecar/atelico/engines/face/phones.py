@@ -169,28 +169,38 @@ def to_viseme_segments(phonemes: Sequence[PhonemeTiming], phone_set: PhoneSet = 
         start_s, end_s = float(p.start_s) + offset_s, float(p.end_s) + offset_s
         if not end_s > start_s and not (pending_start is not None and end_s > pending_start):
             continue
-        if phone_set == "arpabet":
-            visemes, stress = _arpabet_visemes(p.phoneme)
-        else:
-            found = _ipa_visemes(p.phoneme)
-            stress = 1 if "ˈ" in p.phoneme else 2 if "ˌ" in p.phoneme else 0
-            if found is None:  # a bare stress mark: give its time and stress to the next phone
-                pending_start = start_s if pending_start is None else pending_start
-                pending_stress = max(pending_stress, 1 if "ˈ" in p.phoneme else 2)
-                continue
-            visemes = found
+        visemes, stress = _visemes_of(p.phoneme, phone_set)
+        if visemes is None:  # a bare stress mark: give its time and stress to the next phone
+            pending_start = start_s if pending_start is None else pending_start
+            pending_stress = max(pending_stress, stress)
+            continue
         if pending_start is not None:
             start_s = min(start_s, pending_start)
             stress = stress or pending_stress
             pending_start, pending_stress = None, 0
-        if len(visemes) == 1:
-            out.append(VisemeSegment(visemes[0], start_s, end_s, stress))
-            continue
-        cuts = [start_s] + [start_s + (end_s - start_s) * f
-                            for f in _split_points(len(visemes))] + [end_s]
-        for v, a, b in zip(visemes, cuts[:-1], cuts[1:]):
-            out.append(VisemeSegment(v, a, b, stress))
+        out.extend(_timed(visemes, start_s, end_s, stress))
     return [s for s in out if s.end_s > s.start_s]
+
+
+def _visemes_of(symbol: str, phone_set: PhoneSet) -> tuple[tuple[str, ...] | None, int]:
+    """A phone's visemes (``None``: a bare IPA stress mark) and its stress (1 primary, 2
+    secondary, 0 none)."""
+    if phone_set == "arpabet":
+        return _arpabet_visemes(symbol)
+    found = _ipa_visemes(symbol)
+    if found is None:
+        return None, 1 if "ˈ" in symbol else 2
+    return found, 1 if "ˈ" in symbol else 2 if "ˌ" in symbol else 0
+
+
+def _timed(visemes: tuple[str, ...], start_s: float, end_s: float, stress: int
+           ) -> list[VisemeSegment]:
+    """One phone's span shared among its visemes (diphthongs split 55/45)."""
+    if len(visemes) == 1:
+        return [VisemeSegment(visemes[0], start_s, end_s, stress)]
+    cuts = [start_s] + [start_s + (end_s - start_s) * f
+                        for f in _split_points(len(visemes))] + [end_s]
+    return [VisemeSegment(v, a, b, stress) for v, a, b in zip(visemes, cuts[:-1], cuts[1:])]
 
 
 def _split_points(n: int) -> list[float]:

@@ -67,7 +67,8 @@ def mouth_weights(params: np.ndarray, character: Character) -> np.ndarray:
 
 def _smooth01(x: np.ndarray) -> np.ndarray:
     t = np.clip(x, 0.0, 1.0)
-    return t * t * (3.0 - 2.0 * t)
+    smooth: np.ndarray = t * t * (3.0 - 2.0 * t)
+    return smooth
 
 
 @dataclass

@@ -298,12 +298,12 @@ class LiveTranscriber:
         elif prob < self._neg_threshold:
             self._silence_run += 1
         if self._silence_run >= self._min_silence_windows or self._endpoint_confirmed():
-            return self._finalize(self._end_of_speechwindows_in())
+            return self._finalize(self._end_of_speech_windows())
         if len(self._utt) >= self._max_utterance_windows:
             return self._finalize(self._quiet_cut())
         return []
 
-    def _end_of_speechwindows_in(self) -> int:
+    def _end_of_speech_windows(self) -> int:
         """The utterance up to 0.2 s past its trailing silence's start."""
         return len(self._utt) - self._silence_run + windows_in(0.2)
 

@@ -36,7 +36,7 @@ class SileroModel:
     """Silero VAD v6's ONNX session (stateless; shared by every :class:`SileroVad`)."""
 
     def __init__(self, path: Path) -> None:
-        import onnxruntime  # type: ignore[import-untyped]
+        import onnxruntime
 
         opts = onnxruntime.SessionOptions()
         opts.inter_op_num_threads = 1
@@ -56,7 +56,7 @@ class SileroModel:
 
 def silero_vad_path() -> Path:
     """The Silero VAD v6 ONNX file that ships inside the faster-whisper wheel."""
-    from faster_whisper.utils import get_assets_path  # type: ignore[import-untyped]
+    from faster_whisper.utils import get_assets_path
 
     return Path(get_assets_path()) / "silero_vad_v6.onnx"
 

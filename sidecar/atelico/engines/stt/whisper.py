@@ -5,44 +5,34 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-import re
 import threading
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping, Protocol
+from typing import Any, Iterator, Mapping, Protocol
 
 import numpy as np
 
 from atelico.config import Settings
-from atelico.engines.base import STT_SAMPLE_RATE_HZ, Segment, TranscriptionInfo, WordTiming
+from atelico.engines.base import STT_SAMPLE_RATE_HZ, Segment, TranscriptionInfo
+from atelico.engines.stt.whisper_segments import (
+    COMPRESSION_RATIO_THRESHOLD, GUARD_AVG_LOGPROB, GUARD_NO_SPEECH_PROB, LOG_PROB_THRESHOLD,
+    MAX_REPEATS, NO_SPEECH_THRESHOLD, WhisperSegment, _guarded, _install_short_windows,
+    collapse_repeats, is_hallucination, split_at_sentences)
 from atelico.errors import AudioError, LanguageError, ModelLoadFailed, RequestError
 
 log = logging.getLogger(__name__)
+
+__all__ = ["COMPRESSION_RATIO_THRESHOLD", "GUARD_AVG_LOGPROB", "GUARD_NO_SPEECH_PROB",
+           "LOG_PROB_THRESHOLD", "MAX_REPEATS", "NO_SPEECH_THRESHOLD", "WhisperEngine",
+           "WhisperSegment", "_guarded", "_install_short_windows", "collapse_repeats",
+           "is_hallucination", "load", "normalize_language", "resolve_compute_type",
+           "resolve_device", "whisper_languages"]
 
 TASKS = ("transcribe", "translate")
 #: Files a CTranslate2 Whisper directory must hold.
 MODEL_FILES = ("model.bin", "config.json", "tokenizer.json", "vocabulary.txt")
 
-# Hallucination guards (see WhisperEngine docstring).
-NO_SPEECH_THRESHOLD = 0.6
-LOG_PROB_THRESHOLD = -1.0
-GUARD_NO_SPEECH_PROB = 0.6  # a segment this likely to be non-speech ...
-GUARD_AVG_LOGPROB = -0.5  # ... and this unsure of its words is dropped
-COMPRESSION_RATIO_THRESHOLD = 2.4
-MAX_REPEATS = 4  # an n-gram repeated more often than this in a row is a decoding loop
-
-
 class _ModelSpecLike(Protocol):
     id: str
-
-
-@dataclass(frozen=True)
-class WhisperSegment(Segment):
-    """A :class:`Segment` plus the decoder details OpenAI's ``verbose_json`` reports."""
-
-    seek: int = 0
-    tokens: tuple[int, ...] = ()
-    compression_ratio: float | None = None
 
 
 def whisper_languages() -> tuple[str, ...]:
@@ -250,20 +240,11 @@ class WhisperEngine:
             empty: Iterator[Segment] = iter(())
             return empty, TranscriptionInfo(language=code or "en", language_probability=0.0,
                                             duration_s=duration_s, model_id=self.model_id)
-        if temperature_fallback:
-            temperatures = tuple(round(t, 2) for t in np.arange(temperature, 1.0001, 0.2))
-        else:
-            temperatures = (temperature,)
-        options: dict[str, Any] = dict(
-            language=code if self.multilingual else "en", task=task,
-            initial_prompt=prompt or None, beam_size=beam_size,
-            best_of=5 if beam_size > 1 else 1, temperature=list(temperatures),
-            compression_ratio_threshold=COMPRESSION_RATIO_THRESHOLD,
-            log_prob_threshold=LOG_PROB_THRESHOLD, no_speech_threshold=NO_SPEECH_THRESHOLD,
-            condition_on_previous_text=False, word_timestamps=word_timestamps,
-            vad_filter=vad_filter,
-            vad_parameters={"min_silence_duration_ms": 1000, "speech_pad_ms": 400}
-            if vad_filter else None)
+        options = _decode_options(
+            language=code if self.multilingual else "en", task=task, prompt=prompt,
+            beam_size=beam_size, temperature=temperature,
+            temperature_fallback=temperature_fallback, word_timestamps=word_timestamps,
+            vad_filter=vad_filter)
         if batched and vad_filter:
             done = self._transcribe_batched(samples, options, cancel)
             if done is not None:
@@ -299,31 +280,29 @@ class WhisperEngine:
         keep_words = bool(options["word_timestamps"])
         out: list[Segment] = []
         for seg in _guarded(raw, cancel):
-            for piece in _split_at_sentences(seg):
+            for piece in split_at_sentences(seg):
                 out.append(dataclasses.replace(piece, id=len(out),
                                                words=piece.words if keep_words else ()))
         return out, fw_info
 
 
-#: a batched chunk is cut after a word ending a sentence, or where the words pause this long
-SPLIT_PAUSE_S = 0.6
-
-
-def _split_at_sentences(seg: Segment) -> list[Segment]:
-    """One batched chunk's segment as sentence-sized segments, from its word times."""
-    pieces: list[list[WordTiming]] = [[]]
-    for word in seg.words:
-        last = pieces[-1][-1] if pieces[-1] else None
-        if last is not None and (last.word.endswith((".", "?", "!"))
-                                 or word.start_s - last.end_s >= SPLIT_PAUSE_S):
-            pieces.append([])
-        pieces[-1].append(word)
-    if len(pieces) <= 1:
-        return [seg]
-    return [dataclasses.replace(seg, start_s=words[0].start_s, end_s=words[-1].end_s,
-                                text=" ".join(w.word for w in words), words=tuple(words),
-                                tokens=())
-            for words in pieces]
+def _decode_options(*, language: str | None, task: str, prompt: str | None, beam_size: int,
+                    temperature: float, temperature_fallback: bool, word_timestamps: bool,
+                    vad_filter: bool) -> dict[str, Any]:
+    """faster-whisper's ``transcribe`` keywords, with our guards' thresholds."""
+    if temperature_fallback:
+        temperatures = tuple(round(t, 2) for t in np.arange(temperature, 1.0001, 0.2))
+    else:
+        temperatures = (temperature,)
+    return dict(
+        language=language, task=task, initial_prompt=prompt or None, beam_size=beam_size,
+        best_of=5 if beam_size > 1 else 1, temperature=list(temperatures),
+        compression_ratio_threshold=COMPRESSION_RATIO_THRESHOLD,
+        log_prob_threshold=LOG_PROB_THRESHOLD, no_speech_threshold=NO_SPEECH_THRESHOLD,
+        condition_on_previous_text=False, word_timestamps=word_timestamps,
+        vad_filter=vad_filter,
+        vad_parameters={"min_silence_duration_ms": 1000, "speech_pad_ms": 400}
+        if vad_filter else None)
 
 
 def _check_audio(audio: np.ndarray) -> np.ndarray:
@@ -346,120 +325,6 @@ def _has_speech(samples: np.ndarray) -> bool:
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
     return bool(get_speech_timestamps(samples, VadOptions(min_speech_duration_ms=100)))
-
-
-_WORD_RE = re.compile(r"\S+")
-
-
-def collapse_repeats(text: str, max_repeats: int = MAX_REPEATS) -> str:
-    """Cut a phrase of 1–8 words repeated more than ``max_repeats`` times in a row to one copy.
-
-    Whisper sometimes loops ("the the the the the ..."); legitimate speech rarely repeats a
-    phrase five times in a row.
-    """
-    words = _WORD_RE.findall(text)
-    if len(words) <= max_repeats:
-        return text
-    changed = False
-    for n in range(1, 9):
-        i = 0
-        out: list[str] = []
-        while i < len(words):
-            phrase = words[i:i + n]
-            count = 1
-            while words[i + count * n:i + (count + 1) * n] == phrase and len(phrase) == n:
-                count += 1
-            if count > max_repeats:
-                out.extend(phrase)
-                i += count * n
-                changed = True
-            else:
-                out.append(words[i])
-                i += 1
-        words = out
-    return " ".join(words) if changed else text
-
-
-def is_hallucination(no_speech_prob: float, avg_logprob: float, compression_ratio: float) -> bool:
-    """The segment guard: likely silence decoded with low confidence, or a looping text."""
-    if no_speech_prob >= GUARD_NO_SPEECH_PROB and avg_logprob < GUARD_AVG_LOGPROB:
-        return True
-    return compression_ratio > COMPRESSION_RATIO_THRESHOLD
-
-
-class _EncoderWindow(threading.local):
-    """Per thread: how many feature frames past the audio the next encoder call pads to
-    (``None``: the full 30 s window). faster-whisper pads every window with its module's
-    ``pad_or_trim``; :func:`_install_short_windows` wraps it to read this."""
-
-    pad_frames: int | None = None
-
-
-_ENCODER_WINDOW = _EncoderWindow()
-_SHORT_WINDOWS = threading.Lock()
-
-
-def _install_short_windows() -> bool:
-    """Wrap faster-whisper's window padding once; False where its layout is unknown."""
-    import faster_whisper.transcribe as fwt
-
-    with _SHORT_WINDOWS:
-        original = getattr(fwt, "pad_or_trim", None)
-        if original is None:
-            return False
-        if getattr(original, "_atelico", False):
-            return True
-
-        def pad_or_trim(array: Any, length: int = 3000, *, axis: int = -1) -> Any:
-            pad = _ENCODER_WINDOW.pad_frames
-            if pad is not None:
-                length = min(length, array.shape[axis] + pad)
-            return original(array, length, axis=axis)
-
-        pad_or_trim._atelico = True  # type: ignore[attr-defined]
-        fwt.pad_or_trim = pad_or_trim
-        return True
-
-
-def _guarded(segments: Iterable[Any], cancel: threading.Event | None,
-             pad_frames: int | None = None) -> Iterator[Segment]:
-    """Convert faster-whisper segments, drop hallucinations, renumber, honour ``cancel``;
-    with ``pad_frames``, each window is encoded with only that much padding."""
-    index = 0
-    previous: list[str] = []
-    iterator = iter(segments)
-    if pad_frames is not None and not _install_short_windows():
-        pad_frames = None
-    while True:
-        if cancel is not None and cancel.is_set():
-            return
-        _ENCODER_WINDOW.pad_frames = pad_frames
-        try:
-            seg = next(iterator)
-        except StopIteration:
-            return
-        finally:
-            _ENCODER_WINDOW.pad_frames = None
-        text = collapse_repeats(seg.text.strip())
-        if not text or is_hallucination(seg.no_speech_prob, seg.avg_logprob,
-                                        seg.compression_ratio):
-            log.debug("dropped segment %r (no_speech=%.2f logprob=%.2f ratio=%.2f)", text,
-                      seg.no_speech_prob, seg.avg_logprob, seg.compression_ratio)
-            continue
-        if previous[-2:] == [text, text]:  # the same segment a third time: a decoding loop
-            continue
-        previous.append(text)
-        words = tuple(WordTiming(word=w.word.strip(), start_s=float(w.start), end_s=float(w.end),
-                                 probability=float(w.probability))
-                      for w in (seg.words or ()) if w.word.strip())
-        yield WhisperSegment(
-            id=index, start_s=float(seg.start), end_s=float(seg.end),
-            text=text, words=words, avg_logprob=float(seg.avg_logprob),
-            no_speech_prob=float(seg.no_speech_prob),
-            temperature=float(seg.temperature) if seg.temperature is not None else None,
-            seek=int(seg.seek), tokens=tuple(int(t) for t in seg.tokens),
-            compression_ratio=float(seg.compression_ratio))
-        index += 1
 
 
 def load(spec: _ModelSpecLike, assets: Mapping[str, Path], settings: Settings) -> WhisperEngine:

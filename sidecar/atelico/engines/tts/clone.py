@@ -231,7 +231,7 @@ class _Search:
 
 
 def _progress_bar(voice_id: str, generations: int) -> Any:
-    from tqdm import tqdm  # type: ignore[import-untyped]
+    from tqdm import tqdm
 
     return tqdm(total=generations, desc=f"cloning {voice_id}", unit="gen")
 
@@ -256,14 +256,16 @@ def _mutate(tensor: np.ndarray, spread: np.ndarray, scale: float,
             rng: np.random.Generator) -> np.ndarray:
     """Shift every row by the same random offset (keeps the tensor's length structure)."""
     offset = rng.normal(0.0, 1.0, size=spread.shape) * spread * scale
-    return (tensor + offset[None, :]).astype(np.float32)
+    mutated: np.ndarray = (tensor + offset[None, :]).astype(np.float32)
+    return mutated
 
 
 def _voice_spread(engine: KokoroEngine) -> np.ndarray:
     """Per-dimension standard deviation across the built-in voices (averaged over rows)."""
     tensors = [engine.voice_tensor(v.id) for v in engine.voices() if not v.custom]
     stacked = np.stack([t.mean(axis=0) for t in tensors])
-    return stacked.std(axis=0).astype(np.float32) + 1e-4
+    spread: np.ndarray = stacked.std(axis=0).astype(np.float32) + 1e-4
+    return spread
 
 
 def _resample(audio: np.ndarray, sample_rate_hz: int) -> np.ndarray:
@@ -293,7 +295,8 @@ def _mel_filterbank() -> np.ndarray:
 def _dct_matrix() -> np.ndarray:
     n = np.arange(_N_MELS)
     k = np.arange(_N_MFCC)[:, None]
-    return np.cos(np.pi / _N_MELS * (n + 0.5) * k)
+    dct: np.ndarray = np.cos(np.pi / _N_MELS * (n + 0.5) * k)
+    return dct
 
 
 def _pitch_track(frames: np.ndarray) -> np.ndarray:
@@ -304,4 +307,5 @@ def _pitch_track(frames: np.ndarray) -> np.ndarray:
     corr = corr / (corr[:, :1] + 1e-10)
     lag = lo + np.argmax(corr[:, lo:hi], axis=1)
     strength = corr[np.arange(len(corr)), lag]
-    return (SAMPLE_RATE_HZ / lag[strength > 0.45]).astype(np.float64)
+    f0: np.ndarray = (SAMPLE_RATE_HZ / lag[strength > 0.45]).astype(np.float64)
+    return f0

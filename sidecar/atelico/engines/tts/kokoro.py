@@ -205,7 +205,10 @@ class KokoroEngine:
         """
         code = language_code(language)
         phonemized = self._g2p(text, code)
-        return self._render(phonemized, np.asarray(style, np.float32), speed, "end").audio
+        rendered = self._render(phonemized, np.asarray(style, np.float32), speed, "end")
+        if rendered is None:  # no phoneme token in the text: nothing to say
+            raise _nothing_to_say()
+        return rendered.audio
 
     def _stream(self, sentences: list[str], style: np.ndarray, code: str, speed: float,
                 cancel: threading.Event | None) -> Iterator[SpeechChunk]:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -77,8 +77,8 @@ def split_model(model: Any) -> tuple[Any, Any]:
                 stack.extend(node.input)
         return [node for node in graph.node if id(node) in wanted]  # keeps topological order
 
-    def build(nodes: list[Any], inputs: list[tuple[str, int]], outputs: list[tuple[str, int]],
-              renames: dict[str, str]) -> Any:
+    def build(nodes: list[Any], inputs: Sequence[tuple[str, int]],
+              outputs: Sequence[tuple[str, int]], renames: dict[str, str]) -> Any:
         used = {name for node in nodes for name in node.input}
         inits = [init for init in graph.initializer if init.name in used]
         extra = [helper.make_node("Identity", [src], [dst], name=f"atelico_{dst}")
@@ -181,7 +181,8 @@ class Pacer:
     """
 
     def __init__(self, meter: SpeedMeter, *, first_s: float = 0.35, min_s: float = 0.3,
-                 max_s: float = 8.0, safety: float = 0.6, clock: Any = time.perf_counter) -> None:
+                 max_s: float = 8.0, safety: float = 0.6,
+                 clock: Callable[[], float] = time.perf_counter) -> None:
         self.meter = meter
         self.first_s, self.min_s, self.max_s, self.safety = first_s, min_s, max_s, safety
         self.clock = clock

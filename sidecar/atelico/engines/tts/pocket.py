@@ -206,8 +206,9 @@ class PocketEngine:
                     pieces.append(piece.detach().to("cpu", torch.float32).numpy())
         except Exception as exc:
             raise EngineError(f"Pocket TTS failed on {chunk[:40]!r}: {exc}") from exc
-        audio = np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
-        audio = np.clip(np.nan_to_num(audio), -1.0, 1.0).astype(np.float32, copy=False)
+        joined = np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
+        audio: np.ndarray = np.clip(np.nan_to_num(joined), -1.0, 1.0).astype(np.float32,
+                                                                              copy=False)
         elapsed = time.perf_counter() - started
         log.debug("pocket chunk: %d tokens -> %.2f s audio in %.2f s", self.count_tokens(chunk),
                   len(audio) / SAMPLE_RATE_HZ, elapsed)
@@ -298,7 +299,7 @@ class PocketEngine:
             AudioError: unreadable, empty, silent or too short audio.
             ModelNotInstalled: the loaded weights cannot clone (the public hub weights).
         """
-        from tqdm import tqdm  # type: ignore[import-untyped]
+        from tqdm import tqdm
 
         pocket_voices.check_voice_id(voice_id)
         if voice_id in pocket_voices.BUILTIN_VOICES:

@@ -149,7 +149,8 @@ def resolve_dtype(setting: str, device: "torch.device") -> "torch.dtype":
     if setting not in _DTYPES:
         raise ModelLoadFailed(f"unknown tts_dtype {setting!r}; use auto, f32, bf16 or f16",
                               details={"tts_dtype": setting})
-    return getattr(torch, _DTYPES[setting])
+    dtype: torch.dtype = getattr(torch, _DTYPES[setting])
+    return dtype
 
 
 def build_random(seed: int, device: "torch.device", dtype: "torch.dtype") -> LoadedModel:
@@ -279,7 +280,8 @@ def random_voice_audio(voice_id: str, seed: int, seconds: float = 1.0) -> "torch
 
 def cache_dtype(model: "TTSModel") -> "torch.dtype":
     """The dtype of the FlowLM attention caches (= voice states) for this model."""
-    return next(model.flow_lm.transformer.parameters()).dtype
+    dtype: torch.dtype = next(model.flow_lm.transformer.parameters()).dtype
+    return dtype
 
 
 # -- internals -------------------------------------------------------------------------------
