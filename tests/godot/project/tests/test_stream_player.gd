@@ -327,3 +327,38 @@ func test_generator_lives_as_long_as_its_playback() -> void:
 			not is_instance_id_valid(first_generator) and not is_instance_id_valid(second_generator)
 		)
 	check(await wait_until(released, 5.0), "both freed once the server dropped the playbacks")
+
+
+## A player freed while its face driver still shows the utterance: the driver relaxes the
+## face and forgets the frames (before, a freed player read as no player and the face held
+## the utterance's first frame for good), and a freed mesh is left alone too.
+func test_face_driver_outlives_its_player_and_mesh() -> void:
+	var player := _new_player()
+	var instance := MeshInstance3D.new()
+	instance.mesh = blend_shape_mesh("jawOpen")
+	root.add_child(instance)
+	var driver := AtelicoFaceDriver.new()
+	driver.mesh = instance
+	driver.player = player
+	root.add_child(driver)
+	var weights := PackedFloat32Array()
+	weights.resize(52 * 30)
+	weights.fill(0.6)
+	driver.add_frames(0, weights)
+	_begin(player)
+	player.queue_pcm_s16le(tone(1.0))
+	await root.get_tree().process_frame
+	check_near(instance.get_blend_shape_value(0), 0.6, 1e-6, "the face shows the utterance")
+	_player = null
+	player.queue_free()
+	for i in 3:
+		await root.get_tree().process_frame
+	check(driver.player == null, "the freed player is dropped")
+	check_near(instance.get_blend_shape_value(0), 0.0, 1e-6, "relaxed")
+	check(driver.sample(0.0).is_empty(), "its frames forgotten")
+	driver.add_frames(0, weights)
+	instance.queue_free()
+	for i in 3:
+		await root.get_tree().process_frame
+	check(is_instance_valid(driver), "the driver runs on without a mesh")
+	driver.queue_free()
