@@ -68,10 +68,8 @@ const ARKIT_NAMES: PackedStringArray = [
 @export var mesh: MeshInstance3D
 ## The player of the same utterance (its position selects the frame). Freed while the face
 ## speaks, the face relaxes and forgets its frames (the voice is gone).
-@export var player: AtelicoStreamPlayer:
-	set(value):
-		player = value
-		_player_id = value.get_instance_id() if value != null else 0
+@export var player: AtelicoStreamPlayer = null:
+	set = _set_player
 ## Multiplies every weight.
 @export_range(0.0, 2.0) var strength: float = 1.0
 ## ARKit name → blend shape name, for rigs that name them differently.
@@ -129,7 +127,7 @@ func sample(time_s: float) -> PackedFloat32Array:
 
 
 func _process(_delta: float) -> void:
-	if _player_id != 0 and not is_instance_id_valid(_player_id):
+	if _player_id != 0 and not is_instance_valid(player):
 		player = null  # (a freed player reads as null: it would hold frame 0 forever)
 		clear()
 	if not is_instance_valid(mesh) or _frame_count == 0:
@@ -139,6 +137,11 @@ func _process(_delta: float) -> void:
 		_apply_frame(PackedFloat32Array())
 		return
 	_apply_frame(sample(time_s))
+
+
+func _set_player(value: AtelicoStreamPlayer) -> void:
+	player = value
+	_player_id = value.get_instance_id() if value != null else 0
 
 
 func _apply_frame(frame: PackedFloat32Array) -> void:
