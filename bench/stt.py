@@ -262,6 +262,7 @@ async def run(ctx: Ctx) -> dict[str, Any]:
         live_clips = ctx.pick([c for c in clips if c.seconds >= 2.5], clips[:3], clips[:1])
         live_models = ctx.pick(list(MODELS), ["whisper"], ["whisper"])
         live: dict[str, Any] = {}
+        await first_reply_audio(client, REPLY)  # warm-up: the voice and face's first use
         for model in live_models:
             ctx.log(f"stt: live {model}, {len(live_clips)} utterance(s) fed in real time")
             runs = [await live_latency(client, c, model, REPLY) for c in live_clips]

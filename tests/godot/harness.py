@@ -8,6 +8,11 @@ random token and always kills it afterwards. With ``--conformance`` it also star
 conformance suite's scripted server (tests/conformance) and judges what test_conformance.gd
 reports for every scenario, one PASS/FAIL line each; ``run_conformance`` does only that, for
 the suite's "gdscript" runner. Exit status 0 only when every test passed.
+
+A run is judged by liveness, not by a total time: the bootstrap beats every 5 s, and a page
+silent for ``--stall-timeout`` (the engine froze, or crashed: this release runtime traps on
+a call through a freed object) fails it, with the last heartbeat and the timed page log;
+``--timeout`` is only a backstop, since every test bounds its own waits.
 """
 
 from __future__ import annotations

@@ -66,8 +66,10 @@ const ARKIT_NAMES: PackedStringArray = [
 
 ## The mesh whose blend shapes are driven.
 @export var mesh: MeshInstance3D
-## The player of the same utterance (its position selects the frame).
-@export var player: AtelicoStreamPlayer
+## The player of the same utterance (its position selects the frame). Freed while the face
+## speaks, the face relaxes and forgets its frames (the voice is gone).
+@export var player: AtelicoStreamPlayer = null:
+	set = _set_player
 ## Multiplies every weight.
 @export_range(0.0, 2.0) var strength: float = 1.0
 ## ARKit name → blend shape name, for rigs that name them differently.
@@ -79,6 +81,8 @@ var _weights: PackedFloat32Array = PackedFloat32Array()
 var _frame_count: int = 0
 var _shape_index: PackedInt32Array = PackedInt32Array()
 var _bound_mesh: Mesh = null
+## Instance id of [member player] (0: none), to tell a freed player from no player.
+var _player_id: int = 0
 
 
 ## Forgets all frames and relaxes the face.
@@ -123,7 +127,10 @@ func sample(time_s: float) -> PackedFloat32Array:
 
 
 func _process(_delta: float) -> void:
-	if mesh == null or _frame_count == 0:
+	if _player_id != 0 and not is_instance_valid(player):
+		player = null  # (a freed player reads as null: it would hold frame 0 forever)
+		clear()
+	if not is_instance_valid(mesh) or _frame_count == 0:
 		return
 	var time_s := player.get_position_s() if player != null else 0.0
 	if player != null and not player.is_streaming() and time_s * fps > _frame_count:
@@ -132,8 +139,13 @@ func _process(_delta: float) -> void:
 	_apply_frame(sample(time_s))
 
 
+func _set_player(value: AtelicoStreamPlayer) -> void:
+	player = value
+	_player_id = value.get_instance_id() if value != null else 0
+
+
 func _apply_frame(frame: PackedFloat32Array) -> void:
-	if mesh == null or mesh.mesh == null:
+	if not is_instance_valid(mesh) or mesh.mesh == null:
 		return
 	if _bound_mesh != mesh.mesh:
 		_bind()

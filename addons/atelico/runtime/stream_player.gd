@@ -41,6 +41,12 @@ func begin_stream(rate_hz: int = 0) -> void:
 	play()
 	_playback = get_stream_playback()
 	_capacity = _playback.get_frames_available()
+	# The playback points at its generator without holding it, and the audio server still
+	# mixes a stopped playback once to fade it out: a generator freed before that (replaced
+	# here by the next utterance, or dropped with this node) is read after it was freed
+	# (godotengine/godot#92349), which can crash or hang the web runtime. The playback holds
+	# it instead, so it lives exactly as long as the audio server keeps the playback.
+	_playback.set_meta(&"atelico_generator", stream)
 
 
 ## Queues mono 16-bit PCM (after [signal stream_finished], it starts a new utterance).

@@ -297,3 +297,68 @@ func test_stop_stream_cuts_playback() -> void:
 	check(not _player.is_streaming(), "not streaming")
 	await wait_until(func() -> bool: return false, 0.3)
 	check_eq(finished[0], 0, "no stream_finished for the cut utterance")
+
+
+## The audio server mixes a stopped playback once more to fade it out, through a pointer to
+## its generator it does not own (godotengine/godot#92349): the generator must outlive the
+## player's reference to it — a new utterance replacing it, the player freed — for as long
+## as its playback is alive, and be freed with it.
+func test_generator_lives_as_long_as_its_playback() -> void:
+	var player := _new_player()
+	_begin(player)
+	player.queue_pcm_s16le(tone(0.5))
+	var first: AudioStreamPlayback = player.get_stream_playback()  # held as the server does
+	var first_generator := player.stream.get_instance_id()
+	player.begin_stream(RATE)  # the next utterance replaces the generator
+	check(player.stream.get_instance_id() != first_generator, "a new generator")
+	check(is_instance_id_valid(first_generator), "the replaced one lives with its playback")
+	var second: AudioStreamPlayback = player.get_stream_playback()
+	var second_generator := player.stream.get_instance_id()
+	player.queue_pcm_s16le(tone(0.5))
+	_player = null
+	player.queue_free()  # freed while playing
+	await root.get_tree().process_frame
+	check(not is_instance_valid(player), "the player is gone")
+	check(is_instance_id_valid(second_generator), "its generator lives with its playback")
+	first = null
+	second = null
+	var released := func() -> bool:
+		return (
+			not is_instance_id_valid(first_generator) and not is_instance_id_valid(second_generator)
+		)
+	check(await wait_until(released, 5.0), "both freed once the server dropped the playbacks")
+
+
+## A player freed while its face driver still shows the utterance: the driver relaxes the
+## face and forgets the frames (before, a freed player read as no player and the face held
+## the utterance's first frame for good), and a freed mesh is left alone too.
+func test_face_driver_outlives_its_player_and_mesh() -> void:
+	var player := _new_player()
+	var instance := MeshInstance3D.new()
+	instance.mesh = blend_shape_mesh("jawOpen")
+	root.add_child(instance)
+	var driver := AtelicoFaceDriver.new()
+	driver.mesh = instance
+	driver.player = player
+	root.add_child(driver)
+	var weights := PackedFloat32Array()
+	weights.resize(52 * 30)
+	weights.fill(0.6)
+	driver.add_frames(0, weights)
+	_begin(player)
+	player.queue_pcm_s16le(tone(1.0))
+	await root.get_tree().process_frame
+	check_near(instance.get_blend_shape_value(0), 0.6, 1e-6, "the face shows the utterance")
+	_player = null
+	player.queue_free()
+	for i in 3:
+		await root.get_tree().process_frame
+	check(driver.player == null, "the freed player is dropped")
+	check_near(instance.get_blend_shape_value(0), 0.0, 1e-6, "relaxed")
+	check(driver.sample(0.0).is_empty(), "its frames forgotten")
+	driver.add_frames(0, weights)
+	instance.queue_free()
+	for i in 3:
+		await root.get_tree().process_frame
+	check(is_instance_valid(driver), "the driver runs on without a mesh")
+	driver.queue_free()
