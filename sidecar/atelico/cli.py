@@ -164,13 +164,13 @@ def cmd_voices(args: argparse.Namespace) -> int:
 def _clone(args: argparse.Namespace, service: "Service") -> int:
     """``voices clone``: the service's cloning, on this thread, progress on stderr."""
     from atelico.audio.codecs import decode_file
-    from atelico.cloning import CloneProgress, CloneRequest, Reference
+    from atelico.cloning import CloneProgress, CloneForm, Reference
     from atelico.errors import RequestError
 
     if not args.input or not args.name:
         raise RequestError("voices clone needs --input CLIP and --name VOICE_ID", code="request.invalid")
     service.cloner.check(args.engine, args.name, overwrite=args.overwrite)
-    request = CloneRequest.parse({"name": args.name, "engine": args.engine, "overwrite": args.overwrite,
+    request = CloneForm.parse({"name": args.name, "engine": args.engine, "overwrite": args.overwrite,
                                   "generations": args.generations, "max_seconds": args.max_seconds})
     audio, rate = decode_file(Path(args.input).read_bytes(), keep_s=request.max_seconds)
 

@@ -17,12 +17,12 @@ from atelico.config import Settings
 from atelico.engines.base import TTS, ClonedVoice, CloneOptions, CloneProgress, VoiceCloning, VoiceRescan
 from atelico.errors import RequestError
 from atelico.models.registry import ModelRegistry
-from atelico.protocol.voices import CloneRequest
+from atelico.protocol.voices import CloneForm
 
 MAX_REFERENCE_S = 600.0  # longest reference file accepted (only max_seconds of it is used)
 REFERENCE_RATE_HZ = 24_000  # both cloning engines work at 24 kHz
 
-__all__ = ["CloneProgress", "CloneRequest", "ClonedVoice", "Cloner", "Reference"]
+__all__ = ["CloneProgress", "CloneForm", "ClonedVoice", "Cloner", "Reference"]
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ class Cloner:
 
         check_voice_free(engine, name, self.settings, overwrite=overwrite)
 
-    def clone(self, request: CloneRequest, reference: Reference, *,
+    def clone(self, request: CloneForm, reference: Reference, *,
               progress: Callable[[CloneProgress], None] | None = None,
               cancel: threading.Event | None = None) -> ClonedVoice:
         """Clone ``reference`` into ``request.name`` (blocking; minutes for Kokoro)."""

@@ -23,7 +23,7 @@ from typing import IO, AsyncGenerator, Awaitable, Callable, Iterator, ParamSpec,
 
 import numpy as np
 
-from atelico.cloning import Cloner, CloneRequest, Reference, decode_reference
+from atelico.cloning import Cloner, CloneForm, Reference, decode_reference
 from atelico.config import Settings
 from atelico.engines.base import (FACE, FACE_SAMPLE_RATE_HZ, STT, STT_SAMPLE_RATE_HZ, TTS, FaceSpeechStream,
                                   FaceStreaming, TranscriptionInfo, TtsFaceAlignment)
@@ -402,7 +402,7 @@ class Service:
         return await self.run(open_face)
 
     # ------------------------------------------------------------------ voice cloning
-    async def clone_reference(self, data: bytes | IO[bytes], request: CloneRequest) -> Reference:
+    async def clone_reference(self, data: bytes | IO[bytes], request: CloneForm) -> Reference:
         """Decode a reference clip in the pool's bulk lane (never on the event loop): bounded,
         at the cloning rate, only the part the clone uses."""
         return await self.run_bulk(decode_reference, data, keep_s=request.max_seconds)

@@ -18,7 +18,7 @@ from typing import Any, Callable
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from atelico.cloning import CloneProgress, CloneRequest
+from atelico.cloning import CloneProgress, CloneForm
 from atelico.errors import AtelicoError, Cancelled, LimitError, RequestError, redact_paths
 from atelico.server import openapi
 
@@ -118,7 +118,7 @@ async def clone(request: Request) -> JSONResponse:
 
     svc = service_of(request)
     fields, data, _ = await read_form(request)
-    clone_request = CloneRequest.parse(fields, has_file=data is not None)
+    clone_request = CloneForm.parse(fields, has_file=data is not None)
     svc.cloner.check(clone_request.engine, clone_request.name, overwrite=clone_request.overwrite)
     assert data is not None  # parse refused a form without the clip
     reference = await svc.clone_reference(data, clone_request)
