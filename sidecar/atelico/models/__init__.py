@@ -1,4 +1,4 @@
-"""Model catalog, asset cache and registry (``with registry.acquire(id) as engine:``)."""
+"""Model catalog, asset cache and registry (``with registry.acquire(id, TTS) as engine:``)."""
 
 from atelico.models.assets import FileCheck, ensure_asset, verify_asset
 from atelico.models.catalog import AssetSpec, Catalog, FileSpec, ModelSpec, default_catalog

@@ -207,14 +207,14 @@ class ModelRegistry:
     def acquire(self, model_id: str, kind: EngineKind[E]) -> ContextManager[E]: ...
 
     @overload
-    def acquire(self, model_id: str) -> ContextManager[Any]: ...
+    def acquire(self, model_id: str) -> ContextManager[object]: ...
 
     def acquire(self, model_id: str, kind: EngineKind[E] | None = None) -> ContextManager[Any]:
         """Yield the loaded engine for ``model_id``, loading it first if needed.
 
         With ``kind`` (:data:`TTS`, :data:`STT`, :data:`FACE`) the engine is typed as that
         kind's protocol, and a model of another kind is refused before any load
-        (``request.wrong_model_kind``). Without it (deprecated) the engine is untyped.
+        (``request.wrong_model_kind``). Without it the engine is only an ``object``.
 
         Concurrent acquirers of a model that is loading wait for that one load. A failed
         load raises to every waiter (``ModelLoadFailed``, or the ``ModelError`` the loader
