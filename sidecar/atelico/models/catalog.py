@@ -90,8 +90,27 @@ class UrlEntry:
     files: Mapping[str, str]
 
 
+@dataclass(frozen=True)
+class DeriveEntry:
+    """Files computed from another asset of the catalog (``base``), offline.
+
+    ``files`` maps an asset file to how it is made from the base asset's file of the same
+    name: ``copy``, or ``ct2-int8`` (CTranslate2 weights quantized to int8 as at load).
+    ``drop_base``: delete the base asset afterwards if it was assembled only to be derived
+    from (it can be assembled again offline), so the cache holds the derived bytes alone.
+    """
+
+    kind: ClassVar[str] = "derive"
+    base: str
+    files: Mapping[str, str]
+    drop_base: bool = False
+
+
+#: How ``DeriveEntry`` may make a file.
+DERIVE_METHODS = ("copy", "ct2-int8")
+
 #: Where an asset's files can come from, tried in catalog order after the cache.
-SourceEntry = PackagesEntry | NpmEntry | HubEntry | UrlEntry
+SourceEntry = PackagesEntry | NpmEntry | HubEntry | UrlEntry | DeriveEntry
 
 
 @dataclass(frozen=True)
@@ -262,7 +281,22 @@ def parse_source(raw: Mapping[str, Any]) -> SourceEntry:
         return _hub_entry(raw)
     if kind == UrlEntry.kind:
         return UrlEntry(files=dict(raw.get("files", {})))
+    if kind == DeriveEntry.kind:
+        files = {str(path): str(method) for path, method in raw.get("files", {}).items()}
+        unknown = sorted(set(files.values()) - set(DERIVE_METHODS))
+        if unknown:
+            raise ValueError(f"unknown derive methods {unknown}; known: {DERIVE_METHODS}")
+        return DeriveEntry(base=str(raw["from"]), files=files,
+                           drop_base=bool(raw.get("drop_base", False)))
     raise ValueError(f"unknown source type {kind!r}")
+
+
+def _check_derived(assets: Mapping[str, AssetSpec]) -> None:
+    """Every derived asset names another asset of the catalog as its base."""
+    for asset in assets.values():
+        bases = [e.base for e in asset.sources if isinstance(e, DeriveEntry)]
+        if any(b not in assets or b == asset.id for b in bases):
+            raise ValueError(f"asset {asset.id!r} derives from unknown assets {bases}")
 
 
 def parse_catalog(data: Mapping[str, Any]) -> Catalog:
@@ -274,6 +308,7 @@ def parse_catalog(data: Mapping[str, Any]) -> Catalog:
                             license=raw.get("license", ""))
         for asset_id, raw in data.get("assets", {}).items()
     }
+    _check_derived(assets)
     models = []
     for raw in data["models"]:
         spec = ModelSpec(

@@ -22,8 +22,10 @@ log = logging.getLogger(__name__)
 class _Fill:
     """One ``ensure_asset`` call under the asset's lock: what is still missing, what was tried."""
 
-    def __init__(self, asset: AssetSpec, settings: Settings, progress: bool) -> None:
+    def __init__(self, asset: AssetSpec, settings: Settings, progress: bool,
+                 catalog: Catalog | None = None) -> None:
         self.asset, self.settings, self.progress = asset, settings, progress
+        self.catalog = catalog
         self.root = cache.asset_dir(asset.id, settings)
         self.files = cache.expected_files(asset, settings)
         self.missing: list[FileSpec] = []
@@ -40,7 +42,7 @@ class _Fill:
         if self.cached():
             return self.root
         for entry in self.asset.sources:
-            if self._try(source_for(entry)):
+            if self._try(source_for(entry, self.catalog)):
                 return self.root
         if self.asset.files is None and self.files is None and adopt_unpinned(self.asset,
                                                                               self.settings):
@@ -92,7 +94,7 @@ def ensure_asset(asset_id: str, settings: Settings, *, progress: bool = True,
     """
     asset = (catalog or default_catalog()).asset(asset_id)
     with cache.asset_lock(asset_id, settings):
-        return _Fill(asset, settings, progress).run()
+        return _Fill(asset, settings, progress, catalog).run()
 
 
 def adopt_unpinned(asset: AssetSpec, settings: Settings) -> bool:
@@ -162,4 +164,4 @@ def asset_obtainable_locally(asset_id: str, settings: Settings, *,
         return True
     if asset.files is None:
         return False
-    return any(source_for(e).offline_ready(asset, settings) for e in asset.sources)
+    return any(source_for(e, catalog).offline_ready(asset, settings) for e in asset.sources)
