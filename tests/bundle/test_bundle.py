@@ -90,14 +90,16 @@ def _exercise(bundle_dir: Path, home: Path) -> None:
     assert out["ready"] == "ready", out
     assert out["ok"], out
     assert "hello" in out["transcript"].lower()
-    assert set(out["stamps"]) >= {"kokoro-82m-onnx-int8", "whisper-base-ct2"}
+    assert set(out["stamps"]) >= {"kokoro-82m-onnx-int8", "whisper-base-int8-ct2"}
 
 
 @pytest.mark.slow
 def test_bundle_runs_from_a_fresh_copy_and_read_only(built_bundle, tmp_path):
     manifest = json.loads((built_bundle / "manifest.json").read_text())
     assert manifest["executable"] == bundle.executable_name()
-    assert {m["id"] for m in manifest["models"]} >= {"kokoro-82m-onnx-int8", "whisper-base-ct2"}
+    shipped = {m["id"] for m in manifest["models"]}
+    assert shipped >= {"kokoro-82m-onnx-int8", "whisper-base-int8-ct2"}
+    assert "whisper-base-ct2" not in shipped and not (built_bundle / "models" / "whisper-base-ct2").exists()
     for heavy in ("torch", "scipy", "sudachidict_core"):
         assert not list(built_bundle.glob(f"_internal/{heavy}")), f"{heavy} must not be in the default bundle"
     assert not list(built_bundle.glob("_internal/pocketsphinx/model/en-us/en-us.lm.bin"))

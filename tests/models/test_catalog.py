@@ -16,6 +16,8 @@ from atelico.models.assets import MANIFEST_NAME, asset_dir
 from atelico.models.catalog import default_catalog, parse_catalog
 from atelico.models.registry import ModelRegistry
 
+from .conftest import make_settings
+
 LOADERS = {
     "tts": {"atelico.engines.tts.kokoro:load", "atelico.engines.tts.pocket:load"},
     "stt": {"atelico.engines.stt.whisper:load"},
@@ -112,7 +114,7 @@ def test_catalog_pins_every_offline_file() -> None:
     """Every file of a pinned asset has a positive size and a 64-hex sha256."""
     catalog = default_catalog()
     offline = {"kokoro-82m-onnx-int8", "kokoro-82m-voices", "whisper-base-ct2",
-               "whisper-tiny.en-ct2"}
+               "whisper-base-int8-ct2", "whisper-tiny.en-ct2"}
     assert offline <= {a for a, spec in catalog.assets.items() if spec.pinned}
     for asset in catalog.assets.values():
         for f in asset.files or ():
@@ -145,3 +147,14 @@ def test_catalog_rejects_duplicate_names() -> None:
     data["models"][1]["aliases"].append("kokoro-82m")
     with pytest.raises(ValueError, match="kokoro-82m"):
         parse_catalog(data)
+
+
+@pytest.mark.parametrize(("compute_type", "asset"), [
+    ("auto", "whisper-base-int8-ct2"), ("int8", "whisper-base-int8-ct2"),
+    ("int8_float32", "whisper-base-int8-ct2"), ("float16", "whisper-base-ct2"),
+    ("int8_float16", "whisper-base-ct2"), ("float32", "whisper-base-ct2")])
+def test_whisper_base_weights_follow_the_compute_type(tmp_path: Path, compute_type: str,
+                                                       asset: str) -> None:
+    """int8 compute types get the pre-quantized weights; float ones keep the float16 file."""
+    registry = ModelRegistry(make_settings(tmp_path, stt_compute_type=compute_type))
+    assert registry.asset_ids("whisper-base") == (asset,)
