@@ -121,7 +121,9 @@ class ModelSettings(BaseModel):
                                         "its hub weights are missing (plumbing tests only: "
                                         "noise-like audio, no speech).")
     stt_compute_type: str = Field("auto", description="CTranslate2 compute type (int8, "
-                                  "int8_float16, float16, float32 or auto).")
+                                  "int8_float16, float16, float32 or auto). Also picks "
+                                  "whisper-base's weights: int8 for auto, int8 and "
+                                  "int8_float32, float16 for the others.")
 
 
 #: The reference's flat names and the nested variable each one stands for.
