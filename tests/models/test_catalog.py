@@ -152,7 +152,8 @@ def test_catalog_rejects_duplicate_names() -> None:
 @pytest.mark.parametrize(("compute_type", "asset"), [
     ("auto", "whisper-base-int8-ct2"), ("int8", "whisper-base-int8-ct2"),
     ("int8_float32", "whisper-base-int8-ct2"), ("float16", "whisper-base-ct2"),
-    ("int8_float16", "whisper-base-ct2"), ("float32", "whisper-base-ct2")])
+    ("int8_float16", "whisper-base-ct2"), ("float32", "whisper-base-ct2"),
+    ("default", "whisper-base-ct2")])
 def test_whisper_base_weights_follow_the_compute_type(tmp_path: Path, compute_type: str,
                                                        asset: str) -> None:
     """int8 compute types get the pre-quantized weights; float ones keep the float16 file."""

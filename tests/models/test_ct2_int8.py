@@ -64,7 +64,9 @@ def test_file_quantizes_linear_and_embedding_weights_only() -> None:
     conv = rng.standard_normal((8, 4, 3)).astype(np.float16)
     bias = rng.standard_normal(8).astype(np.float16)
     flag = np.array([1], dtype=np.int8)
-    src = _model([_var("decoder/layer_0/ffn/linear_0/weight", linear),
+    norm = rng.standard_normal(4).astype(np.float16)
+    src = _model([_var("decoder/layer_norm/weight", norm),
+                  _var("decoder/layer_0/ffn/linear_0/weight", linear),
                   _var("decoder/layer_0/ffn/linear_0/bias", bias),
                   _var("decoder/embeddings/weight", embeddings),
                   _var("encoder/conv1/weight", conv), _var("decoder/flag", flag)],
@@ -72,7 +74,7 @@ def test_file_quantizes_linear_and_embedding_weights_only() -> None:
     out = io.BytesIO()
     size = q.quantize_file(io.BytesIO(src), out.write)
     header, variables, aliases = _read(out.getvalue())
-    assert size == len(out.getvalue()) and header.count == 7
+    assert size == len(out.getvalue()) and header.count == 8
     assert aliases == [("decoder/projection/weight", "decoder/embeddings/weight")]
     for name, values in (("decoder/layer_0/ffn/linear_0/weight", linear),
                          ("decoder/embeddings/weight", embeddings)):
@@ -81,7 +83,8 @@ def test_file_quantizes_linear_and_embedding_weights_only() -> None:
         assert np.array_equal(q.array(variables[name]), expected)
         assert np.array_equal(q.array(variables[f"{name}_scale"]), scale)
     for name, values in (("encoder/conv1/weight", conv), ("decoder/layer_0/ffn/linear_0/bias",
-                                                          bias), ("decoder/flag", flag)):
+                                                          bias), ("decoder/flag", flag),
+                         ("decoder/layer_norm/weight", norm)):
         assert np.array_equal(q.array(variables[name]), values)  # left for the loader
         assert f"{name}_scale" not in variables
 

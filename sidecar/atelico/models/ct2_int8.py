@@ -4,9 +4,10 @@ CTranslate2 converts a float16 model to int8 when it is loaded with ``compute_ty
 (``Model::set_compute_type`` in ``src/models/model.cc``): every variable whose name ends in
 ``weight`` is quantized per row (``scale = 127 / amax``, 1 when the row is all zeros; values
 multiplied in float32 and rounded half to even for binary version >= 5) and gets a float32
-``<name>_scale`` of one value per row. Convolution weights (names with ``conv``) stay float on
-oneDNN builds, and other float variables (biases, norms) are converted to float32 at load, so
-both are written unchanged: the int8 file then loads into the same tensors as the float16 one.
+``<name>_scale`` of one value per row. Only 2-D weights are quantized here; convolution
+weights (names with ``conv``: int8 or float depending on the build), biases and norms are
+written unchanged, so the loader treats them exactly as it treats the float16 file. The int8
+file therefore loads into the same tensors as the float16 one.
 
 File layout (``python/ctranslate2/specs/model_spec.py``, little-endian): binary version (u32),
 spec name (u16 length incl. NUL, bytes), spec revision (u32), variable count (u32); per
@@ -117,8 +118,9 @@ def array(var: Variable) -> np.ndarray:
 
 
 def quantizable(var: Variable) -> bool:
-    """True for the variables CTranslate2 turns to int8 on load: float weights, not conv."""
-    return (var.name.endswith("weight") and "conv" not in var.name and len(var.shape) >= 1
+    """True for the variables quantized here: 2-D float weights, as CTranslate2 does on load
+    (anything left float is converted by the loader as before)."""
+    return (var.name.endswith("weight") and "conv" not in var.name and len(var.shape) == 2
             and var.dtype in (FLOAT16, FLOAT32))
 
 
