@@ -52,7 +52,7 @@ class KokoroEngine:
     def __init__(self, backend: KokoroBackend, voices: VoiceBank, *, model_id: str = "kokoro",
                  g2p: G2P | None = None, default_voice: str = DEFAULT_VOICE,
                  first_chunk_words: int = 4, windowed: bool = True,
-                 first_window_s: float = 0.35) -> None:
+                 first_window_s: float = 0.2) -> None:
         self.model_id = model_id
         self.backend = backend
         self.default_voice = default_voice

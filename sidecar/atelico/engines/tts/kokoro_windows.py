@@ -42,6 +42,9 @@ PLAN_OUTPUTS = (DURATION_TENSOR, ASR_TENSOR, F0_TENSOR, N_TENSOR, PHASE_TENSOR)
 CONTEXT_FRAMES = 3
 #: Length of the cross-fade at the start of every window after the first.
 CROSSFADE_S = 0.02
+#: How far past its target a stream's first window may run to end between two words; a
+#: longer first word is cut inside (first audio waits for no long word).
+FIRST_SLACK_S = 0.08
 
 
 def split_model(model: Any) -> tuple[Any, Any]:
@@ -176,11 +179,17 @@ class Pacer:
 
     The listener is assumed to start playing when the first window is handed out and to play
     continuously. ``ahead_s`` is the audio handed out but not yet played; the next window may
-    take ``safety * ahead_s`` seconds of decoding, which at the measured speed is
+    take ``safety * ahead_s`` seconds of decoding, which at the measured speed ``rtf`` is
     ``safety * ahead_s / rtf`` seconds of audio (less the context it also decodes).
+
+    Every window also decodes :func:`context_s` it does not keep, so a window gains on
+    playback only when it is longer than :meth:`sustained_s`; no window (the first one
+    included) is made shorter than that, else the stream would shrink window by window into
+    a gap. Slower than real time (``rtf >= 1``) no size avoids gaps: windows are then as long
+    as allowed, so there are as few gaps as possible.
     """
 
-    def __init__(self, meter: SpeedMeter, *, first_s: float = 0.35, min_s: float = 0.3,
+    def __init__(self, meter: SpeedMeter, *, first_s: float = 0.2, min_s: float = 0.3,
                  max_s: float = 8.0, safety: float = 0.6,
                  clock: Callable[[], float] = time.perf_counter) -> None:
         self.meter = meter
@@ -196,22 +205,31 @@ class Pacer:
     def ahead_s(self) -> float:
         if self.started is None:
             return 0.0
-        return max(0.0, self.handed_s - (self.clock() - self.started))
+        return max(0.0, self.handed_s - (float(self.clock()) - self.started))
+
+    def rtf(self) -> float:
+        """The slower of the machine's decode speed and this stream's own pace."""
+        return max(self.meter.rtf, self.own_rtf or 0.0, 1e-3)
+
+    def sustained_s(self, rtf: float) -> float:
+        """The shortest window that, decoded at ``rtf``, adds audio ahead of the listener
+        (with a margin of one half): it plays longer than it and its context take."""
+        return 1.5 * rtf * context_s() / (1.0 - rtf)
 
     def next_s(self, extra_cost_s: float = 0.0) -> float:
         """Seconds of audio the next window should hold."""
+        rtf = self.rtf()
         if self.started is None:
-            return self.first_s
-        rtf = max(self.meter.rtf, self.own_rtf or 0.0, 1e-3)
-        if rtf >= self.safety:
-            # slower than playback: no window size avoids a gap, so waste nothing on context
+            floor = self.sustained_s(rtf) if rtf < 1.0 else 0.0
+            return float(min(self.max_s, max(self.first_s, floor)))
+        if rtf >= 1.0:
             return self.max_s
-        context_s = 2 * CONTEXT_FRAMES * FRAME_SAMPLES / SAMPLE_RATE_HZ
         budget = self.safety * self.ahead_s() - extra_cost_s
-        return float(min(self.max_s, max(self.min_s, budget / rtf - context_s)))
+        size = max(self.min_s, self.sustained_s(rtf), budget / rtf - context_s())
+        return float(min(self.max_s, size))
 
     def handed(self, audio_s: float) -> None:
-        now = self.clock()
+        now = float(self.clock())
         if self.started is None:
             self.started = now
         elif self._last is not None and audio_s > 0:
@@ -219,6 +237,12 @@ class Pacer:
             self.own_rtf = value if self.own_rtf is None else 0.5 * (self.own_rtf + value)
         self._last = now
         self.handed_s += audio_s
+
+
+def context_s() -> float:
+    """Audio a window decodes beyond what it keeps: the context on both sides (its
+    cross-fade overhang aside)."""
+    return 2 * CONTEXT_FRAMES * FRAME_SAMPLES / SAMPLE_RATE_HZ
 
 
 @dataclass(frozen=True)
@@ -243,15 +267,19 @@ def cut_points(word_bounds: Sequence[tuple[float, float]], length: int) -> list[
 
 
 def next_window(cuts: Sequence[tuple[int, int]], start: int, length: int,
-                target_s: float) -> tuple[int, int | None]:
+                target_s: float, slack_s: float | None = None) -> tuple[int, int | None]:
     """The end of the window that starts at ``start`` and the word after it: the first cut at
-    least ``target_s`` later, or ``(length, None)`` for the end of the sentence."""
+    least ``target_s`` later, or ``(length, None)`` for the end of the sentence. With
+    ``slack_s``, a window whose next cut lies further than that past ``target_s`` ends at
+    ``target_s`` itself, inside a word (the word stays with the window it starts in)."""
     goal = start + int(target_s * SAMPLE_RATE_HZ)
     for cut, word in cuts:
         if cut > start and cut >= goal:
             # a tail shorter than a third of the goal is not worth its own window
             if length - cut < (goal - start) // 3:
                 break
+            if slack_s is not None and cut - goal > slack_s * SAMPLE_RATE_HZ:
+                return goal, word
             return cut, word
     return length, None
 
@@ -332,8 +360,10 @@ def windows(cuts: Sequence[tuple[int, int]], length: int, words: int, pacer: Pac
     Call :meth:`Pacer.handed` for each window before asking for the next one."""
     start, first_word = 0, 0
     while start < length:
+        first = start == 0
         end, next_word = next_window(cuts, start, length,
-                                     pacer.next_s(extra_cost_s if start == 0 else 0.0))
+                                     pacer.next_s(extra_cost_s if first else 0.0),
+                                     FIRST_SLACK_S if first and pacer.started is None else None)
         end_word = words if next_word is None else next_word
         yield Window(start, end, first_word, end_word)
         start, first_word = end, end_word
