@@ -80,9 +80,57 @@ def test_pacer_uses_the_slower_of_the_machine_and_the_stream_itself() -> None:
     pacer.handed(1.0)  # this stream got 1 s of audio per 0.5 s (it waits for a worker)
     assert pacer.own_rtf == pytest.approx(0.5)
     clock.now = 0.6
-    assert pacer.next_s() == pytest.approx(0.6 * 1.4 / 0.5 - 2 * kw.CONTEXT_FRAMES * 0.025)
+    # per second of audio decoded: the 1 s window also decoded its context
+    own = 0.5 * 1.0 / (1.0 + kw.context_s())
+    assert kw.context_s() == pytest.approx(2 * kw.CONTEXT_FRAMES * 0.025)
+    assert pacer.next_s() == pytest.approx(0.6 * 1.4 / own - kw.context_s())
     meter.add(3.0, 2.0)  # the machine got slower than real time: no size avoids a gap
     assert pacer.next_s() == pacer.max_s
+
+
+def _simulated_stream(rtf: float, sentences: int = 2, words: int = 20,
+                      plan_s: float = 0.05) -> tuple[list[float], list[float]]:
+    """Arrivals and durations of the windows of ``sentences`` sentences of ``words`` words
+    (0.3 s each) when decoding costs ``rtf`` seconds per second decoded, context included,
+    and each sentence's plan ``plan_s``; the meter knows the machine's speed."""
+    clock = FakeClock()
+    meter = kw.SpeedMeter(initial_rtf=rtf)
+    pacer = kw.Pacer(meter, clock=clock)
+    bounds = [(0.3 * i + 0.02, 0.3 * i + 0.28) for i in range(words)]
+    length = int(0.3 * words * RATE)
+    arrivals: list[float] = []
+    durations: list[float] = []
+    for _sentence in range(sentences):
+        clock.now += plan_s
+        for window in kw.windows(kw.cut_points(bounds, length), length, words, pacer, plan_s):
+            audio_s = (window.end - window.start) / RATE
+            cost = rtf * (audio_s + kw.context_s())
+            clock.now += cost
+            meter.add(cost, audio_s + kw.context_s())
+            arrivals.append(clock.now)
+            durations.append(audio_s)
+            pacer.handed(audio_s)
+    return arrivals, durations
+
+
+@pytest.mark.parametrize("rtf", [0.25, 0.5, 0.8])
+def test_a_listener_from_the_first_window_never_runs_dry_below_real_time(rtf: float) -> None:
+    """Up to RTF 0.8 every window is ready before the audio ahead of it has played (two
+    sentences back to back, each planned when the last window of the one before is out)."""
+    arrivals, durations = _simulated_stream(rtf)
+    assert playback(arrivals, durations) == {"underruns": 0, "gap_s": 0.0}
+    assert len(durations) >= 3  # streamed, not one window per sentence
+
+
+def test_the_first_window_is_short_on_a_fast_machine_and_long_enough_to_keep_up_on_a_slow_one(
+        ) -> None:
+    fast, _ = _simulated_stream(0.25)
+    slow, _ = _simulated_stream(0.8)
+    first_fast = kw.Pacer(kw.SpeedMeter(initial_rtf=0.25)).next_s()
+    assert first_fast == kw.Pacer(kw.SpeedMeter()).first_s == 0.2
+    assert fast[0] < 0.05 + 0.25 * (0.2 + 0.08 + kw.context_s()) + 1e-9
+    assert kw.Pacer(kw.SpeedMeter(initial_rtf=0.8)).next_s() > 0.2
+    assert slow[0] > fast[0]
 
 
 class RampSessions:

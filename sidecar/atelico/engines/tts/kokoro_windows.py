@@ -45,6 +45,9 @@ CROSSFADE_S = 0.02
 #: How far past its target a stream's first window may run to end between two words; a
 #: longer first word is cut inside (first audio waits for no long word).
 FIRST_SLACK_S = 0.08
+#: The longest first window the pacer asks for to keep up on a slow machine (near real time
+#: keeping up would need seconds: first audio is worth more than one gap there).
+FIRST_MAX_S = 1.0
 
 
 def split_model(model: Any) -> tuple[Any, Any]:
@@ -201,6 +204,7 @@ class Pacer:
         #: worker behind other streams included), once known
         self.own_rtf: float | None = None
         self._last: float | None = None
+        self._last_s = 0.0  # audio of the last window handed out
 
     def ahead_s(self) -> float:
         if self.started is None:
@@ -208,8 +212,12 @@ class Pacer:
         return max(0.0, self.handed_s - (float(self.clock()) - self.started))
 
     def rtf(self) -> float:
-        """The slower of the machine's decode speed and this stream's own pace."""
-        return max(self.meter.rtf, self.own_rtf or 0.0, 1e-3)
+        """The slower of the machine's decode speed and this stream's own pace, both per
+        second of audio decoded (the stream's own pace counts the context it decoded)."""
+        own = 0.0
+        if self.own_rtf is not None and self._last_s > 0:
+            own = self.own_rtf * self._last_s / (self._last_s + context_s())
+        return max(self.meter.rtf, own, 1e-3)
 
     def sustained_s(self, rtf: float) -> float:
         """The shortest window that, decoded at ``rtf``, adds audio ahead of the listener
@@ -221,7 +229,7 @@ class Pacer:
         rtf = self.rtf()
         if self.started is None:
             floor = self.sustained_s(rtf) if rtf < 1.0 else 0.0
-            return float(min(self.max_s, max(self.first_s, floor)))
+            return float(min(self.max_s, max(self.first_s, min(floor, FIRST_MAX_S))))
         if rtf >= 1.0:
             return self.max_s
         budget = self.safety * self.ahead_s() - extra_cost_s
@@ -236,6 +244,7 @@ class Pacer:
             value = (now - self._last) / audio_s
             self.own_rtf = value if self.own_rtf is None else 0.5 * (self.own_rtf + value)
         self._last = now
+        self._last_s = audio_s
         self.handed_s += audio_s
 
 
