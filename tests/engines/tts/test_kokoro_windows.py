@@ -129,8 +129,10 @@ def test_the_first_window_is_short_on_a_fast_machine_and_long_enough_to_keep_up_
     first_fast = kw.Pacer(kw.SpeedMeter(initial_rtf=0.25)).next_s()
     assert first_fast == kw.Pacer(kw.SpeedMeter()).first_s == 0.2
     assert fast[0] < 0.05 + 0.25 * (0.2 + 0.08 + kw.context_s()) + 1e-9
-    assert kw.Pacer(kw.SpeedMeter(initial_rtf=0.8)).next_s() > 0.2
+    assert 0.2 < kw.Pacer(kw.SpeedMeter(initial_rtf=0.8)).next_s() <= kw.FIRST_MAX_S
     assert slow[0] > fast[0]
+    # near real time keeping up would need seconds of first window: start quickly instead
+    assert kw.Pacer(kw.SpeedMeter(initial_rtf=0.95)).next_s() == 0.2
 
 
 class RampSessions:

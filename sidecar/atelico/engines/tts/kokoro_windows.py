@@ -45,8 +45,8 @@ CROSSFADE_S = 0.02
 #: How far past its target a stream's first window may run to end between two words; a
 #: longer first word is cut inside (first audio waits for no long word).
 FIRST_SLACK_S = 0.08
-#: The longest first window the pacer asks for to keep up on a slow machine (near real time
-#: keeping up would need seconds: first audio is worth more than one gap there).
+#: The longest first window the pacer asks for to keep up on a slow machine; where keeping
+#: up needs more (near real time) the first window stays short: a quick start and a gap.
 FIRST_MAX_S = 1.0
 
 
@@ -229,7 +229,9 @@ class Pacer:
         rtf = self.rtf()
         if self.started is None:
             floor = self.sustained_s(rtf) if rtf < 1.0 else 0.0
-            return float(min(self.max_s, max(self.first_s, min(floor, FIRST_MAX_S))))
+            if floor > FIRST_MAX_S:  # keeping up would cost seconds of silence up front
+                floor = 0.0
+            return float(min(self.max_s, max(self.first_s, floor)))
         if rtf >= 1.0:
             return self.max_s
         budget = self.safety * self.ahead_s() - extra_cost_s
