@@ -45,6 +45,8 @@ CROSSFADE_S = 0.02
 #: How far past its target a stream's first window may run to end between two words; a
 #: longer first word is cut inside (first audio waits for no long word).
 FIRST_SLACK_S = 0.08
+#: A sentence's last stretch shorter than this joins the window before (not worth its context).
+MIN_TAIL_S = 0.1
 #: The longest first window the pacer asks for to keep up on a slow machine; where keeping
 #: up needs more (near real time) the first window stays short: a quick start and a gap.
 FIRST_MAX_S = 1.0
@@ -279,20 +281,27 @@ def cut_points(word_bounds: Sequence[tuple[float, float]], length: int) -> list[
 
 def next_window(cuts: Sequence[tuple[int, int]], start: int, length: int,
                 target_s: float, slack_s: float | None = None) -> tuple[int, int | None]:
-    """The end of the window that starts at ``start`` and the word after it: the first cut at
-    least ``target_s`` later, or ``(length, None)`` for the end of the sentence. With
-    ``slack_s``, a window whose next cut lies further than that past ``target_s`` ends at
-    ``target_s`` itself, inside a word (the word stays with the window it starts in)."""
+    """The end of the window that starts at ``start`` and the word after it, or
+    ``(length, None)`` for the end of the sentence.
+
+    ``target_s`` is what the pacer can afford, so a window ends at the last cut between
+    words in the second half of it, or inside a word at ``target_s`` itself (the word stays
+    with the window it starts in); a tail under :data:`MIN_TAIL_S` joins the window. A
+    stream's first window (``slack_s`` given) ends at the first cut at least ``target_s``
+    on, unless that lies more than ``slack_s`` further, then inside the word too.
+    """
     goal = start + int(target_s * SAMPLE_RATE_HZ)
-    for cut, word in cuts:
-        if cut > start and cut >= goal:
-            # a tail shorter than a third of the goal is not worth its own window
-            if length - cut < (goal - start) // 3:
-                break
-            if slack_s is not None and cut - goal > slack_s * SAMPLE_RATE_HZ:
-                return goal, word
-            return cut, word
-    return length, None
+    if length - goal < MIN_TAIL_S * SAMPLE_RATE_HZ:
+        return length, None
+    after = [(cut, word) for cut, word in cuts if cut >= goal]
+    if slack_s is not None and after and after[0][0] - goal <= slack_s * SAMPLE_RATE_HZ:
+        return after[0]
+    within = [(cut, word) for cut, word in cuts if start + (goal - start) // 2 <= cut <= goal]
+    if slack_s is None and within:
+        return within[-1]
+    if not after:  # inside the last word: the sentence's end is the only place to stop
+        return length, None
+    return goal, after[0][1]
 
 
 class Stitcher:
