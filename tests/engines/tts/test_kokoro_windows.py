@@ -55,6 +55,23 @@ def test_windows_end_between_words_and_hold_every_word_once() -> None:
     assert (got[0].end - got[0].start) / RATE < 0.35 + 0.1 + 1e-9  # the next cut after 0.35 s
 
 
+def test_windows_stay_within_their_budget_and_cut_long_words_but_never_hold_no_word() -> None:
+    """Windows end at or before what the pacer can afford (inside a word if need be), except
+    where that would leave a window holding no word's start."""
+    bounds = [(0.0, 0.25), (0.3, 1.5), (1.55, 1.8), (1.85, 3.0), (3.05, 3.3)]  # 2 long words
+    length = int(3.4 * RATE)
+    cuts = kw.cut_points(bounds, length)
+    pacer = FixedPacer([0.4])
+    got = []
+    for window in kw.windows(cuts, length, len(bounds), pacer):
+        got.append(window)
+        pacer.handed((window.end - window.start) / RATE)
+    assert all(w.end_word > w.first_word for w in got)
+    assert got[-1].end == length and got[-1].end_word == len(bounds)
+    over = [(w.end - w.start) / RATE for w in got[1:-1] if w.end not in {c for c, _ in cuts}]
+    assert over and all(s <= 0.4 + 1e-9 for s in over)  # cut inside a long word, on budget
+
+
 def test_pacer_starts_short_then_grows_with_the_audio_ahead() -> None:
     clock = FakeClock()
     meter = kw.SpeedMeter(initial_rtf=0.25)

@@ -296,12 +296,14 @@ def next_window(cuts: Sequence[tuple[int, int]], start: int, length: int,
     after = [(cut, word) for cut, word in cuts if cut >= goal]
     if slack_s is not None and after and after[0][0] - goal <= slack_s * SAMPLE_RATE_HZ:
         return after[0]
-    within = [(cut, word) for cut, word in cuts if start + (goal - start) // 2 <= cut <= goal]
-    if slack_s is None and within:
-        return within[-1]
-    if not after:  # inside the last word: the sentence's end is the only place to stop
-        return length, None
-    return goal, after[0][1]
+    within = [] if slack_s is not None else \
+        [(cut, word) for cut, word in cuts if start + (goal - start) // 2 <= cut <= goal][::-1]
+    inside = [(goal, after[0][1])] if after else []
+    for end, word in within + inside + after:
+        # a window holds at least one word's start (the sentence's first one, or a cut's)
+        if start == 0 or any(start <= cut < end for cut, _word in cuts):
+            return end, word
+    return length, None
 
 
 class Stitcher:
