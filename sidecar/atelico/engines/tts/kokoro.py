@@ -155,6 +155,12 @@ class KokoroEngine:
             VoiceError: unknown (``voice.unknown``) or malformed (``voice.invalid``) voice.
             LanguageError: unsupported language or its phonemizer is not installed.
         """
+        return self._synthesize(text, voice, speed, language, cancel, whole=False)
+
+    def _synthesize(self, text: str, voice: str | None, speed: float, language: str | None,
+                    cancel: threading.Event | None, *, whole: bool) -> Iterator[SpeechChunk]:
+        """:meth:`synthesize`; ``whole``: every sentence in one pass (no windows, no short
+        first clause), the same audio for the same input."""
         sentences = split_sentences(text) if isinstance(text, str) else []
         if not sentences:
             raise RequestError("input text is empty", code="request.missing_input",
@@ -166,22 +172,23 @@ class KokoroEngine:
         if language:
             code = language_code(language)
         self._g2p.ensure(code)
-        split = self.backend.split if self.windowed else None
+        split = self.backend.split if self.windowed and not whole else None
         if split is not None:
             return self._stream_windowed(split, sentences, style, code, speed, cancel)
-        return self._stream(sentences, style, code, speed, cancel)
+        return self._stream(sentences, style, code, speed, cancel,
+                            None if whole else self.first_chunk_words)
 
     def synthesize_all(self, text: str, *, voice: str | None = None, speed: float = 1.0,
                        language: str | None = None,
                        cancel: threading.Event | None = None) -> SpeechChunk:
-        """Blocking synthesis: all streamed chunks joined into one (times shifted to match)."""
+        """Blocking synthesis: each sentence rendered whole (nobody is listening yet, so no
+        windows: the reference audio, the same every time), joined into one chunk."""
         audio: list[np.ndarray] = []
         words: list[WordTiming] = []
         phonemes: list[PhonemeTiming] = []
         texts: list[str] = []
         offset_s = 0.0
-        for chunk in self.synthesize(text, voice=voice, speed=speed, language=language,
-                                     cancel=cancel):
+        for chunk in self._synthesize(text, voice, speed, language, cancel, whole=True):
             audio.append(chunk.audio)
             texts.append(chunk.text)
             words.extend(WordTiming(w.word, w.start_s + offset_s, w.end_s + offset_s)
@@ -211,12 +218,13 @@ class KokoroEngine:
         return rendered.audio
 
     def _stream(self, sentences: list[str], style: np.ndarray, code: str, speed: float,
-                cancel: threading.Event | None) -> Iterator[SpeechChunk]:
+                cancel: threading.Event | None,
+                first_words: int | None) -> Iterator[SpeechChunk]:
         sequence = 0
         for index, sentence in enumerate(sentences):
             chunks = chunk_text(sentence, max_units=MAX_PHONEME_TOKENS,
                                 measure=lambda s: len(token_ids(self._g2p(s, code))[0]),
-                                first_max_words=self.first_chunk_words if index == 0 else None)
+                                first_max_words=first_words if index == 0 else None)
             for position, chunk in enumerate(chunks):
                 if cancel is not None and cancel.is_set():
                     return
