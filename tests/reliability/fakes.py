@@ -33,6 +33,9 @@ class Knobs:
     stt_window_len_s: float = 30.0  # audio per window
     face_s: float = 0.0
     load_s: float = 0.0
+    #: if set, transcriptions wait for it (30 s at most) instead of ``stt_s``; windowed ones
+    #: before their second window
+    stt_hold: threading.Event | None = None
 
 
 @dataclass
@@ -47,10 +50,16 @@ class Stats:
     loads: list[str] = field(default_factory=list)
     transcriptions: int = 0  # started
     transcriptions_done: int = 0  # returned (all windows produced, for windowed ones)
+    #: what the engines did, in order: ("start", clip_s), ("window", clip_s, index), ("done", clip_s)
+    log: list[tuple[Any, ...]] = field(default_factory=list)
 
     def add(self, name: str, n: int = 1) -> None:
         with self.lock:
             setattr(self, name, getattr(self, name) + n)
+
+    def note(self, *entry: Any) -> None:
+        with self.lock:
+            self.log.append(entry)
 
 
 KNOBS = Knobs()
@@ -66,6 +75,7 @@ def reset() -> None:
                  "transcriptions_done"):
         setattr(STATS, name, getattr(fresh, name))
     STATS.loads.clear()
+    STATS.log.clear()
 
 
 def _sleep(seconds: float, cancel: threading.Event | None) -> bool:
@@ -131,8 +141,12 @@ class FakeStt:
                    encoder_pad_s: float | None = None, batched: bool = False
                    ) -> tuple[Iterator[Segment], TranscriptionInfo]:
         STATS.add("transcriptions")
-        _sleep(KNOBS.stt_s, cancel)
         duration_s = len(audio) / STT_SAMPLE_RATE_HZ
+        STATS.note("start", duration_s)
+        if KNOBS.stt_hold is not None and KNOBS.stt_window_s <= 0:
+            KNOBS.stt_hold.wait(30)
+        else:
+            _sleep(KNOBS.stt_s, cancel)
         if KNOBS.stt_window_s > 0:  # lazily, window by window, like faster-whisper
             info = TranscriptionInfo(language or "en", 1.0, duration_s, self.model_id)
             return _windows(duration_s, cancel), info
@@ -140,6 +154,7 @@ class FakeStt:
         seg = Segment(0, 0.0, duration_s, f"clip of {duration_s:.2f} seconds rms {rms:.3f}")
         info = TranscriptionInfo(language or "en", 1.0, duration_s, self.model_id)
         STATS.add("transcriptions_done")
+        STATS.note("done", duration_s)
         return iter([seg]), info
 
 
@@ -147,11 +162,15 @@ def _windows(duration_s: float, cancel: threading.Event | None) -> Iterator[Segm
     start = 0.0
     index = 0
     while start < duration_s:
+        if index == 1 and KNOBS.stt_hold is not None:
+            KNOBS.stt_hold.wait(30)
         _sleep(KNOBS.stt_window_s, cancel)
         end = min(duration_s, start + KNOBS.stt_window_len_s)
+        STATS.note("window", duration_s, index)
         yield Segment(index, start, end, f"window {index}")
         start, index = end, index + 1
     STATS.add("transcriptions_done")
+    STATS.note("done", duration_s)
 
 
 class FakeFace:
