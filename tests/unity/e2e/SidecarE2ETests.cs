@@ -395,10 +395,17 @@ namespace Atelico.Audio.E2E.Tests
             var finals = new List<LiveTranscript>();
             var partials = new List<string>();
             var warnings = new List<AtelicoError>();
+            var activity = new List<string>(); // "started:<id>" / "stopped:<id>" / "final:<id>", in arrival order
+            var started = new List<SpeechActivity>();
+            var stopped = new List<SpeechActivity>();
+            var threads = new HashSet<int>();
             int completions = 0;
             AtelicoError error = null;
             LiveTranscription session = _audio.StartLiveTranscription(new LiveTranscriptionOptions { Language = "en", SampleRateHz = wav.SampleRateHz },
-                p => partials.Add(p.Text), finals.Add, n => completions++, e => error = e, w => warnings.Add(w));
+                p => partials.Add(p.Text), f => { finals.Add(f); activity.Add("final:" + f.SegmentId); }, n => completions++, e => error = e,
+                w => warnings.Add(w),
+                s => { threads.Add(Thread.CurrentThread.ManagedThreadId); started.Add(s); activity.Add("started:" + s.SegmentId); },
+                s => { threads.Add(Thread.CurrentThread.ManagedThreadId); stopped.Add(s); activity.Add("stopped:" + s.SegmentId); });
             int block = wav.SampleRateHz / 10;
             for (int i = 0; i < wav.Samples.Length; i += block)
             {
@@ -425,6 +432,41 @@ namespace Atelico.Audio.E2E.Tests
             else
             {
                 Assert.AreEqual("stt.behind", warnings[0].Code, diagnostics);
+            }
+            AssertSpeechActivity(activity, started, stopped, (wav.Samples.Length + silence.Length) / (double)wav.SampleRateHz, finals);
+            CollectionAssert.AreEqual(new[] { Thread.CurrentThread.ManagedThreadId }, threads.ToArray(), "speech events on the main thread");
+        }
+
+        private static void AssertSpeechActivity(List<string> activity, List<SpeechActivity> started, List<SpeechActivity> stopped,
+                                                 double recordedS, List<LiveTranscript> finals)
+        {
+            string order = string.Join(" ", activity.ToArray());
+            Assert.That(started.Count, Is.GreaterThanOrEqualTo(1), order);
+            Assert.AreEqual(started.Count, stopped.Count, "one stopped per started: " + order);
+            // The events alternate started, stopped, started, ... (each pair before the next one begins).
+            List<string> pairs = activity.Where(a => !a.StartsWith("final:")).ToList();
+            for (int i = 0; i < pairs.Count; i++)
+            {
+                StringAssert.StartsWith(i % 2 == 0 ? "started:" : "stopped:", pairs[i], order);
+            }
+            for (int i = 0; i < started.Count; i++)
+            {
+                Assert.AreEqual(started[i].SegmentId, stopped[i].SegmentId, order);
+                Assert.IsNull(started[i].EndTimeS, "started carries no end");
+                Assert.IsTrue(stopped[i].EndTimeS.HasValue, "stopped carries its end");
+                Assert.AreEqual(started[i].StartTimeS, stopped[i].StartTimeS, 1e-6, "stopped repeats the onset");
+                Assert.That(started[i].StartTimeS, Is.GreaterThanOrEqualTo(0.0).And.LessThan(stopped[i].EndTimeS.Value), order);
+                Assert.That(stopped[i].EndTimeS.Value, Is.LessThanOrEqualTo(recordedS), "inside the recording: " + order);
+            }
+            foreach (LiveTranscript final in finals)
+            {
+                // Every final follows its own stopped, which follows its own started.
+                int s = activity.LastIndexOf("started:" + final.SegmentId);
+                int t = activity.LastIndexOf("stopped:" + final.SegmentId);
+                int f = activity.IndexOf("final:" + final.SegmentId);
+                Assert.That(s, Is.GreaterThanOrEqualTo(0), order);
+                Assert.That(t, Is.GreaterThan(s), order);
+                Assert.That(f, Is.GreaterThan(t), order);
             }
         }
 

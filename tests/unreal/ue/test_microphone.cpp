@@ -33,6 +33,22 @@ TEST_CASE("microphone transcriber: captured speech becomes final transcripts, th
     Finals += Text.Utf8() + " ";
   });
   Mic->OnEnded.AddStandInLambda([&](const FString& Code) { ++Ended; EndCode = Code; });
+  struct FActivity { bool bStarted; int32 Segment; float Start, End; };
+  std::vector<FActivity> Activity;  // started/stopped in arrival order
+  int FinalsChecked = 0;
+  Mic->OnSpeechStarted.AddStandInLambda([&](int32 Segment, float Start) {
+    CHECK(IsInGameThread());
+    Activity.push_back({true, Segment, Start, -1.0f});
+  });
+  Mic->OnSpeechStopped.AddStandInLambda([&](int32 Segment, float Start, float End) {
+    CHECK(IsInGameThread());
+    Activity.push_back({false, Segment, Start, End});
+  });
+  Mic->OnFinal.AddStandInLambda([&](const FString&, float, float) {
+    ++FinalsChecked;
+    // A final comes right after its utterance's stopped.
+    CHECK((!Activity.empty() && !Activity.back().bStarted));
+  });
   REQUIRE(Mic->StartListening());
   CHECK(Mic->IsListening());
   CHECK_FALSE(Mic->StartListening());  // already listening
@@ -51,6 +67,21 @@ TEST_CASE("microphone transcriber: captured speech becomes final transcripts, th
   // The start of the clip; on a loaded machine the sidecar may drop later audio to keep up
   // with real time (stt.warning), so only the first words are certain.
   CHECK_MESSAGE(Finals.find("he was") != std::string::npos, Finals);
+  // Speech activity: started, stopped, started, ... with each pair on one segment, inside the clip.
+  REQUIRE(Activity.size() >= 2);
+  CHECK(Activity.size() % 2 == 0);
+  for (size_t I = 0; I + 1 < Activity.size(); I += 2) {
+    const FActivity& Began = Activity[I];
+    const FActivity& Stop = Activity[I + 1];
+    CHECK(Began.bStarted);
+    CHECK_FALSE(Stop.bStarted);
+    CHECK(Began.Segment == Stop.Segment);
+    CHECK(Stop.Start == doctest::Approx(Began.Start));
+    CHECK(Began.Start >= 0.0f);
+    CHECK(Stop.End > Began.Start);
+    CHECK(Stop.End <= static_cast<float>(Seconds) + 0.05f);
+  }
+  CHECK(FinalsChecked >= 1);
   Mic->EndPlay(EEndPlayReason::Quit);  // not listening: nothing more
   CHECK(Ended == 1);
   delete Mic;

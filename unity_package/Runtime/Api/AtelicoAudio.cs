@@ -258,9 +258,13 @@ namespace Atelico.Audio
         /// Partials and finals arrive on the main thread; onComplete after <see cref="LiveTranscription.Stop"/>.</summary>
         /// <param name="onWarning">Optional: <c>stt.warning</c> (code <c>stt.behind</c> when the sidecar fell behind real
         /// time and dropped or merged audio to catch up).</param>
+        /// <param name="onSpeechStarted">Optional: <c>stt.speech.started</c>, sent with the frame that holds the onset, before
+        /// any partial of the utterance (duck or stop a speaking NPC here).</param>
+        /// <param name="onSpeechStopped">Optional: <c>stt.speech.stopped</c>, right before the utterance's final.</param>
         public LiveTranscription StartLiveTranscription(LiveTranscriptionOptions options, Action<LiveTranscript> onPartial,
                                                         Action<LiveTranscript> onFinal, Action<int> onComplete, Action<AtelicoError> onError,
-                                                        Action<AtelicoError> onWarning = null)
+                                                        Action<AtelicoError> onWarning = null, Action<SpeechActivity> onSpeechStarted = null,
+                                                        Action<SpeechActivity> onSpeechStopped = null)
         {
             options = options ?? new LiveTranscriptionOptions();
             Action<Message> onMessage = message =>
@@ -272,6 +276,14 @@ namespace Atelico.Audio
                 else if (message.Type == "stt.final")
                 {
                     Call(onFinal, LiveTranscript.FromData(message.Data));
+                }
+                else if (message.Type == "stt.speech.started")
+                {
+                    Call(onSpeechStarted, SpeechActivity.FromData(message.Data));
+                }
+                else if (message.Type == "stt.speech.stopped")
+                {
+                    Call(onSpeechStopped, SpeechActivity.FromData(message.Data));
                 }
                 else if (message.Type == "stt.warning")
                 {

@@ -455,4 +455,28 @@ namespace Atelico.Audio
             };
         }
     }
+
+    /// <summary>Voice activity in a live session: <c>stt.speech.started</c> (onset) or <c>stt.speech.stopped</c>
+    /// (the utterance ended). A stopped with no final before the next started was noise.</summary>
+    public sealed class SpeechActivity
+    {
+        /// <summary>The id the utterance's final will carry.</summary>
+        public int SegmentId;
+
+        /// <summary>Seconds since the session started: onset of the first speech window.</summary>
+        public double StartTimeS;
+
+        /// <summary>End of the last speech window; null on <c>stt.speech.started</c>.</summary>
+        public double? EndTimeS;
+
+        internal static SpeechActivity FromData(MsgMap d)
+        {
+            return new SpeechActivity
+            {
+                SegmentId = (int)d.GetLong("segment_id"),
+                StartTimeS = d.GetDouble("start_time"),
+                EndTimeS = d.ContainsKey("end_time") ? d.GetDouble("end_time") : (double?)null,
+            };
+        }
+    }
 }

@@ -71,13 +71,23 @@ bool UAtelicoMicrophoneTranscriber::StartListening()
 			return;
 		}
 		const FString Text = AtelicoConvert::FromUtf8(Data.GetStr("text"));
-		if (Type == TEXT("stt.partial"))
+		const int32 SegmentId = static_cast<int32>(Data.GetNumber("segment_id"));
+		const float StartSeconds = static_cast<float>(Data.GetNumber("start_time"));
+		if (Type == TEXT("stt.speech.started"))
+		{
+			Self->OnSpeechStarted.Broadcast(SegmentId, StartSeconds);
+		}
+		else if (Type == TEXT("stt.speech.stopped"))
+		{
+			Self->OnSpeechStopped.Broadcast(SegmentId, StartSeconds, static_cast<float>(Data.GetNumber("end_time")));
+		}
+		else if (Type == TEXT("stt.partial"))
 		{
 			Self->OnPartial.Broadcast(Text);
 		}
 		else if (Type == TEXT("stt.final"))
 		{
-			Self->OnFinal.Broadcast(Text, static_cast<float>(Data.GetNumber("start_time")), static_cast<float>(Data.GetNumber("end_time")));
+			Self->OnFinal.Broadcast(Text, StartSeconds, static_cast<float>(Data.GetNumber("end_time")));
 		}
 	};
 	Callbacks.OnCompleted = [WeakThis](const FString&, const TArray<uint8>&)
