@@ -150,6 +150,17 @@ namespace Atelico.Audio.Engine.Tests
             });
             var errors = new List<string>();
             transcriber.onError.AddListener(errors.Add);
+            var activity = new List<SpeechActivity>(); // started and stopped, in arrival order
+            transcriber.onSpeechStarted.AddListener(s =>
+            {
+                threads.Add(Thread.CurrentThread.ManagedThreadId);
+                activity.Add(s);
+            });
+            transcriber.onSpeechStopped.AddListener(s =>
+            {
+                threads.Add(Thread.CurrentThread.ManagedThreadId);
+                activity.Add(s);
+            });
             int block = wav.SampleRateHz / 20;
             int fed = 0;
             // The microphone device writes 50 ms per frame, about real time, as the live API expects.
@@ -170,6 +181,11 @@ namespace Atelico.Audio.Engine.Tests
             StringAssert.StartsWith("go forward", string.Join(" ", finals.ToArray()).ToLowerInvariant());
             CollectionAssert.AreEqual(new[] { main }, threads);
             Assert.AreEqual(finals[finals.Count - 1], transcriber.CurrentText);
+            Assert.That(activity.Count, Is.GreaterThanOrEqualTo(2), "speech began and ended");
+            Assert.IsNull(activity[0].EndTimeS, "first a started");
+            Assert.IsTrue(activity[1].EndTimeS.HasValue, "then its stopped");
+            Assert.AreEqual(activity[0].SegmentId, activity[1].SegmentId);
+            Assert.That(activity[1].EndTimeS.Value, Is.GreaterThan(activity[0].StartTimeS));
         }
 
         [Test]

@@ -11,9 +11,16 @@ namespace Atelico.Audio
     {
     }
 
+    /// <summary>A UnityEvent carrying voice activity (<c>stt.speech.started</c> / <c>stt.speech.stopped</c>).</summary>
+    [Serializable]
+    public sealed class AtelicoSpeechActivityEvent : UnityEvent<SpeechActivity>
+    {
+    }
+
     /// <summary>
     /// Records the microphone and streams it to <c>stt.live</c>. <see cref="onPartial"/> (revisable) and
-    /// <see cref="onFinal"/> (one per utterance) are raised on the main thread. OnEnable starts the
+    /// <see cref="onFinal"/> (one per utterance) are raised on the main thread, as are <see cref="onSpeechStarted"/>
+    /// (speech began, before any partial) and <see cref="onSpeechStopped"/> (right before the final). OnEnable starts the
     /// microphone and the session and allocates the block buffer; OnDisable stops the microphone and
     /// flushes the session (its last final still arrives), releasing the buffers.
     /// </summary>
@@ -36,6 +43,8 @@ namespace Atelico.Audio
         public AtelicoTextEvent onPartial = new AtelicoTextEvent();
         public AtelicoTextEvent onFinal = new AtelicoTextEvent();
         public AtelicoTextEvent onError = new AtelicoTextEvent();
+        public AtelicoSpeechActivityEvent onSpeechStarted = new AtelicoSpeechActivityEvent();
+        public AtelicoSpeechActivityEvent onSpeechStopped = new AtelicoSpeechActivityEvent();
 
         private const int ClipSeconds = 10;
         private AudioClip _clip;
@@ -86,7 +95,10 @@ namespace Atelico.Audio
                     {
                         onError.Invoke(error.ToString());
                     }
-                });
+                },
+                null,
+                onSpeechStarted.Invoke,
+                onSpeechStopped.Invoke);
         }
 
         private void Update()
