@@ -9,7 +9,7 @@ import pytest
 from atelico.config import load_settings
 from atelico.models.assets.sources import (HubSource, NpmSource, PackagesSource, UrlSource,
                                            source_for)
-from atelico.models.catalog import (AssetSpec, FileSpec, HubEntry, HubPart, NpmEntry,
+from atelico.models.catalog import (AssetSpec, DeriveEntry, FileSpec, HubEntry, HubPart, NpmEntry,
                                     PackagesEntry, UrlEntry, default_catalog, parse_source)
 
 
@@ -57,7 +57,7 @@ def test_hub_parts_inherit_the_source_revision_and_patterns() -> None:
 
 def test_the_shipped_catalog_has_only_typed_entries() -> None:
     kinds = {type(e) for a in default_catalog().assets.values() for e in a.sources}
-    assert kinds == {PackagesEntry, NpmEntry, HubEntry, UrlEntry}
+    assert kinds == {PackagesEntry, NpmEntry, HubEntry, UrlEntry, DeriveEntry}
 
 
 def test_offline_ready_looks_only_at_local_things(tmp_path: Path,
