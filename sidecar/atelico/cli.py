@@ -247,7 +247,7 @@ def cmd_speak(args: argparse.Namespace) -> int:
 def cmd_transcribe(args: argparse.Namespace) -> int:
     settings = _settings(args)
     from atelico.audio.codecs import decode_file
-    from atelico.engines.stt import formats
+    from atelico.protocol import transcripts as formats
 
     task = "translate" if args.translate else "transcribe"
     grans = ["segment", "word"] if args.words else ["segment"]

@@ -14,7 +14,7 @@ from typing import Iterator, Protocol, Union
 
 import numpy as np
 
-from atelico.audio.pcm import resample
+from atelico.audio.resample import resample
 from atelico.engines.base import STT_SAMPLE_RATE_HZ, Segment, SpeechToText, TranscriptionInfo
 from atelico.errors import AudioError
 from atelico.speech import check_audio

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from atelico.engines.base import Segment, TranscriptionInfo, WordTiming
-from atelico.engines.stt.formats import (
+from atelico.protocol.transcripts import (
     check_response_format,
     format_transcription,
     needs_word_timestamps,
