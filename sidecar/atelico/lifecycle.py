@@ -5,7 +5,8 @@
   reads or broke can neither block nor crash the sidecar (C libraries writing to fd 2 included).
 - :func:`watch_launcher` exits the process when stdin (a pipe the launcher holds) reaches EOF or
   when the launcher process is gone, checked by pid on POSIX and by a process handle on Windows.
-- :func:`return_freed_memory` keeps glibc from holding on to the large buffers each request frees.
+- :func:`return_freed_memory` keeps glibc from holding on to the large buffers each request frees
+  (:func:`trim_freed_memory` after each worker job).
 """
 
 from __future__ import annotations
@@ -301,18 +302,30 @@ def process_handle(pid: int, platform: str | None = None, kernel32: Any = None,
 
 
 # ---------------------------------------------------------------------- memory
-#: glibc's own initial M_MMAP_THRESHOLD: blocks at least this large are mapped on their own
-MMAP_THRESHOLD_BYTES = 128 * 1024
+#: blocks at least this large get a mapping of their own, unmapped when freed
+MMAP_THRESHOLD_BYTES = 4 * 1024 * 1024
 _M_MMAP_THRESHOLD = -3
 
 
+class _Heap:
+    """The C library once :func:`return_freed_memory` pinned it (``None``: nothing to trim)."""
+
+    libc: Any = None
+
+
 def return_freed_memory(libc: Any = None) -> bool:
-    """Pin glibc's mmap threshold so that every large block is its own mapping, unmapped when
-    freed. By default glibc raises the threshold to the largest block freed so far (up to 32
-    MiB), after which the feature matrices and decoder buffers of each transcription window
-    (tens of MB, allocated on whichever worker thread runs the step) come from the per-thread
-    heaps and stay resident when freed: a 5-minute upload left the sidecar +75 MB bigger and
-    peaked 60-70 MB above a 10-second one. Pinned, both peak at the size of one window.
+    """Keep the sidecar's resident memory flat: pin glibc's mmap threshold at
+    :data:`MMAP_THRESHOLD_BYTES` and let :func:`trim_freed_memory` (run by the worker pool
+    after every job) hand the heaps' free pages back.
+
+    By default glibc raises the threshold to the largest block freed so far (up to 32 MiB),
+    after which each transcription window's feature matrices and decoder buffers (tens of
+    MB, allocated on whichever worker runs the step) stay resident in that thread's heap: a
+    5-minute upload left the sidecar +75 MB bigger. Pinning it at glibc's initial 128 KiB
+    kept memory flat but made every tensor above 128 KiB a fresh mapping: a Kokoro window
+    took 400-580 thousand page faults (first audio 0.4-0.86 s instead of 0.17 s, for the
+    first minute or so) and a live final ~60 ms more. At 4 MiB, tensors reuse heap memory
+    within a job, and the trim after it returns what is free.
     Returns False where the C library is not glibc (nothing to do)."""
     if libc is None:
         if not sys.platform.startswith("linux"):
@@ -322,9 +335,17 @@ def return_freed_memory(libc: Any = None) -> bool:
         except OSError:
             return False
     mallopt = getattr(libc, "mallopt", None)
-    if mallopt is None:
+    if mallopt is None or not mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES):
         return False
-    return bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES))
+    _Heap.libc = libc if hasattr(libc, "malloc_trim") else None
+    return True
+
+
+def trim_freed_memory() -> None:
+    """Give the free pages of every heap back to the OS (``malloc_trim(0)``), once
+    :func:`return_freed_memory` pinned the threshold; otherwise nothing."""
+    if _Heap.libc is not None:
+        _Heap.libc.malloc_trim(0)
 
 
 def stdin_is_pipe(fd: int = 0) -> bool:

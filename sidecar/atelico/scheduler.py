@@ -10,12 +10,15 @@ from __future__ import annotations
 import concurrent.futures
 import contextvars
 import itertools
+import logging
 import threading
 import time
 from dataclasses import dataclass
 from typing import Callable, Generic, TypeVar, cast
 
 from atelico.errors import LimitError
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 Item = TypeVar("Item")
@@ -278,13 +281,16 @@ class FairPool:
 
     ``clock`` times the jobs and the streams' deadlines (``time.perf_counter``). With
     ``threads=False`` no thread starts: the caller runs the jobs one by one with
-    :meth:`run_next` (a manual executor, for tests).
+    :meth:`run_next` (a manual executor, for tests). ``after_job`` runs on the worker after
+    every job (the server hands the freed heap memory back there).
     """
 
     def __init__(self, workers: int, *, name: str = "atelico-worker",
-                 clock: Callable[[], float] = time.perf_counter, threads: bool = True) -> None:
+                 clock: Callable[[], float] = time.perf_counter, threads: bool = True,
+                 after_job: Callable[[], None] | None = None) -> None:
         self.bulk_limit = max(1, workers - 1)
         self.clock = clock
+        self.after_job = after_job
         self._cond = threading.Condition()
         self._queue: FairQueue[_Job] = FairQueue(self.bulk_limit)
         self._closed = False
@@ -354,3 +360,8 @@ class FairPool:
             with self._cond:
                 self._queue.finished(flow, bulk, self.clock() - started)
                 self._cond.notify_all()
+            if self.after_job is not None:
+                try:
+                    self.after_job()
+                except Exception:  # housekeeping must never take a worker down
+                    log.exception("the worker pool's after-job hook failed")

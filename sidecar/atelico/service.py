@@ -29,6 +29,7 @@ from atelico.engines.base import (FACE, FACE_SAMPLE_RATE_HZ, STT, STT_SAMPLE_RAT
                                   FaceStreaming, TranscriptionInfo, TtsFaceAlignment)
 from atelico.errors import AtelicoError, Cancelled, EngineError, LimitError, RequestError
 from atelico.models.registry import ModelRegistry
+from atelico.lifecycle import trim_freed_memory
 from atelico.scheduler import CLIENT, Admission, FairPool, FairQueue, Flow, current_client
 from atelico.speech import (FaceBlock, Held, SpeechDone, SpeechEvent, TtsPiece, TtsResult, Utterance,
                             check_audio, check_character)
@@ -58,7 +59,7 @@ class Service:
     def __init__(self, settings: Settings, registry: ModelRegistry, *, pool: FairPool | None = None) -> None:
         self.settings = settings
         self.registry = registry
-        self._pool = pool or FairPool(settings.models.workers)
+        self._pool = pool or FairPool(settings.models.workers, after_job=trim_freed_memory)
         self._admission = Admission(settings.limits.max_queue, settings.limits.max_queue_per_client)
         self.recent_errors: deque[ErrorRecord] = deque(maxlen=20)
         self.started_at = time.time()

@@ -220,9 +220,10 @@ def test_ready_reports_loading_then_ready(monkeypatch):
         assert client.get("/health/ready").json()["status"] == "ready"
 
 
-def test_return_freed_memory_pins_glibcs_mmap_threshold():
-    """Large blocks stay individually mapped (so a freed window's buffers leave the RSS):
-    mallopt(M_MMAP_THRESHOLD, 128 KiB), which also turns off glibc's dynamic threshold."""
+def test_return_freed_memory_pins_glibcs_mmap_threshold_and_arms_the_trim(monkeypatch):
+    """Blocks of 4 MiB and more stay individually mapped: mallopt(M_MMAP_THRESHOLD, 4 MiB),
+    which also turns off glibc's dynamic threshold; from then on trim_freed_memory() calls
+    malloc_trim(0) (before, or on a C library that is not glibc, it does nothing)."""
     calls = []
 
     class Libc:
@@ -230,8 +231,17 @@ def test_return_freed_memory_pins_glibcs_mmap_threshold():
             calls.append((param, value))
             return 1
 
+        def malloc_trim(self, pad):
+            calls.append(("trim", pad))
+            return 1
+
+    monkeypatch.setattr(lifecycle._Heap, "libc", None)
+    lifecycle.trim_freed_memory()
+    assert calls == []  # not pinned: nothing to trim
     assert lifecycle.return_freed_memory(Libc()) is True
-    assert calls == [(-3, 128 * 1024)]
+    assert calls == [(-3, 4 * 1024 * 1024)]
+    lifecycle.trim_freed_memory()
+    assert calls[-1] == ("trim", 0)
     assert lifecycle.return_freed_memory(object()) is False  # not glibc: nothing to pin
     if sys.platform.startswith("linux"):
         assert lifecycle.return_freed_memory() is True

@@ -61,6 +61,24 @@ def test_results_and_exceptions_reach_the_futures() -> None:
     assert pool.threads == []
 
 
+def test_the_after_job_hook_runs_after_every_job_and_cannot_break_the_worker() -> None:
+    """The server trims the C heap there: once per job (failed ones too), after the result
+    is delivered; a failing hook is logged, and the next job still runs."""
+    seen: list[str] = []
+    def hook() -> None:
+        fut_states = [f.done() for f in futures]
+        seen.append(f"hook after {sum(fut_states)} done")
+        if len(seen) == 2:
+            raise RuntimeError("hook failed")
+
+    pool = FairPool(2, clock=FakeClock(), threads=False, after_job=hook)
+    futures = [pool.submit(lambda: 1, Flow("c")), pool.submit(lambda: 1 // 0, Flow("c")),
+               pool.submit(lambda: 3, Flow("c"))]
+    assert drain(pool) == 3
+    assert seen == ["hook after 1 done", "hook after 2 done", "hook after 3 done"]
+    assert futures[2].result() == 3
+
+
 def test_the_worker_time_a_job_used_is_charged_to_its_flow_and_reorders_clients() -> None:
     """a's first job costs 5 s of the fake clock, b's jobs 1 s each: after a1, b runs its
     three jobs (its virtual time stays below a's) before a runs again."""

@@ -359,7 +359,7 @@ def kinds(results: list[tuple[float, object]]) -> list[str]:
 
 def test_final_is_committed_from_the_speculative_decode_after_a_short_silence() -> None:
     """A burst then silence: the final is decoded once at 0.2 s of silence and committed at
-    0.35 s (its text ends a sentence), with no second decode, long before 0.6 s."""
+    0.3 s (its text ends a sentence), with no second decode, long before 0.6 s."""
     clock = FakeClock()
     engine = SentenceEngine(clock, cost_s=0.05)
     live = LiveTranscriber(engine, vad="energy", partials=False, clock=clock)
@@ -367,7 +367,7 @@ def test_final_is_committed_from_the_speculative_decode_after_a_short_silence() 
     done = [(at, r) for at, r in results if getattr(r, "is_final", False)]
     assert len(done) == 1
     emitted_at, final = done[0]
-    assert emitted_at <= 1.03 + 0.35 + 0.04  # speech ends at ~1.02 s (the last tone window)
+    assert emitted_at <= 1.03 + 0.3 + 0.04  # speech ends at ~1.02 s (the last tone window)
     beam_calls = [o for o in engine.options if o.get("beam_size") == 5]
     assert len(beam_calls) == 1 and live.speculations == 1 and live.speculations_discarded == 0
     assert final.text == "la." and final.words
@@ -375,7 +375,7 @@ def test_final_is_committed_from_the_speculative_decode_after_a_short_silence() 
 
 def test_one_push_with_the_endpoint_silence_commits_the_final_in_that_push() -> None:
     """Speech plus 0.45 s of silence in a single push: the speculative decode made after the
-    push's windows is confirmed at once (a sentence end, >= 0.35 s of silence), before the
+    push's windows is confirmed at once (a sentence end, >= 0.3 s of silence), before the
     0.6 s that would end the utterance without it."""
     clock = FakeClock()
     engine = SentenceEngine(clock, cost_s=0.05)
@@ -444,4 +444,17 @@ def test_doubtful_short_window_final_is_decoded_again_on_the_full_window() -> No
     done = finals(feed_windows(live, np.concatenate([bursts(1, off_s=0.0), silence(1.0)])))
     assert len(done) == 1 and all(w.probability == 1.0 for w in done[0].words)
     assert [o["encoder_pad_s"] for o in engine.options] == [5.0, None]
+    # the retry runs once, without the temperature fallback that can take seconds on 30 s
+    assert [o["temperature_fallback"] for o in engine.options] == [True, False]
     assert live.full_window_retries == 1
+
+
+def test_a_retry_no_more_confident_than_the_first_decode_is_dropped() -> None:
+    """Both decodes doubtful (equally): the short-window decode's words stand."""
+    clock = FakeClock()
+    engine = SentenceEngine(clock, cost_s=0.0, doubtful_calls=2)
+    live = LiveTranscriber(engine, vad="energy", partials=False, clock=clock)
+    done = finals(feed_windows(live, np.concatenate([bursts(1, off_s=0.0), silence(1.0)])))
+    assert len(done) == 1 and live.full_window_retries == 1
+    assert [o["encoder_pad_s"] for o in engine.options] == [5.0, None]
+    assert all(w.probability == 0.01 for w in done[0].words)

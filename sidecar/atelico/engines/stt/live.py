@@ -77,7 +77,7 @@ class LiveTranscriber:
                  min_speech_s: float = 0.25, max_utterance_s: float = 25.0,
                  partial_interval_s: float = 1.0, threshold: float = 0.5,
                  final_beam_size: int = 5, lock_language: bool = True,
-                 speculate_silence_s: float = 0.2, endpoint_silence_s: float = 0.35,
+                 speculate_silence_s: float = 0.2, endpoint_silence_s: float = 0.3,
                  encoder_pad_s: float | None = 5.0, events: bool = False,
                  clock: Callable[[], float] = time.perf_counter,
                  cancel: threading.Event | None = None,

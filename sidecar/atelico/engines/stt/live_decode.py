@@ -35,12 +35,17 @@ class UtteranceDecoder:
              ) -> tuple[str, tuple[WordTiming, ...]]:
         """The utterance's text and word times (``words``: a final, else a partial)."""
         language = self.language or self.detected_language
-        segs, info = self._decode(audio, language, beam_size, words, self.encoder_pad_s)
+        segs, info = self._decode(audio, language, beam_size, words, self.encoder_pad_s,
+                                  fallback=beam_size > 1)
         if words and self.encoder_pad_s is not None and _doubtful(segs):
             # A short encoder window can derail the decoder (seen on audio that ends right
-            # after the speech); the words' confidence shows it: decode the full window.
+            # after the speech); the words' confidence shows it: decode the full window once
+            # more, without the temperature fallback (on a 30 s window that can take
+            # seconds), and keep the more confident of the two.
             self.full_window_retries += 1
-            segs, info = self._decode(audio, language, beam_size, words, None)
+            again = self._decode(audio, language, beam_size, words, None, fallback=False)
+            if _confidence(again[0]) > _confidence(segs):
+                segs, info = again
         if (words and segs and language is None and self.lock_language
                 and info.language_probability >= 0.8):
             # Detecting the language costs a second encoder pass per call; a live stream
@@ -51,18 +56,26 @@ class UtteranceDecoder:
         return text, all_words
 
     def _decode(self, audio: np.ndarray, language: str | None, beam_size: int, words: bool,
-                encoder_pad_s: float | None) -> tuple[list[Segment], TranscriptionInfo]:
+                encoder_pad_s: float | None, *, fallback: bool
+                ) -> tuple[list[Segment], TranscriptionInfo]:
         # Partials skip the engine's VAD for speed. Finals keep it: an utterance the stream
         # VAD opened on noise (likely with the energy VAD) is then skipped instead of decoded
         # through every temperature fallback.
         segments, info = self.engine.transcribe(
             audio, language=language, word_timestamps=words, cancel=self.cancel,
-            vad_filter=words, beam_size=beam_size, temperature_fallback=beam_size > 1,
+            vad_filter=words, beam_size=beam_size, temperature_fallback=fallback,
             encoder_pad_s=encoder_pad_s)
         return list(segments), info
 
 
-def _doubtful(segments: list[Segment]) -> bool:
-    """Words decoded with little confidence: a mean probability under 0.55 or one near 0."""
+def _confidence(segments: list[Segment]) -> float:
+    """The words' mean probability (0 with no words)."""
     probs = [w.probability for seg in segments for w in seg.words if w.probability is not None]
-    return bool(probs) and (float(np.mean(probs)) < 0.55 or min(probs) < 0.02)
+    return float(np.mean(probs)) if probs else 0.0
+
+
+def _doubtful(segments: list[Segment]) -> bool:
+    """Words decoded with little confidence: a mean probability under 0.45 or one near 0
+    (a short command's first word alone often comes out near 0.1: not a derailed decode)."""
+    probs = [w.probability for seg in segments for w in seg.words if w.probability is not None]
+    return bool(probs) and (float(np.mean(probs)) < 0.45 or min(probs) < 0.02)
