@@ -38,14 +38,7 @@ class UtteranceDecoder:
         segs, info = self._decode(audio, language, beam_size, words, self.encoder_pad_s,
                                   fallback=beam_size > 1)
         if words and self.encoder_pad_s is not None and _doubtful(segs):
-            # A short encoder window can derail the decoder (seen on audio that ends right
-            # after the speech); the words' confidence shows it: decode the full window once
-            # more, without the temperature fallback (on a 30 s window that can take
-            # seconds), and keep the more confident of the two.
-            self.full_window_retries += 1
-            again = self._decode(audio, language, beam_size, words, None, fallback=False)
-            if _confidence(again[0]) > _confidence(segs):
-                segs, info = again
+            segs, info = self._retry(audio, language, beam_size, (segs, info))
         if (words and segs and language is None and self.lock_language
                 and info.language_probability >= 0.8):
             # Detecting the language costs a second encoder pass per call; a live stream
@@ -54,6 +47,17 @@ class UtteranceDecoder:
         text = " ".join(t for t in (s.text.strip() for s in segs) if t)
         all_words = tuple(w for s in segs for w in s.words)
         return text, all_words
+
+    def _retry(self, audio: np.ndarray, language: str | None, beam_size: int,
+               first: tuple[list[Segment], TranscriptionInfo]
+               ) -> tuple[list[Segment], TranscriptionInfo]:
+        """A short encoder window can derail the decoder (seen on audio that ends right after
+        the speech); the words' confidence shows it: decode the full window once more,
+        without the temperature fallback (on a 30 s window that can take seconds), and keep
+        the more confident of the two."""
+        self.full_window_retries += 1
+        again = self._decode(audio, language, beam_size, True, None, fallback=False)
+        return again if _confidence(again[0]) > _confidence(first[0]) else first
 
     def _decode(self, audio: np.ndarray, language: str | None, beam_size: int, words: bool,
                 encoder_pad_s: float | None, *, fallback: bool
