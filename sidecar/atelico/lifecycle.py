@@ -303,7 +303,7 @@ def process_handle(pid: int, platform: str | None = None, kernel32: Any = None,
 
 # ---------------------------------------------------------------------- memory
 #: blocks at least this large get a mapping of their own, unmapped when freed
-MMAP_THRESHOLD_BYTES = 4 * 1024 * 1024
+MMAP_THRESHOLD_BYTES = 1024 * 1024
 _M_MMAP_THRESHOLD = -3
 
 
@@ -324,7 +324,7 @@ def return_freed_memory(libc: Any = None) -> bool:
     5-minute upload left the sidecar +75 MB bigger. Pinning it at glibc's initial 128 KiB
     kept memory flat but made every tensor above 128 KiB a fresh mapping: a Kokoro window
     took 400-580 thousand page faults (first audio 0.4-0.86 s instead of 0.17 s, for the
-    first minute or so) and a live final ~60 ms more. At 4 MiB, tensors reuse heap memory
+    first minute or so) and a live final ~60 ms more. At 1 MiB, most tensors reuse heap memory
     within a job, and the trim after it returns what is free.
     Returns False where the C library is not glibc (nothing to do)."""
     if libc is None:

@@ -58,6 +58,15 @@ def whisper() -> Any:
     return WhisperModel(str(model_dir), device="cpu", compute_type="int8", cpu_threads=2)
 
 
+@pytest.fixture(scope="session")
+def whisper_base() -> Any:
+    """faster-whisper base (int8, the sidecar's default STT model), to transcribe back."""
+    from faster_whisper import WhisperModel
+
+    model_dir = ensure_or_skip("whisper-base-int8-ct2")
+    return WhisperModel(str(model_dir), device="cpu", compute_type="int8", cpu_threads=2)
+
+
 def transcribe(whisper: Any, audio_24k: np.ndarray) -> str:
     """Transcribe 24 kHz Kokoro audio with Whisper (resampled to 16 kHz)."""
     from scipy.signal import resample_poly
