@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
-import os
 import platform
 import shutil
 import subprocess
@@ -32,6 +31,7 @@ from atelico import __version__
 from atelico.bundle_trim import trim
 from atelico.config import Settings
 from atelico.errors import AtelicoError
+from atelico.models.loading import dist_installed
 
 NAME = "atelico-sidecar"
 DEFAULT_MODELS = ("kokoro", "whisper-base", "face")
@@ -168,7 +168,7 @@ def pyinstaller_args(plan_: Plan, entry: Path, dist: Path, work: Path) -> list[s
         if mod in present:
             args += ["--collect-submodules", mod]
     for dist_name in COPY_METADATA:
-        if _has_distribution(dist_name):
+        if dist_installed(dist_name):
             args += ["--copy-metadata", dist_name]
     excluded = list(ALWAYS_EXCLUDED)
     if plan_.pocket:
@@ -187,16 +187,6 @@ def _pocket_binaries() -> list[str]:
     """``--collect-binaries`` for the installed packages only Pocket TTS uses (libsndfile)."""
     present = [m for m in ("soundfile", "_soundfile_data") if importlib.util.find_spec(m)]
     return [arg for mod in present for arg in ("--collect-binaries", mod)]
-
-
-def _has_distribution(name: str) -> bool:
-    import importlib.metadata
-
-    try:
-        importlib.metadata.distribution(name)
-        return True
-    except importlib.metadata.PackageNotFoundError:
-        return False
 
 
 ENTRY_SOURCE = ("import multiprocessing, sys\n"

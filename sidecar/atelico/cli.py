@@ -163,8 +163,7 @@ def cmd_voices(args: argparse.Namespace) -> int:
 
 def _clone(args: argparse.Namespace, service: "Service") -> int:
     """``voices clone``: the service's cloning, on this thread, progress on stderr."""
-    from atelico.audio.codecs import decode_file
-    from atelico.cloning import CloneProgress, CloneForm, Reference
+    from atelico.cloning import CloneProgress, CloneForm, decode_reference
     from atelico.errors import RequestError
 
     if not args.input or not args.name:
@@ -172,13 +171,13 @@ def _clone(args: argparse.Namespace, service: "Service") -> int:
     service.cloner.check(args.engine, args.name, overwrite=args.overwrite)
     request = CloneForm.parse({"name": args.name, "engine": args.engine, "overwrite": args.overwrite,
                                   "generations": args.generations, "max_seconds": args.max_seconds})
-    audio, rate = decode_file(Path(args.input).read_bytes(), keep_s=request.max_seconds)
+    reference = decode_reference(Path(args.input).read_bytes(), keep_s=request.max_seconds)
 
     def progress(p: CloneProgress) -> None:
         print(f"generation {p.generation}/{p.generations}: distance {p.best_distance:.4f}",
               file=sys.stderr, flush=True)
 
-    voice = service.cloner.clone(request, Reference(audio, rate), progress=progress)
+    voice = service.cloner.clone(request, reference, progress=progress)
     print(f"voice '{args.name}' written to {voice.path}")
     return 0
 

@@ -122,8 +122,9 @@ class ModelSettings(BaseModel):
                                         "noise-like audio, no speech).")
     stt_compute_type: str = Field("auto", description="CTranslate2 compute type (int8, "
                                   "int8_float16, float16, float32 or auto). Also picks "
-                                  "whisper-base's weights: int8 for auto, int8 and "
-                                  "int8_float32, float16 for the others.")
+                                  "whisper-base's weights: the shipped int8 ones for auto, "
+                                  "int8 and int8_float32, float16 ones for the other "
+                                  "CTranslate2 types (catalog variants).")
 
 
 #: The reference's flat names and the nested variable each one stands for.

@@ -57,7 +57,7 @@ def slow(seconds: float) -> Callable[[int], None]:
 
 
 def list_voices(spec: ModelSpec, assets: dict[str, Path], settings: Settings) -> list[VoiceInfo]:
-    """A catalog voice lister: one voice per asset (none here) plus a fixed one."""
+    """A catalog voice lister: one fixed voice per model."""
     with LOG.lock:
         LOG.calls.append(f"list:{spec.id}")
     return [VoiceInfo(f"{spec.id}-voice", "en-US")]

@@ -17,6 +17,7 @@ alias count (u32) and (alias, target) name pairs.
 
 from __future__ import annotations
 
+import io
 import struct
 from dataclasses import dataclass
 from typing import IO, Callable, Iterator
@@ -84,17 +85,24 @@ def read_header(fh: IO[bytes]) -> Header:
     return Header(version, spec, revision, _u(fh, "I"))
 
 
-def read_variable(fh: IO[bytes]) -> Variable:
+def _read_meta(fh: IO[bytes]) -> tuple[Variable, int]:
+    """A variable's name, shape and dtype (its ``data`` still empty) and its payload size;
+    ``fh`` is left at the payload."""
     name = _string(fh)
     rank = _u(fh, "B")
     shape = tuple(_u(fh, "I") for _ in range(rank))
     dtype = _u(fh, "B")
     if dtype >= len(DTYPES):
         raise Ct2FormatError(f"variable {name!r}: unknown dtype id {dtype}")
-    data = _exact(fh, _u(fh, "I"))
-    if len(data) != int(np.prod(shape, dtype=np.int64)) * np.dtype(_np_dtype(dtype)).itemsize:
+    size = _u(fh, "I")
+    if size != int(np.prod(shape, dtype=np.int64)) * np.dtype(_np_dtype(dtype)).itemsize:
         raise Ct2FormatError(f"variable {name!r}: payload size does not match its shape")
-    return Variable(name, shape, dtype, data)
+    return Variable(name, shape, dtype, b""), size
+
+
+def read_variable(fh: IO[bytes]) -> Variable:
+    meta, size = _read_meta(fh)
+    return Variable(meta.name, meta.shape, meta.dtype, _exact(fh, size))
 
 
 def read_aliases(fh: IO[bytes]) -> list[tuple[str, str]]:
@@ -169,9 +177,14 @@ def pack_aliases(pairs: list[tuple[str, str]]) -> bytes:
 
 
 def count_quantized(src: IO[bytes]) -> tuple[Header, int]:
-    """The header and how many variables the int8 file gains (one scale per weight)."""
+    """The header and how many variables the int8 file gains (one scale per weight); reads
+    only the variables' descriptions, seeking past their payloads."""
     header = read_header(src)
-    extra = sum(quantizable(read_variable(src)) for _ in range(header.count))
+    extra = 0
+    for _ in range(header.count):
+        meta, size = _read_meta(src)
+        extra += quantizable(meta)
+        src.seek(size, io.SEEK_CUR)
     return header, extra
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
 
 from atelico.config import Settings
 from atelico.models.assets import (FileCheck, asset_dir, ensure_asset, expected_files,

@@ -327,19 +327,22 @@ def test_44k_stereo_frames_are_resampled(tiny_en_engine: WhisperEngine,
 
 class SentenceEngine(FakeEngine):
     """A FakeEngine whose text ends a sentence (or not) and that records every call's options;
-    ``doubtful_calls`` first calls come out with near-zero word confidence."""
+    ``doubtful_calls`` first calls come out with near-zero word confidence (or, with
+    ``confidences``, call ``i``'s words with ``confidences[i]``, 1.0 past the list)."""
 
     def __init__(self, clock: FakeClock, cost_s: float, *, period: bool = True,
-                 doubtful_calls: int = 0) -> None:
+                 doubtful_calls: int = 0, confidences: tuple[float, ...] = ()) -> None:
         super().__init__(clock, cost_s)
-        self.period, self.doubtful_calls = period, doubtful_calls
+        self.period = period
+        self.confidences = confidences or (0.01,) * doubtful_calls
         self.options: list[dict] = []
 
     def transcribe(self, audio: np.ndarray, **kwargs) -> tuple[Iterator[Segment], TranscriptionInfo]:
         self.options.append(kwargs)
         segments, info = super().transcribe(audio, beam_size=kwargs.get("beam_size", 5))
         seg = next(segments)
-        probability = 0.01 if len(self.options) <= self.doubtful_calls else 1.0
+        call = len(self.options) - 1
+        probability = self.confidences[call] if call < len(self.confidences) else 1.0
         words = tuple(WordTiming(w.word, w.start_s, w.end_s, probability) for w in seg.words)
         text = seg.text + ("." if self.period else "")
         return iter([Segment(0, seg.start_s, seg.end_s, text, words)]), info
@@ -449,12 +452,13 @@ def test_doubtful_short_window_final_is_decoded_again_on_the_full_window() -> No
     assert live.full_window_retries == 1
 
 
-def test_a_retry_no_more_confident_than_the_first_decode_is_dropped() -> None:
-    """Both decodes doubtful (equally): the short-window decode's words stand."""
+def test_a_retry_less_confident_than_the_first_decode_is_dropped() -> None:
+    """The short-window decode is doubtful (0.3) and the full-window retry worse (0.01):
+    the short-window decode's words stand."""
     clock = FakeClock()
-    engine = SentenceEngine(clock, cost_s=0.0, doubtful_calls=2)
+    engine = SentenceEngine(clock, cost_s=0.0, confidences=(0.3, 0.01))
     live = LiveTranscriber(engine, vad="energy", partials=False, clock=clock)
     done = finals(feed_windows(live, np.concatenate([bursts(1, off_s=0.0), silence(1.0)])))
     assert len(done) == 1 and live.full_window_retries == 1
     assert [o["encoder_pad_s"] for o in engine.options] == [5.0, None]
-    assert all(w.probability == 0.01 for w in done[0].words)
+    assert all(w.probability == 0.3 for w in done[0].words)

@@ -8,14 +8,8 @@ import numpy as np
 import pytest
 
 from atelico.engines.base import SpeechToText
-from atelico.engines.stt.whisper import (
-    WhisperEngine,
-    WhisperSegment,
-    collapse_repeats,
-    is_hallucination,
-    normalize_language,
-    resolve_compute_type,
-)
+from atelico.engines.stt.whisper import WhisperEngine, normalize_language, resolve_compute_type
+from atelico.engines.stt.whisper_segments import WhisperSegment, collapse_repeats, is_hallucination
 from atelico.errors import AudioError, LanguageError, RequestError
 from tests.engines.stt.conftest import SAMPLE_RATE_HZ, Clip
 from tests.helpers.wer import word_error_rate
@@ -240,9 +234,9 @@ def test_short_encoder_window_applies_only_while_its_segments_decode() -> None:
     iterator runs, on its own thread; the default stays Whisper's 30 s window."""
     import faster_whisper.transcribe as fwt
 
-    from atelico.engines.stt import whisper
+    from atelico.engines.stt import whisper_segments
 
-    assert whisper._install_short_windows()
+    assert whisper_segments._install_short_windows()
     seen: list[int] = []
 
     class FakeSegment:
@@ -255,8 +249,8 @@ def test_short_encoder_window_applies_only_while_its_segments_decode() -> None:
             seen.append(fwt.pad_or_trim(np.zeros((80, 250), np.float32)).shape[-1])
             yield FakeSegment()
 
-    assert len(list(whisper._guarded(decode(), None, pad_frames=500))) == 2
-    assert len(list(whisper._guarded(decode(), None))) == 2
+    assert len(list(whisper_segments._guarded(decode(), None, pad_frames=500))) == 2
+    assert len(list(whisper_segments._guarded(decode(), None))) == 2
     assert seen == [750, 750, 3000, 3000]
     assert fwt.pad_or_trim(np.zeros((80, 250), np.float32)).shape[-1] == 3000
 

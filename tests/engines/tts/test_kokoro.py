@@ -79,7 +79,7 @@ def test_stream_is_the_blocking_audio_and_text(kokoro: KokoroEngine,
     """Streamed chunks join into exactly the blocking audio; each word is in one chunk."""
     whole = kokoro.synthesize_all(PARAGRAPH)
     joined = np.concatenate([c.audio for c in paragraph_chunks])
-    assert len(joined) == len(whole.audio)  # windows are sized by the clock: same span, not bits
+    assert len(joined) == len(whole.audio)  # windowed, not rendered whole: same span, not the same bits
     assert [c.sequence for c in paragraph_chunks] == list(range(len(paragraph_chunks)))
     chunk_words = [w for c in paragraph_chunks for w in c.text.split()]
     assert chunk_words == PARAGRAPH.split()

@@ -97,8 +97,8 @@ namespace Atelico.Audio
                     }
                 },
                 null,
-                onSpeechStarted.Invoke,
-                onSpeechStopped.Invoke);
+                s => onSpeechStarted.Invoke(s),
+                s => onSpeechStopped.Invoke(s));
         }
 
         private void Update()

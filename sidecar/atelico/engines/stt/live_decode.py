@@ -15,8 +15,9 @@ class UtteranceDecoder:
 
     Every decode encodes only the utterance plus ``encoder_pad_s`` (``None``: Whisper's
     whole 30 s window); a final whose words come out doubtful is decoded again on the full
-    window. With no ``language`` and ``lock_language``, the first confident final fixes the
-    language for the rest of the stream (saving a language-detection pass per call).
+    window (the more confident of the two decodes is kept). With no ``language`` and
+    ``lock_language``, the first confident final fixes the language for the rest of the
+    stream (saving a language-detection pass per call).
     """
 
     def __init__(self, engine: SpeechToText, *, language: str | None, lock_language: bool,
@@ -56,7 +57,8 @@ class UtteranceDecoder:
         without the temperature fallback (on a 30 s window that can take seconds), and keep
         the more confident of the two."""
         self.full_window_retries += 1
-        again = self._decode(audio, language, beam_size, True, None, fallback=False)
+        again = self._decode(audio, language, beam_size, words=True, encoder_pad_s=None,
+                             fallback=False)
         return again if _confidence(again[0]) > _confidence(first[0]) else first
 
     def _decode(self, audio: np.ndarray, language: str | None, beam_size: int, words: bool,
@@ -72,14 +74,18 @@ class UtteranceDecoder:
         return list(segments), info
 
 
+def _word_probs(segments: list[Segment]) -> list[float]:
+    return [w.probability for seg in segments for w in seg.words if w.probability is not None]
+
+
 def _confidence(segments: list[Segment]) -> float:
     """The words' mean probability (0 with no words)."""
-    probs = [w.probability for seg in segments for w in seg.words if w.probability is not None]
+    probs = _word_probs(segments)
     return float(np.mean(probs)) if probs else 0.0
 
 
 def _doubtful(segments: list[Segment]) -> bool:
     """Words decoded with little confidence: a mean probability under 0.45 or one near 0
     (a short command's first word alone often comes out near 0.1: not a derailed decode)."""
-    probs = [w.probability for seg in segments for w in seg.words if w.probability is not None]
+    probs = _word_probs(segments)
     return bool(probs) and (float(np.mean(probs)) < 0.45 or min(probs) < 0.02)

@@ -13,18 +13,14 @@ import numpy as np
 
 from atelico.config import Settings
 from atelico.engines.base import STT_SAMPLE_RATE_HZ, Segment, TranscriptionInfo
-from atelico.engines.stt.whisper_segments import (
-    COMPRESSION_RATIO_THRESHOLD, GUARD_AVG_LOGPROB, GUARD_NO_SPEECH_PROB, LOG_PROB_THRESHOLD,
-    MAX_REPEATS, NO_SPEECH_THRESHOLD, WhisperSegment, _guarded, _install_short_windows,
-    collapse_repeats, is_hallucination, split_at_sentences)
+from atelico.engines.stt.whisper_segments import (COMPRESSION_RATIO_THRESHOLD,
+                                                  LOG_PROB_THRESHOLD, NO_SPEECH_THRESHOLD,
+                                                  _guarded, split_at_sentences)
 from atelico.errors import AudioError, LanguageError, ModelLoadFailed, RequestError
 
 log = logging.getLogger(__name__)
 
-__all__ = ["COMPRESSION_RATIO_THRESHOLD", "GUARD_AVG_LOGPROB", "GUARD_NO_SPEECH_PROB",
-           "LOG_PROB_THRESHOLD", "MAX_REPEATS", "NO_SPEECH_THRESHOLD", "WhisperEngine",
-           "WhisperSegment", "_guarded", "_install_short_windows", "collapse_repeats",
-           "is_hallucination", "load", "normalize_language", "resolve_compute_type",
+__all__ = ["WhisperEngine", "load", "normalize_language", "resolve_compute_type",
            "resolve_device", "whisper_languages"]
 
 TASKS = ("transcribe", "translate")

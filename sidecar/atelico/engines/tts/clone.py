@@ -15,7 +15,7 @@ import logging
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -118,7 +118,7 @@ def clone_voice(engine: KokoroEngine, reference: np.ndarray, sample_rate_hz: int
                 config: EvolutionConfig | None = None,
                 progress: Callable[[Progress], None] | None = None,
                 cancel: threading.Event | None = None,
-                show_bar: bool = False, overwrite: bool = False) -> CloneResult:
+                overwrite: bool = False) -> CloneResult:
     """Evolve a Kokoro voice that sounds like ``reference`` and save it as ``voice_id``.
 
     Args:
@@ -131,7 +131,6 @@ def clone_voice(engine: KokoroEngine, reference: np.ndarray, sample_rate_hz: int
         config: search sizes (defaults run in a few minutes on two CPU cores).
         progress: called after each generation with a :class:`Progress`.
         cancel: when set, the search stops after the current candidate and nothing is saved.
-        show_bar: draw a tqdm bar on stderr (for the CLI).
         overwrite: replace an existing custom voice of that name (else ``voice.exists``).
 
     Raises:
@@ -145,20 +144,12 @@ def clone_voice(engine: KokoroEngine, reference: np.ndarray, sample_rate_hz: int
     population, scores = search.first_population([engine.voice_tensor(s) for s in seeds])
     initial = min(scores)
     log.info("voice clone %s: initial best distance %.4f", voice_id, initial)
-    bar = _progress_bar(voice_id, config.generations) if show_bar else None
-    try:
-        for generation in range(1, config.generations + 1):
-            population, scores = search.next_generation(population, scores)
-            best = float(min(scores))
-            if bar is not None:
-                bar.update(1)
-                bar.set_postfix(distance=f"{best:.3f}")
-            if progress is not None:
-                progress(Progress(generation, config.generations, best, initial))
-            search.check_cancel()
-    finally:
-        if bar is not None:
-            bar.close()
+    for generation in range(1, config.generations + 1):
+        population, scores = search.next_generation(population, scores)
+        best = float(min(scores))
+        if progress is not None:
+            progress(Progress(generation, config.generations, best, initial))
+        search.check_cancel()
     path = _save(population[int(np.argmin(scores))], voice_id, voices_dir, overwrite)
     log.info("voice clone %s: distance %.4f -> %.4f, saved to %s", voice_id, initial,
              min(scores), path)
@@ -228,12 +219,6 @@ class _Search:
             child_scores.append(self.score(child))
         self.scale *= self.config.mutation_decay
         return children, child_scores
-
-
-def _progress_bar(voice_id: str, generations: int) -> Any:
-    from tqdm import tqdm
-
-    return tqdm(total=generations, desc=f"cloning {voice_id}", unit="gen")
 
 
 def _save(tensor: np.ndarray, voice_id: str, voices_dir: Path, overwrite: bool) -> Path:

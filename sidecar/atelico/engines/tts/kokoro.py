@@ -264,7 +264,7 @@ class KokoroEngine:
             raise _nothing_to_say()
 
     def new_pacer(self) -> Pacer:
-        """The window sizer of one stream (a hook: benches and tests fix the schedule)."""
+        """The window sizer of one stream (a hook: tests fix the schedule with it)."""
         return Pacer(self.meter, first_s=self.first_window_s)
 
     def _windows(self, split: SplitSessions, chunk: TextChunk, style: np.ndarray, code: str,

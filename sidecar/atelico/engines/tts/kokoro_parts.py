@@ -13,6 +13,7 @@ import hashlib
 import logging
 import os
 import shutil
+import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
@@ -44,9 +45,9 @@ def part_files(model_path: Path, parts_root: Path,
     plan, decode = folder / PLAN_FILE, folder / DECODE_FILE
     if plan.is_file() and decode.is_file():
         return plan, decode
-    tmp = folder.with_name(f".{folder.name}.{os.getpid()}.tmp")
-    try:
-        tmp.mkdir(parents=True, exist_ok=True)  # writable? (else no cut here at all)
+    try:  # writable? (else no cut here at all); a folder of its own per load
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=folder.parent))
     except OSError as exc:
         log.warning("cannot keep Kokoro's halves in %s (%s): cutting in memory", parts_root, exc)
         return None

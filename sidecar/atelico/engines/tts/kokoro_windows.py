@@ -189,8 +189,8 @@ class Pacer:
 
     Every window also decodes :func:`context_s` it does not keep, so a window gains on
     playback only when it is longer than :meth:`sustained_s`; no window (the first one
-    included) is made shorter than that, else the stream would shrink window by window into
-    a gap. Slower than real time (``rtf >= 1``) no size avoids gaps: windows are then as long
+    included, unless that floor is over :data:`FIRST_MAX_S`) is made shorter than that, else
+    the stream would shrink window by window into a gap. Slower than real time (``rtf >= 1``) no size avoids gaps: windows are then as long
     as allowed, so there are as few gaps as possible.
     """
 

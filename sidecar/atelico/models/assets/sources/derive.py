@@ -9,7 +9,7 @@ from atelico.config import Settings
 from atelico.errors import AtelicoError
 from atelico.models.assets import cache
 from atelico.models.assets.sources.base import Need, SourceUnavailable
-from atelico.models.catalog import AssetSpec, Catalog, DeriveEntry, FileSpec, default_catalog
+from atelico.models.catalog import AssetSpec, Catalog, DeriveEntry, FileSpec
 
 log = logging.getLogger(__name__)
 

@@ -8,11 +8,11 @@
 namespace atelico {
 namespace core {
 
-/** "ATELICO_READY port=<port>" (surrounding whitespace allowed) -> port in 1..65535. */
 // What a terminal shows of a line: the text after its last carriage return (a progress bar on
 // stderr that ends with '\r' and no newline leaves the next stdout line behind it in a merged pipe).
 std::string VisibleLine(const std::string& line);
 
+/** "ATELICO_READY port=<port>" (surrounding whitespace allowed) -> port in 1..65535. */
 bool ParseReadyLine(const std::string& line, int& port);
 
 /** Splits a byte stream into lines and keeps the last `capacity` of them (long lines cut). */
