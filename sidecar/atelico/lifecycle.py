@@ -303,8 +303,11 @@ def process_handle(pid: int, platform: str | None = None, kernel32: Any = None,
 
 # ---------------------------------------------------------------------- memory
 #: blocks at least this large get a mapping of their own, unmapped when freed
-MMAP_THRESHOLD_BYTES = 1024 * 1024
+MMAP_THRESHOLD_BYTES = 8 * 1024 * 1024
+#: every thread allocates from the one heap (glibc's default is 8 per core)
+ARENA_MAX = 1
 _M_MMAP_THRESHOLD = -3
+_M_ARENA_MAX = -8
 
 
 class _Heap:
@@ -314,19 +317,22 @@ class _Heap:
 
 
 def return_freed_memory(libc: Any = None) -> bool:
-    """Keep the sidecar's resident memory flat: pin glibc's mmap threshold at
-    :data:`MMAP_THRESHOLD_BYTES` and let :func:`trim_freed_memory` (run by the worker pool
-    after every job) hand the heaps' free pages back.
+    """Keep the sidecar's resident memory flat without a page fault per page of every tensor:
+    one heap for all threads (:data:`ARENA_MAX`), glibc's mmap threshold pinned at
+    :data:`MMAP_THRESHOLD_BYTES`, and :func:`trim_freed_memory` (run by the worker pool after
+    every job) handing the heap's free pages back.
 
-    By default glibc raises the threshold to the largest block freed so far (up to 32 MiB),
-    after which each transcription window's feature matrices and decoder buffers (tens of
-    MB, allocated on whichever worker runs the step) stay resident in that thread's heap: a
-    5-minute upload left the sidecar +75 MB bigger. Pinning it at glibc's initial 128 KiB
-    kept memory flat but made every tensor above 128 KiB a fresh mapping: a Kokoro window
-    took 400-580 thousand page faults (first audio 0.4-0.86 s instead of 0.17 s, for the
-    first minute or so) and a live final ~60 ms more. At 1 MiB, most tensors reuse heap memory
-    within a job, and the trim after it returns what is free.
-    Returns False where the C library is not glibc (nothing to do)."""
+    By default each worker thread gets a heap of its own and glibc raises the threshold to
+    the largest block freed so far, so each transcription window's feature matrices and
+    decoder buffers (tens of MB) stayed resident in whichever thread's heap ran the step: a
+    5-minute upload peaked 58 MB above a 10-second one. Pinning the threshold low instead
+    (128 KiB, then 1 MiB) kept memory flat but made every larger tensor a fresh mapping,
+    zero-filled on first touch: ~400 thousand page faults per 27 s transcription (1.2-1.3x
+    the time it takes at this setting) and, at 128 KiB, 400-580 thousand per Kokoro reply.
+    With one heap, a window's buffers are reused by the next window whichever thread runs it
+    (measured: 5 min +15-19 MB over 10 s at 8 MiB; 32 MiB was as fast but once +27 MB).
+    Call it before any thread allocates. Returns False where the C library is not glibc
+    (nothing to do)."""
     if libc is None:
         if not sys.platform.startswith("linux"):
             return False
@@ -337,6 +343,7 @@ def return_freed_memory(libc: Any = None) -> bool:
     mallopt = getattr(libc, "mallopt", None)
     if mallopt is None or not mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES):
         return False
+    mallopt(_M_ARENA_MAX, ARENA_MAX)
     _Heap.libc = libc if hasattr(libc, "malloc_trim") else None
     return True
 

@@ -221,9 +221,10 @@ def test_ready_reports_loading_then_ready(monkeypatch):
 
 
 def test_return_freed_memory_pins_glibcs_mmap_threshold_and_arms_the_trim(monkeypatch):
-    """Blocks of 1 MiB and more stay individually mapped: mallopt(M_MMAP_THRESHOLD, 1 MiB),
-    which also turns off glibc's dynamic threshold; from then on trim_freed_memory() calls
-    malloc_trim(0) (before, or on a C library that is not glibc, it does nothing)."""
+    """Blocks of 8 MiB and more stay individually mapped: mallopt(M_MMAP_THRESHOLD, 8 MiB),
+    which also turns off glibc's dynamic threshold, and every thread shares one heap
+    (mallopt(M_ARENA_MAX, 1)); from then on trim_freed_memory() calls malloc_trim(0)
+    (before, or on a C library that is not glibc, it does nothing)."""
     calls = []
 
     class Libc:
@@ -239,7 +240,7 @@ def test_return_freed_memory_pins_glibcs_mmap_threshold_and_arms_the_trim(monkey
     lifecycle.trim_freed_memory()
     assert calls == []  # not pinned: nothing to trim
     assert lifecycle.return_freed_memory(Libc()) is True
-    assert calls == [(-3, 1024 * 1024)]
+    assert calls == [(-3, 8 * 1024 * 1024), (-8, 1)]
     lifecycle.trim_freed_memory()
     assert calls[-1] == ("trim", 0)
     assert lifecycle.return_freed_memory(object()) is False  # not glibc: nothing to pin

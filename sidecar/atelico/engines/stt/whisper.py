@@ -232,12 +232,16 @@ class WhisperEngine:
         if beam_size < 1:
             raise RequestError("beam_size must be at least 1", details={"field": "beam_size"})
         duration_s = len(samples) / STT_SAMPLE_RATE_HZ
-        if vad_filter and not _has_speech(samples):
+        decode_language = code if self.multilingual else "en"
+        # Given a language, the decode's own VAD pass finds no speech just as well (and
+        # yields nothing); without one, faster-whisper would detect a language on the noise.
+        if vad_filter and (_silent(samples)
+                           or (decode_language is None and not _has_speech(samples))):
             empty: Iterator[Segment] = iter(())
             return empty, TranscriptionInfo(language=code or "en", language_probability=0.0,
                                             duration_s=duration_s, model_id=self.model_id)
         options = _decode_options(
-            language=code if self.multilingual else "en", task=task, prompt=prompt,
+            language=decode_language, task=task, prompt=prompt,
             beam_size=beam_size, temperature=temperature,
             temperature_fallback=temperature_fallback, word_timestamps=word_timestamps,
             vad_filter=vad_filter)
@@ -314,10 +318,13 @@ def _check_audio(audio: np.ndarray) -> np.ndarray:
     return samples
 
 
+def _silent(samples: np.ndarray) -> bool:
+    """Digital silence (no sample above -80 dBFS)."""
+    return float(np.max(np.abs(samples))) < 1e-4
+
+
 def _has_speech(samples: np.ndarray) -> bool:
-    """Whether Silero VAD finds any speech (digital silence is rejected without a model)."""
-    if float(np.max(np.abs(samples))) < 1e-4:
-        return False
+    """Whether Silero VAD finds any speech."""
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
     return bool(get_speech_timestamps(samples, VadOptions(min_speech_duration_ms=100)))
