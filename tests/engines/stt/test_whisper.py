@@ -147,9 +147,38 @@ def test_silence_and_white_noise_give_empty_text(engine_name: str,
     silence = np.zeros(4 * SAMPLE_RATE_HZ, np.float32)
     noise = (0.1 * rng.standard_normal(4 * SAMPLE_RATE_HZ)).astype(np.float32)
     for audio in (silence, noise):
-        segments, info = engine.transcribe(audio)
-        assert list(segments) == []
-        assert info.duration_s == pytest.approx(4.0)
+        for kwargs in ({}, {"language": "en"}, {"language": "en", "batched": True}):
+            segments, info = engine.transcribe(audio, **kwargs)
+            assert list(segments) == [], kwargs
+            assert info.duration_s == pytest.approx(4.0)
+        if engine.multilingual:  # no language detected on noise (a whole clip keeps looking)
+            assert engine.transcribe(audio)[1].language_probability == 0.0
+
+
+@pytest.mark.slow
+def test_the_vad_runs_once_per_decode_when_the_language_is_known(
+        base_engine: WhisperEngine, clips: dict[str, Clip], monkeypatch) -> None:
+    """The decode's own VAD filter finds no speech as well as a check before it; only with no
+    language (faster-whisper would detect one on noise) does the check run first."""
+    import faster_whisper.transcribe as fw_transcribe
+    import faster_whisper.vad as fw_vad
+
+    calls: list[int] = []
+    real = fw_vad.get_speech_timestamps
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(fw_vad, "get_speech_timestamps", counted)
+    monkeypatch.setattr(fw_transcribe, "get_speech_timestamps", counted)
+    audio = clips["goforward"].audio
+    for kwargs, passes in (({"language": "en"}, 1), ({"language": "en", "batched": True}, 1),
+                           ({}, 2)):
+        calls.clear()
+        segments, _ = base_engine.transcribe(audio, **kwargs)
+        assert "forward" in " ".join(s.text for s in segments).lower()
+        assert len(calls) == passes, kwargs
 
 
 @pytest.mark.slow
