@@ -9,7 +9,8 @@ import pytest
 
 from atelico.engines.base import SpeechToText
 from atelico.engines.stt.whisper import WhisperEngine, normalize_language, resolve_compute_type
-from atelico.engines.stt.whisper_segments import WhisperSegment, collapse_repeats, is_hallucination
+from atelico.engines.stt.whisper_segments import (WhisperSegment, collapse_repeats,
+                                                 is_hallucination, unrepeated)
 from atelico.errors import AudioError, LanguageError, RequestError
 from tests.engines.stt.conftest import SAMPLE_RATE_HZ, Clip
 from tests.helpers.wer import word_error_rate
@@ -215,6 +216,21 @@ def test_collapse_repeats_cuts_decoding_loops_only() -> None:
     assert collapse_repeats(looping) == "I am here ok"
     assert collapse_repeats("no no no, not that one") == "no no no, not that one"
     assert collapse_repeats("go forward ten meters") == "go forward ten meters"
+
+
+def test_a_whole_sentence_decoded_twice_in_a_row_is_kept_once() -> None:
+    """A decoder loop on a short live utterance; short or different sentences stay."""
+    def kept(text: str) -> str:
+        tokens = text.split()
+        return " ".join(tokens[i] for i in unrepeated(tokens))
+
+    assert kept("Go forward 10 meters. Go forward 10 meters.") == "Go forward 10 meters."
+    assert kept("go forward 10 meters. Go forward 10 meters! Then stop.") == \
+        "go forward 10 meters. Then stop."
+    assert kept("No, no. No, no. Stop it.") == "No, no. No, no. Stop it."  # two words
+    assert kept("Go left now. Go right now.") == "Go left now. Go right now."
+    assert kept("Go forward 10 meters go forward 10 meters") == \
+        "Go forward 10 meters go forward 10 meters"  # one sentence
 
 
 def test_is_hallucination() -> None:

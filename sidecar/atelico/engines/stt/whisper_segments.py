@@ -55,6 +55,33 @@ def split_at_sentences(seg: WhisperSegment) -> list[WhisperSegment]:
 _WORD_RE = re.compile(r"\S+")
 
 
+def unrepeated(tokens: list[str], min_words: int = 3) -> list[int]:
+    """Indices of ``tokens`` (words as Whisper writes them) to keep once every sentence of at
+    least ``min_words`` words that comes again right after itself is kept once.
+
+    A short live utterance decoded with digital-silence padding can come out as "Go forward
+    10 meters. Go forward 10 meters." (whisper-tiny.en, on some CPUs); a person rarely says
+    the same whole sentence twice in a row, a decoder loop often does.
+    """
+    sentences: list[list[int]] = [[]]
+    for i, token in enumerate(tokens):
+        sentences[-1].append(i)
+        if token.endswith((".", "?", "!")):
+            sentences.append([])
+
+    def key(indices: list[int]) -> tuple[str, ...]:
+        return tuple(re.sub(r"[^\w']", "", tokens[i]).lower() for i in indices)
+
+    keep: list[int] = []
+    previous: tuple[str, ...] = ()
+    for indices in sentences:
+        current = key(indices)
+        if not (len(current) >= min_words and current == previous):
+            keep += indices
+        previous = current
+    return keep
+
+
 def collapse_repeats(text: str, max_repeats: int = MAX_REPEATS) -> str:
     """Cut a phrase of 1–8 words repeated more than ``max_repeats`` times in a row to one copy.
 
@@ -145,6 +172,8 @@ def _guarded(segments: Iterable[Any], cancel: threading.Event | None,
         finally:
             _ENCODER_WINDOW.pad_frames = None
         text = collapse_repeats(seg.text.strip())
+        tokens = text.split()
+        text = " ".join(tokens[i] for i in unrepeated(tokens))
         if not text or is_hallucination(seg.no_speech_prob, seg.avg_logprob,
                                         seg.compression_ratio):
             log.debug("dropped segment %r (no_speech=%.2f logprob=%.2f ratio=%.2f)", text,
@@ -156,6 +185,7 @@ def _guarded(segments: Iterable[Any], cancel: threading.Event | None,
         words = tuple(WordTiming(word=w.word.strip(), start_s=float(w.start), end_s=float(w.end),
                                  probability=float(w.probability))
                       for w in (seg.words or ()) if w.word.strip())
+        words = tuple(words[i] for i in unrepeated([w.word for w in words]))
         yield WhisperSegment(
             id=index, start_s=float(seg.start), end_s=float(seg.end),
             text=text, words=words, avg_logprob=float(seg.avg_logprob),
