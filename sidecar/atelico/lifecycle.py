@@ -330,7 +330,8 @@ def return_freed_memory(libc: Any = None) -> bool:
     zero-filled on first touch: ~400 thousand page faults per 27 s transcription (1.2-1.3x
     the time it takes at this setting) and, at 128 KiB, 400-580 thousand per Kokoro reply.
     With one heap, a window's buffers are reused by the next window whichever thread runs it
-    (measured: 5 min +15-19 MB over 10 s at 8 MiB; 32 MiB was as fast but once +27 MB).
+    (measured: a 5-minute upload peaked +14.5 to +18.9 MB over a 10-second one at 8 MiB;
+    32 MiB was as fast but once +27 MB).
     Call it before any thread allocates. Returns False where the C library is not glibc
     (nothing to do)."""
     if libc is None:
