@@ -153,6 +153,34 @@ def _install_short_windows() -> bool:
         return True
 
 
+_END = object()
+
+
+def _next_window(iterator: Iterator[Any], pad_frames: int | None) -> Any:
+    """The next faster-whisper segment, its window encoded with ``pad_frames`` of padding;
+    ``_END`` when there are no more."""
+    _ENCODER_WINDOW.pad_frames = pad_frames
+    try:
+        return next(iterator, _END)
+    finally:
+        _ENCODER_WINDOW.pad_frames = None
+
+
+def _segment(seg: Any, index: int, text: str) -> WhisperSegment:
+    """One kept faster-whisper segment as ours, its word list without a repeated sentence."""
+    words = tuple(WordTiming(word=w.word.strip(), start_s=float(w.start), end_s=float(w.end),
+                             probability=float(w.probability))
+                  for w in (seg.words or ()) if w.word.strip())
+    words = tuple(words[i] for i in unrepeated([w.word for w in words]))
+    return WhisperSegment(
+        id=index, start_s=float(seg.start), end_s=float(seg.end),
+        text=text, words=words, avg_logprob=float(seg.avg_logprob),
+        no_speech_prob=float(seg.no_speech_prob),
+        temperature=float(seg.temperature) if seg.temperature is not None else None,
+        seek=int(seg.seek), tokens=tuple(int(t) for t in seg.tokens),
+        compression_ratio=float(seg.compression_ratio))
+
+
 def _guarded(segments: Iterable[Any], cancel: threading.Event | None,
              pad_frames: int | None = None) -> Iterator[WhisperSegment]:
     """Convert faster-whisper segments, drop hallucinations, renumber, honour ``cancel``;
@@ -162,18 +190,11 @@ def _guarded(segments: Iterable[Any], cancel: threading.Event | None,
     iterator = iter(segments)
     if pad_frames is not None and not _install_short_windows():
         pad_frames = None
-    while True:
-        if cancel is not None and cancel.is_set():
+    while cancel is None or not cancel.is_set():
+        seg = _next_window(iterator, pad_frames)
+        if seg is _END:
             return
-        _ENCODER_WINDOW.pad_frames = pad_frames
-        try:
-            seg = next(iterator)
-        except StopIteration:
-            return
-        finally:
-            _ENCODER_WINDOW.pad_frames = None
-        text = collapse_repeats(seg.text.strip())
-        tokens = text.split()
+        tokens = collapse_repeats(seg.text.strip()).split()
         text = " ".join(tokens[i] for i in unrepeated(tokens))
         if not text or is_hallucination(seg.no_speech_prob, seg.avg_logprob,
                                         seg.compression_ratio):
@@ -183,15 +204,5 @@ def _guarded(segments: Iterable[Any], cancel: threading.Event | None,
         if previous[-2:] == [text, text]:  # the same segment a third time: a decoding loop
             continue
         previous.append(text)
-        words = tuple(WordTiming(word=w.word.strip(), start_s=float(w.start), end_s=float(w.end),
-                                 probability=float(w.probability))
-                      for w in (seg.words or ()) if w.word.strip())
-        words = tuple(words[i] for i in unrepeated([w.word for w in words]))
-        yield WhisperSegment(
-            id=index, start_s=float(seg.start), end_s=float(seg.end),
-            text=text, words=words, avg_logprob=float(seg.avg_logprob),
-            no_speech_prob=float(seg.no_speech_prob),
-            temperature=float(seg.temperature) if seg.temperature is not None else None,
-            seek=int(seg.seek), tokens=tuple(int(t) for t in seg.tokens),
-            compression_ratio=float(seg.compression_ratio))
+        yield _segment(seg, index, text)
         index += 1
