@@ -1,5 +1,5 @@
 """Kokoro's halves are cut once into the cache and the sessions open those files; the audio is
-the same as from halves cut in memory; a read-only cache falls back to cutting in memory."""
+the same as from halves cut in memory; a read-only cache or a full disk falls back to halves cut once in memory."""
 
 from __future__ import annotations
 
@@ -57,3 +57,29 @@ def test_a_damaged_cached_half_is_cut_again(model_path: Path, tmp_path: Path):
     backend = OnnxBackend(model_path, threads=2, parts_dir=tmp_path)
     assert backend.infer(IDS, _style(), 1.0)[0].size > 0
     assert not folder.exists()  # discarded; the next load cuts it again
+
+
+def test_halves_that_cannot_be_saved_are_cut_once_and_used_from_memory(
+        model_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A cache that takes the folder but not the files (a full disk): the halves already cut
+    serve the sessions; the model is not cut a second time and no partial folder is left."""
+    from atelico.engines.tts import kokoro_backends
+
+    cuts: list[Path] = []
+    real_cut = kokoro_backends._cut
+
+    def counting_cut(path: Path):
+        cuts.append(path)
+        return real_cut(path)
+
+    def full_disk(halves, folder: Path) -> None:
+        (folder / kokoro_parts.PLAN_FILE).write_bytes(b"partial")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(kokoro_backends, "_cut", counting_cut)
+    monkeypatch.setattr(kokoro_parts, "_save", full_disk)
+    backend = OnnxBackend(model_path, threads=2, parts_dir=tmp_path)
+    assert cuts == [model_path]
+    assert list(tmp_path.iterdir()) == []  # neither the temp folder nor a half-written one
+    want = OnnxBackend(model_path, threads=2).infer(IDS, _style(), 1.0)[0]
+    np.testing.assert_array_equal(backend.infer(IDS, _style(), 1.0)[0], want)

@@ -89,18 +89,20 @@ class OnnxBackend:
 def _open_halves(model_path: Path, parts_dir: Path | None,
                  session: Callable[[Any], Any]) -> list[Any]:
     """Sessions of the plan and decode halves: opened from the cached files when
-    ``parts_dir`` is given and writable, else from halves cut in memory."""
-    if parts_dir is not None:
-        from atelico.engines.tts import kokoro_parts
+    ``parts_dir`` is given and writable, else from halves cut in memory (cut once)."""
+    from atelico.engines.tts import kokoro_parts
 
-        files = kokoro_parts.part_files(model_path, parts_dir, _cut)
-        if files is not None:
-            try:
-                return [session(str(f)) for f in files]
-            except Exception as exc:  # noqa: BLE001 - a damaged cached half: cut again
-                log.warning("cached Kokoro halves unreadable (%s): cutting again", exc)
-                kokoro_parts.discard(files[0])
-    return [session(part.SerializeToString()) for part in _cut(model_path)]
+    if parts_dir is None:
+        return [session(part) for part in kokoro_parts.serialized(_cut(model_path))]
+    sources, from_files = kokoro_parts.session_sources(model_path, parts_dir, _cut)
+    if from_files:
+        try:
+            return [session(source) for source in sources]
+        except Exception as exc:  # noqa: BLE001 - a damaged cached half: cut again
+            log.warning("cached Kokoro halves unreadable (%s): cutting again", exc)
+            kokoro_parts.discard(kokoro_parts.parts_folder(model_path, parts_dir))
+            sources = kokoro_parts.serialized(_cut(model_path))
+    return [session(source) for source in sources]
 
 
 def _cut(model_path: Path) -> tuple[Any, Any]:

@@ -32,11 +32,13 @@ def parts_folder(model_path: Path, parts_root: Path) -> Path:
     return parts_root / hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
-def part_files(model_path: Path, parts_root: Path,
-               cut: Callable[[Path], tuple[Any, Any]]) -> tuple[Path, Path] | None:
-    """``(plan, decode)`` files for the model, cut (``cut(model_path)``: two ONNX models)
-    and saved first if missing; ``None`` when they cannot be written (read-only cache): the
-    caller then cuts in memory.
+def session_sources(model_path: Path, parts_root: Path,
+                    cut: Callable[[Path], tuple[Any, Any]]) -> tuple[list[str | bytes], bool]:
+    """What the ``(plan, decode)`` sessions open, and whether those are the cached files.
+
+    The files are cut (``cut(model_path)``: two ONNX models) and saved first if missing.
+    Where they cannot be written (a read-only cache, a full disk) the halves are cut in
+    memory and returned serialized: the model is cut at most once per call.
 
     Raises:
         ModelLoadFailed: the graph is not Kokoro v1.0 (from ``cut``).
@@ -44,15 +46,17 @@ def part_files(model_path: Path, parts_root: Path,
     folder = parts_folder(model_path, parts_root)
     plan, decode = folder / PLAN_FILE, folder / DECODE_FILE
     if plan.is_file() and decode.is_file():
-        return plan, decode
+        return [str(plan), str(decode)], True
     try:  # writable? (else no cut here at all); a folder of its own per load
         folder.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=folder.parent))
     except OSError as exc:
         log.warning("cannot keep Kokoro's halves in %s (%s): cutting in memory", parts_root, exc)
-        return None
+        return serialized(cut(model_path)), False
+    halves = None
     try:
-        _save(cut(model_path), tmp)
+        halves = cut(model_path)
+        _save(halves, tmp)
         try:
             os.replace(tmp, folder)
         except OSError:
@@ -60,10 +64,15 @@ def part_files(model_path: Path, parts_root: Path,
                 raise
     except OSError as exc:
         log.warning("cannot save Kokoro's halves in %s (%s): cutting in memory", parts_root, exc)
-        return None
+        return serialized(halves if halves is not None else cut(model_path)), False
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return plan, decode
+    return [str(plan), str(decode)], True
+
+
+def serialized(halves: tuple[Any, Any]) -> list[str | bytes]:
+    """The two halves as the bytes an onnxruntime session opens."""
+    return [part.SerializeToString() for part in halves]
 
 
 def _save(halves: tuple[Any, Any], folder: Path) -> None:
@@ -73,6 +82,6 @@ def _save(halves: tuple[Any, Any], folder: Path) -> None:
         onnx.save(part, str(folder / name))
 
 
-def discard(plan: Path) -> None:
+def discard(folder: Path) -> None:
     """Remove a folder of halves that onnxruntime could not open (cut again next time)."""
-    shutil.rmtree(plan.parent, ignore_errors=True)
+    shutil.rmtree(folder, ignore_errors=True)
