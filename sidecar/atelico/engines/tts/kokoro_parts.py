@@ -47,7 +47,7 @@ def session_sources(model_path: Path, parts_root: Path,
     plan, decode = folder / PLAN_FILE, folder / DECODE_FILE
     if plan.is_file() and decode.is_file():
         return [str(plan), str(decode)], True
-    try:  # writable? (else no cut here at all); a folder of its own per load
+    try:  # writable? (else cut in memory only); a folder of its own per load
         folder.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=folder.parent))
     except OSError as exc:
