@@ -149,6 +149,23 @@ def test_catalog_rejects_duplicate_names() -> None:
         parse_catalog(data)
 
 
+@pytest.mark.parametrize(("bases", "message"), [
+    ({"whisper-base-ct2": "whisper-base-int8-ct2"},
+     "loop: whisper-base-ct2 -> whisper-base-int8-ct2 -> whisper-base-ct2"),
+    ({"whisper-base-ct2": "whisper-base-ct2"}, "loop: whisper-base-ct2 -> whisper-base-ct2$"),
+    ({"whisper-base-ct2": "no-such-asset"}, "derives from unknown assets"),
+])
+def test_catalog_rejects_derive_loops_and_unknown_bases(bases: dict[str, str], message: str) -> None:
+    """A derived asset whose chain of bases comes back to itself is refused when the catalog
+    is read (assembling it would recurse forever), naming the loop; so is an unknown base."""
+    data = json.loads(resources.files("atelico.models").joinpath("catalog.json").read_text())
+    for asset_id, base in bases.items():
+        data["assets"][asset_id]["sources"].append({"type": "derive", "from": base,
+                                                     "files": {"model.bin": "copy"}})
+    with pytest.raises(ValueError, match=message):
+        parse_catalog(data)
+
+
 @pytest.mark.parametrize(("compute_type", "asset"), [
     ("auto", "whisper-base-int8-ct2"), ("int8", "whisper-base-int8-ct2"),
     ("int8_float32", "whisper-base-int8-ct2"), ("float16", "whisper-base-ct2"),

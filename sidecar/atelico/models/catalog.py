@@ -291,12 +291,30 @@ def parse_source(raw: Mapping[str, Any]) -> SourceEntry:
     raise ValueError(f"unknown source type {kind!r}")
 
 
+def _derive_bases(asset: AssetSpec) -> list[str]:
+    return [e.base for e in asset.sources if isinstance(e, DeriveEntry)]
+
+
 def _check_derived(assets: Mapping[str, AssetSpec]) -> None:
-    """Every derived asset names another asset of the catalog as its base."""
+    """Every derived asset names another asset of the catalog as its base, and no chain of
+    bases comes back to where it started (assembling it would never end)."""
     for asset in assets.values():
-        bases = [e.base for e in asset.sources if isinstance(e, DeriveEntry)]
-        if any(b not in assets or b == asset.id for b in bases):
-            raise ValueError(f"asset {asset.id!r} derives from unknown assets {bases}")
+        unknown = [b for b in _derive_bases(asset) if b not in assets]
+        if unknown:
+            raise ValueError(f"asset {asset.id!r} derives from unknown assets {unknown}")
+    for start in assets:
+        chain, todo = [start], [(start, iter(_derive_bases(assets[start])))]
+        while todo:
+            base = next(todo[-1][1], None)
+            if base is None:
+                todo.pop()
+                chain.pop()
+            elif base in chain:
+                loop = chain[chain.index(base):] + [base]
+                raise ValueError(f"assets derive from each other in a loop: {' -> '.join(loop)}")
+            else:
+                chain.append(base)
+                todo.append((base, iter(_derive_bases(assets[base]))))
 
 
 def parse_catalog(data: Mapping[str, Any]) -> Catalog:
