@@ -47,7 +47,8 @@ signal transcription_speech_stopped(job_id: int, segment_id: int, start_s: float
 signal transcription_partial(job_id: int, segment_id: int, text: String)
 ## A live transcription's final text for one utterance (never revised).
 signal transcription_final(job_id: int, segment_id: int, text: String)
-## The server fell behind real time and dropped [param dropped_s] seconds of live audio.
+## The server fell behind real time on live audio: once when it starts skipping audio
+## ([param dropped_s] 0) and once when it has caught up ([param dropped_s] the seconds skipped).
 signal transcription_warning(job_id: int, code: String, message: String, dropped_s: float)
 ## End of a live transcription.
 signal transcription_completed(job_id: int, success: bool)

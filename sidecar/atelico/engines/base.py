@@ -133,7 +133,8 @@ class LiveEvent:
 
 @dataclass(frozen=True)
 class LiveWarning:
-    """Compute fell behind real time and audio was dropped to catch up (``stt.behind``)."""
+    """Compute fell behind real time and audio is dropped to catch up (``stt.behind``): one
+    warning when dropping starts (``dropped_s`` 0, ``end_s == start_s``), one when it ends."""
 
     code: str
     message: str

@@ -216,7 +216,12 @@ def test_slow_engine_skips_partials_then_drops_audio_with_a_warning() -> None:
     assert [f.segment_id for f in done] == list(range(len(done)))
     assert live.max_debt_s <= 2.0 + 2 * 2.5  # the bound plus at most one push's calls
     warnings = live.pop_warnings()
-    assert warnings and all(w.code == "stt.behind" and w.dropped_s > 0 for w in warnings)
+    assert warnings and all(w.code == "stt.behind" for w in warnings)
+    # Each drop is announced when it starts (nothing skipped yet) and summed up when it ends.
+    starts, ends = warnings[0::2], warnings[1::2]
+    assert len(starts) == len(ends)
+    assert all(w.dropped_s == 0.0 and w.end_s == w.start_s for w in starts)
+    assert all(e.dropped_s > 0 and e.start_s == s.start_s for s, e in zip(starts, ends))
     assert sum(w.dropped_s for w in warnings) <= len(audio) / SAMPLE_RATE_HZ
     assert all(a.end_s <= b.start_s for a, b in zip(warnings, warnings[1:]))
     # Partials go first: once behind, only finals are computed.
@@ -225,6 +230,32 @@ def test_slow_engine_skips_partials_then_drops_audio_with_a_warning() -> None:
     assert live.duration_s == pytest.approx(len(audio) / SAMPLE_RATE_HZ)
     times = [r.start_s for _, r in results if r.is_final]
     assert times == sorted(times)
+
+
+def test_falling_behind_is_reported_when_the_dropping_starts() -> None:
+    """A game can show "lagging" at once: the first warning comes from the push where audio
+    starts to be skipped, while the end of the drop (with its length) comes only later."""
+    clock = FakeClock()
+    engine = FakeEngine(clock, cost_s=2.5)
+    audio = bursts(30)
+    live = LiveTranscriber(engine, vad="energy", max_lag_s=2.0, clock=clock)
+    frame = SAMPLE_RATE_HZ // 10
+    first: list[tuple[int, float]] = []
+    for i in range(0, len(audio), frame):
+        live.push(audio[i:i + frame])
+        first = [(i, w.dropped_s) for w in live.pop_warnings()]
+        if first:
+            break
+    assert first, "the transcriber never fell behind"
+    (at, dropped_s), = first
+    assert dropped_s == 0.0 and live.lag_s > 1.0  # still behind: dropping has only begun
+    later = []
+    for i in range(at + frame, len(audio), frame):
+        live.push(audio[i:i + frame])
+        later += live.pop_warnings()
+        if later:
+            break
+    assert later and later[0].dropped_s > 0  # the end of that drop, with what was skipped
 
 
 def test_long_speech_is_cut_at_a_quiet_point() -> None:

@@ -257,7 +257,8 @@ namespace Atelico.Audio
         /// <summary>Open a live transcription session; feed it with <see cref="LiveTranscription.SendAudio"/>.
         /// Partials and finals arrive on the main thread; onComplete after <see cref="LiveTranscription.Stop"/>.</summary>
         /// <param name="onWarning">Optional: <c>stt.warning</c> (code <c>stt.behind</c> when the sidecar fell behind real
-        /// time and dropped or merged audio to catch up).</param>
+        /// time: once when it starts skipping audio, and once when it has caught up, its message saying how many seconds
+        /// were skipped).</param>
         /// <param name="onSpeechStarted">Optional: <c>stt.speech.started</c>, sent with the frame that holds the onset, before
         /// any partial of the utterance (duck or stop a speaking NPC here).</param>
         /// <param name="onSpeechStopped">Optional: <c>stt.speech.stopped</c>, right before the utterance's final.</param>

@@ -430,17 +430,20 @@ class LiveTranscriber:
         self._dropped_samples = len(self._pending)
         self._pending = np.zeros(0, np.float32)
         self._dropping_since = self._samples_seen - self._dropped_samples
+        self._behind(f"transcription is {self._debt_s:.1f} s behind real time; audio is "
+                     "skipped until it catches up", 0.0)
         return results
 
-    def _stop_dropping(self) -> None:
+    def _behind(self, message: str, dropped_s: float) -> None:
         assert self._dropping_since is not None
-        dropped_s = self._dropped_samples / STT_SAMPLE_RATE_HZ
         start_s = self._dropping_since / STT_SAMPLE_RATE_HZ
-        self.warnings.append(LiveWarning(
-            code="stt.behind",
-            message=f"transcription fell more than {self.max_lag_s:g} s behind real time; "
-                    f"{dropped_s:.2f} s of audio were skipped",
-            dropped_s=dropped_s, start_s=start_s, end_s=start_s + dropped_s))
+        self.warnings.append(LiveWarning("stt.behind", message, dropped_s, start_s,
+                                         start_s + dropped_s))
+
+    def _stop_dropping(self) -> None:
+        dropped_s = self._dropped_samples / STT_SAMPLE_RATE_HZ
+        self._behind(f"transcription fell more than {self.max_lag_s:g} s behind real time; "
+                     f"{dropped_s:.2f} s of audio were skipped", dropped_s)
         self._dropping_since = None
         self._dropped_samples = 0
         self._vad.reset()
