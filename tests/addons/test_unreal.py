@@ -150,6 +150,21 @@ def test_uht_lint_more_violations(tmp_path: Path) -> None:
     assert {"reflected-type", "blueprint-assignable", "reflected-outside-uclass", "template-member"} <= rules, found
 
 
+def test_uht_lint_finds_a_dynamic_binding_to_a_plain_member(tmp_path: Path) -> None:
+    """AddDynamic compiles with any member but UE binds by UFUNCTION name: a plain one never fires."""
+    header = GOOD_HEADER.replace("\tUPROPERTY(BlueprintAssignable)",
+                                 "\tUFUNCTION()\n\tvoid HandleDone(const FString& Text);\n"
+                                 "\tvoid PlainDone(const FString& Text);\n\tUPROPERTY(BlueprintAssignable)")
+    (tmp_path / "Sample.h").write_text(header, encoding="utf-8")
+    (tmp_path / "Sample.cpp").write_text(
+        '#include "Sample.h"\nvoid USample::Bind(USample* Other)\n{\n'
+        "\tOther->OnDone.AddDynamic(this, &USample::HandleDone);\n"
+        "\t// Other->OnDone.AddDynamic(this, &USample::Commented);\n"
+        "\tOther->OnDone.AddUniqueDynamic(this, &USample::PlainDone);\n}\n", encoding="utf-8")
+    found = [(v.path.name, v.line, v.rule) for v in _uht_lint().lint([tmp_path])]
+    assert found == [("Sample.cpp", 6, "dynamic-binding")], found
+
+
 def test_uht_lint_passes_on_the_plugin() -> None:
     proc = subprocess.run([sys.executable, str(REPO / "tests" / "unreal" / "uht_lint.py")], capture_output=True, text=True,
                           timeout=60)

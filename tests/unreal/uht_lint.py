@@ -13,6 +13,9 @@ Checks every header under the given paths (default: unreal_plugin/Source):
 - ``template-member``: no template UFUNCTION, no templated UCLASS/USTRUCT.
 - ``reflected-outside-uclass``: UFUNCTION only inside a UCLASS; UPROPERTY only inside a
   UCLASS/USTRUCT.
+- ``dynamic-binding``: a member bound with AddDynamic/AddUniqueDynamic/RemoveDynamic (in a
+  header or a .cpp beside it) is a UFUNCTION of that class; UE finds it by name at run time,
+  so binding a plain member compiles and then never fires.
 
 Prints ``path:line: rule: message`` per violation and exits 1 when there is any.
 Run: python tests/unreal/uht_lint.py [paths...]
@@ -253,16 +256,45 @@ def lint_header(path: Path, raw: str, code: str, dynamic_multicast: set[str], na
     return found
 
 
+def ufunctions(headers: list[tuple[Path, str]]) -> set[tuple[str, str]]:
+    """(class, member) of every UFUNCTION declared inside a UCLASS."""
+    found = set()
+    for _, code in headers:
+        scopes = class_scopes(code)
+        for m in re.finditer(r"\bUFUNCTION\s*\(", code):
+            scope = innermost(scopes, m.start())
+            _, end = macro_args(code, m.start())
+            name = re.match(r"[^(;{]*?([A-Za-z_]\w*)\s*\(", code[end:])
+            if scope is not None and scope.kind == "UCLASS" and name:
+                found.add((scope.name, name.group(1)))
+    return found
+
+
+def lint_bindings(path: Path, code: str, reflected: set[tuple[str, str]]) -> list[Violation]:
+    found = []
+    for m in re.finditer(r"\b(AddDynamic|AddUniqueDynamic|RemoveDynamic)\s*\(\s*[^,()]+,\s*&\s*([A-Za-z_]\w*)::([A-Za-z_]\w*)\s*\)",
+                         code):
+        if (m.group(2), m.group(3)) not in reflected:
+            found.append(Violation(path, line_of(code, m.start()), "dynamic-binding",
+                                   f"{m.group(1)} binds {m.group(2)}::{m.group(3)}, which is not a UFUNCTION of "
+                                   f"{m.group(2)}"))
+    return found
+
+
 def lint(paths: list[Path]) -> list[Violation]:
     files: list[Path] = []
     for p in paths:
         files.extend(sorted(p.rglob("*.h")) if p.is_dir() else [p])
-    raws = {f: f.read_text(encoding="utf-8") for f in files}
-    headers = [(f, strip_comments(raws[f])) for f in files]
+    sources = [f for p in paths for f in (sorted(p.rglob("*.cpp")) if p.is_dir() else [])]
+    raws = {f: f.read_text(encoding="utf-8") for f in files + sources}
+    headers = [(f, strip_comments(raws[f])) for f in files if f.suffix != ".cpp"]
     dynamic_multicast, native = collect_delegates(headers)
+    reflected = ufunctions(headers)
     violations: list[Violation] = []
     for path, code in headers:
         violations.extend(lint_header(path, raws[path], code, dynamic_multicast, native))
+    for path in files + sources:
+        violations.extend(lint_bindings(path, strip_comments(raws[path]), reflected))
     return violations
 
 

@@ -392,17 +392,37 @@ template <typename... A> class TMulticastDelegate {
   mutable std::mutex mu_;
   std::vector<std::pair<uint64, std::function<void(A...)>>> list_;
 };
-/** Blueprint-assignable delegate. UE binds UFUNCTIONs with AddDynamic; tests bind lambdas
- *  through the stand-in-only AddStandInLambda. */
+/** Blueprint-assignable delegate. UE binds UFUNCTIONs with AddDynamic (and unbinds an object
+ *  with RemoveAll); tests bind lambdas through the stand-in-only AddStandInLambda. */
 template <typename... A> class TDynamicMulticastDelegate {
  public:
   template <typename F> void AddStandInLambda(F&& f) { inner_.AddLambda(std::forward<F>(f)); }
+  /** What UE's AddDynamic macro expands to (the name is how UE finds the UFUNCTION). */
+  template <typename UserClass, typename... P>
+  void __Internal_AddDynamic(UserClass* Object, void (UserClass::*Method)(P...), const char* /*FunctionName*/) {
+    const FDelegateHandle handle = inner_.AddRaw(Object, Method);
+    std::lock_guard<std::mutex> g(mu_);
+    owners_.emplace_back(static_cast<const void*>(Object), handle);
+  }
+  void RemoveAll(const void* Object) {
+    std::vector<FDelegateHandle> handles;
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      for (auto it = owners_.begin(); it != owners_.end();) {
+        if (it->first == Object) { handles.push_back(it->second); it = owners_.erase(it); } else { ++it; }
+      }
+    }
+    for (const FDelegateHandle& h : handles) inner_.Remove(h);
+  }
   void Broadcast(A... args) const { inner_.Broadcast(args...); }
   bool IsBound() const { return inner_.IsBound(); }
-  void Clear() { inner_.Clear(); }
+  void Clear() { inner_.Clear(); std::lock_guard<std::mutex> g(mu_); owners_.clear(); }
  private:
   TMulticastDelegate<A...> inner_;
+  std::mutex mu_;
+  std::vector<std::pair<const void*, FDelegateHandle>> owners_;
 };
+#define AddDynamic(UserObject, FuncName) __Internal_AddDynamic(UserObject, FuncName, #FuncName)
 #define DECLARE_MULTICAST_DELEGATE(N) typedef TMulticastDelegate<> N;
 #define DECLARE_MULTICAST_DELEGATE_OneParam(N, A1) typedef TMulticastDelegate<A1> N;
 #define DECLARE_MULTICAST_DELEGATE_TwoParams(N, A1, A2) typedef TMulticastDelegate<A1, A2> N;

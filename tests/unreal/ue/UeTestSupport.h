@@ -14,6 +14,8 @@
 #include "AtelicoAISettings.h"
 #include "Subsystem/AtelicoAISubsystem.h"
 
+#include "AtelicoWav.h"
+
 namespace uetest {
 
 inline int SidecarPort() { const char* p = std::getenv("ATELICO_E2E_PORT"); return p ? std::atoi(p) : 0; }
@@ -73,6 +75,19 @@ inline std::vector<uint8_t> ReadBytes(const std::string& Path) {
 }
 /** A speech clip of tests/data/speech (16 kHz mono s16 WAV). */
 inline const char* kClip = "speech/sense_and_sensibility_01_austen_64kb-0880.wav";  // "he was not an ill disposed young man"
+
+/** kClip as float samples, then SilenceSeconds of silence (what a microphone stand-in plays). */
+inline std::vector<float> ClipWithSilence(double SilenceSeconds, int32& Rate) {
+  std::vector<uint8_t> Wav = ReadBytes(DataPath(kClip));
+  atelico::core::PcmAudio Clip;
+  std::string Why;
+  REQUIRE(atelico::core::DecodeWav(Wav.data(), Wav.size(), Clip, Why));
+  std::vector<float> Samples;
+  for (int16_t S : Clip.samples) Samples.push_back(S / 32768.0f);
+  Samples.resize(Samples.size() + static_cast<size_t>(SilenceSeconds * Clip.sample_rate_hz), 0.0f);
+  Rate = Clip.sample_rate_hz;
+  return Samples;
+}
 
 /** A helper process started through the stand-in FPlatformProcess (stdout piped to us, stdin a
  *  pipe we hold: closing it tells the child to exit). */

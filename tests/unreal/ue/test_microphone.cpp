@@ -4,18 +4,11 @@
 
 #include "Capture/AtelicoMicrophoneTranscriber.h"
 
-#include "AtelicoWav.h"
-
 TEST_CASE("microphone transcriber: captured speech becomes final transcripts, then one OnEnded") {
   REQUIRE_SIDECAR();
-  std::vector<uint8_t> Wav = uetest::ReadBytes(uetest::DataPath(uetest::kClip));
-  atelico::core::PcmAudio Clip;
-  std::string Why;
-  REQUIRE(atelico::core::DecodeWav(Wav.data(), Wav.size(), Clip, Why));
-  std::vector<float> Samples;
-  for (int16_t S : Clip.samples) Samples.push_back(S / 32768.0f);
-  Samples.resize(Samples.size() + static_cast<size_t>(Clip.sample_rate_hz), 0.0f);  // a second of silence after
-  AtelicoStandIn::SetMicrophone(Samples, Clip.sample_rate_hz, /*NumChannels=*/2, /*Speed=*/1.0);
+  int32 Rate = 0;
+  std::vector<float> Samples = uetest::ClipWithSilence(1.0, Rate);
+  AtelicoStandIn::SetMicrophone(Samples, Rate, /*NumChannels=*/2, /*Speed=*/1.0);
 
   uetest::UseSidecar();
   uetest::FGame Game;
@@ -52,7 +45,7 @@ TEST_CASE("microphone transcriber: captured speech becomes final transcripts, th
   REQUIRE(Mic->StartListening());
   CHECK(Mic->IsListening());
   CHECK_FALSE(Mic->StartListening());  // already listening
-  const double Seconds = static_cast<double>(Samples.size()) / Clip.sample_rate_hz;
+  const double Seconds = static_cast<double>(Samples.size()) / Rate;
   const double Until = FPlatformTime::Seconds() + Seconds;
   AtelicoStandIn::PumpUntil([&] {
     Mic->TickComponent(0.016f, LEVELTICK_All, nullptr);
