@@ -18,12 +18,12 @@ from atelico.errors import EngineError, ModelLoadFailed, ModelNotInstalled, Requ
 
 from . import kokoro_voices
 from .g2p import G2P, LANGUAGES, Phonemized, language_code
-from .kokoro_align import (FADE_S, FRAME_S, FRAME_SAMPLES, MAX_PHONEME_TOKENS, PAUSE_AFTER_S,
-                           AUDIO_LEAD_S, Rendered, align, chunk_tokens, token_ids)
+from .kokoro_align import (FADE_S, FRAME_S, MAX_PHONEME_TOKENS, PAUSE_AFTER_S, AUDIO_LEAD_S, Rendered,
+                           align, chunk_tokens, token_ids)
 from .kokoro_backends import ONNX_FILE, KokoroBackend, OnnxBackend, TorchBackend
 from .kokoro_voices import DEFAULT_VOICE, VoiceBank
-from .kokoro_windows import (SAMPLE_RATE_HZ, Pacer, SpeedMeter, SplitSessions, Stitcher,
-                             Window, cut_points, windows)
+from .kokoro_windows import (FRAME_SAMPLES, SAMPLE_RATE_HZ, Pacer, SpeedMeter, SplitSessions,
+                             Stitcher, Window, cut_points, windows)
 from .text import Boundary, TextChunk, chunk_text, has_speakable, split_sentences
 
 if TYPE_CHECKING:

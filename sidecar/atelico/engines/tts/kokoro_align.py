@@ -13,12 +13,11 @@ from atelico.audio.pcm import fade_edges
 from atelico.engines.base import PhonemeTiming, WordTiming
 
 from .g2p import Phonemized
-from .kokoro_windows import SAMPLE_RATE_HZ
+from .kokoro_windows import FRAME_SAMPLES, SAMPLE_RATE_HZ
 
 log = logging.getLogger(__name__)
 
-#: One duration frame of the model: 600 samples = 25 ms at 24 kHz.
-FRAME_SAMPLES = 600
+#: One duration frame of the model (600 samples): 25 ms at 24 kHz.
 FRAME_S = FRAME_SAMPLES / SAMPLE_RATE_HZ
 #: Most phoneme tokens one inference takes (the context is 512 with the two pad tokens).
 MAX_PHONEME_TOKENS = 510

@@ -28,6 +28,7 @@ import numpy as np
 from atelico.errors import ModelLoadFailed
 
 SAMPLE_RATE_HZ = 24_000
+#: One duration frame of the model: 600 samples = 25 ms at 24 kHz.
 FRAME_SAMPLES = 600
 #: Tensors where the graph is cut: the decoder's inputs (aligned text features, F0, energy)
 #: and the harmonic source's phase (a cumulative sum over the whole utterance).
@@ -190,8 +191,9 @@ class Pacer:
     Every window also decodes :func:`context_s` it does not keep, so a window gains on
     playback only when it is longer than :meth:`sustained_s`; no window (the first one
     included, unless that floor is over :data:`FIRST_MAX_S`) is made shorter than that, else
-    the stream would shrink window by window into a gap. Slower than real time (``rtf >= 1``) no size avoids gaps: windows are then as long
-    as allowed, so there are as few gaps as possible.
+    the stream would shrink window by window into a gap. Slower than real time
+    (``rtf >= 1``) no size avoids gaps: windows are then as long as allowed, so there are as
+    few gaps as possible.
     """
 
     def __init__(self, meter: SpeedMeter, *, first_s: float = 0.2, min_s: float = 0.3,
