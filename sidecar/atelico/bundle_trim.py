@@ -141,17 +141,14 @@ def _dynamic_symbols(path: Path, *, defined: bool) -> dict[str, tuple[str, str |
     return symbols
 
 
-def _needed(path: Path) -> list[str]:
-    out = subprocess.run(["readelf", "-d", "-W", str(path)], capture_output=True, text=True,
-                         errors="replace").stdout
-    return re.findall(r"\(NEEDED\)\s+Shared library: \[([^\]]+)\]", out)
-
-
-def _soname(path: Path) -> str:
+def _dynamic(path: Path) -> tuple[list[str], str]:
+    """An ELF file's needed libraries and its soname (its file name when it has none), from
+    one ``readelf -d``."""
     out = subprocess.run(["readelf", "-d", "-W", str(path)], capture_output=True, text=True,
                          errors="replace").stdout
     match = re.search(r"\(SONAME\)\s+Library soname: \[([^\]]+)\]", out)
-    return match.group(1) if match else path.name
+    return (re.findall(r"\(NEEDED\)\s+Shared library: \[([^\]]+)\]", out),
+            match.group(1) if match else path.name)
 
 
 def stub_source(library: str, symbols: dict[str, tuple[str, str | None, int]]) -> tuple[str, str]:
@@ -217,7 +214,7 @@ def _stub_targets(libs_dir: Path) -> dict[str, Path]:
     for path in libs_dir.iterdir():
         match = _HASHED.match(path.name)
         if match and match.group("base") in STUBBED_LIBRARIES and not path.is_symlink():
-            targets[_soname(path)] = path
+            targets[_dynamic(path)[1]] = path
     return targets
 
 
@@ -239,8 +236,9 @@ def _drop_orphans(internal: Path, libs_dir: Path) -> None:
     """Delete libraries in ``libs_dir`` that no remaining ELF file needs, and symlinks to them."""
     while True:
         files = _elf_files(internal)
-        needed = {name for path in files for name in _needed(path)}
-        orphans = [p for p in files if p.parent == libs_dir and _soname(p) not in needed]
+        dynamic = {path: _dynamic(path) for path in files}
+        needed = {name for names, _ in dynamic.values() for name in names}
+        orphans = [p for p in files if p.parent == libs_dir and dynamic[p][1] not in needed]
         if not orphans:
             break
         for path in orphans:

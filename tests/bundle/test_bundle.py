@@ -220,5 +220,5 @@ def test_stubbed_library_keeps_its_users_loadable_and_drops_what_only_it_needed(
     saved = bundle_trim.stub_unused_libraries(tmp_path / "_internal")
     assert saved > 0
     assert sorted(p.name for p in libs.iterdir()) == ["libaudio-55667788.so.3", "libenc-11223344.so.2"]
-    assert "libdep" not in " ".join(bundle_trim._needed(libs / "libenc-11223344.so.2"))
+    assert "libdep" not in " ".join(bundle_trim._dynamic(libs / "libenc-11223344.so.2")[0])
     assert calls() == ["0", "1"]  # stub: 0 and a zeroed table; the audio library is real
