@@ -50,19 +50,23 @@ def test_long_speech_transcribes_in_flat_memory(sidecar, capsys, tally):
     of audio before windowing, and with windows the 5-minute one still peaked 70 MB higher
     (98 vs 171 MB, idle 401 MB) because glibc kept each window's freed buffers resident
     (lifecycle.return_freed_memory). "Idle" is after the model is loaded and warmed by one
-    short request, so only growth due to the length is measured."""
+    short request, so only growth due to the length is measured. The 10-second file's peak
+    varies by ~20 MB from run to run (which buffers happen to coexist), so it is the larger of
+    two runs, one before and one after the long file."""
     clips = speech_clips()
     short, long = (encode(long_clip(clips, s), 16_000, "flac") for s in (10.0, 300.0))
     assert upload(sidecar, short).status_code == 200  # warm: first-call allocations are not growth
     idle = rss_mb(sidecar.proc.pid)
-    g_short, r_short = measured(sidecar, short)
+    g_before, r_short = measured(sidecar, short)
     g_long, r_long = measured(sidecar, long)
+    g_after, r_again = measured(sidecar, short)
+    g_short = max(g_before, g_after)
     tally.rss("speech 10 s", g_short)
     tally.rss("speech 5 min", g_long)
-    assert r_short.status_code == 200 and r_long.status_code == 200, r_long.text
+    assert r_short.status_code == r_again.status_code == r_long.status_code == 200, r_long.text
     assert r_long.json()["text"].lower().count("dashwood") >= 7  # 8 rounds of the clips: all heard
-    report(capsys, f"long speech ({MODEL}): idle RSS {idle:.0f} MB; peak growth 10 s: {g_short:.1f} MB, "
-                   f"5 min: {g_long:.1f} MB")
+    report(capsys, f"long speech ({MODEL}): idle RSS {idle:.0f} MB; peak growth 10 s: {g_before:.1f} and "
+                   f"{g_after:.1f} MB, 5 min: {g_long:.1f} MB")
     assert g_long <= 200, g_long
     assert tally.check(g_long - g_short <= 0.10 * idle, f"memory not flat: 10 s +{g_short:.0f} MB, "
                        f"5 min +{g_long:.0f} MB, idle {idle:.0f} MB"), (g_short, g_long, idle)

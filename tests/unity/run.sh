@@ -203,7 +203,12 @@ for asm in $SUITES; do
   timeout 300 mono --debug "--profile=coverage:output=$BUILD/coverage-$asm.xml,covfilter-file=$BUILD/coverage-filter.txt" \
     "$NUNIT_EXE" -nologo -noshadow -domain=None "-xml=$BUILD/$asm.xml" "$BUILD/$asm.dll" >"$BUILD/$asm.out" 2>&1
   rc=$?
-  grep -E "^(Tests run|Errors and Failures|[0-9]+\) |   at |  Expected|  But was|Test Error|Test Failure|  [A-Za-z]+Exception|Tests Not Run)" "$BUILD/$asm.out" | head -80
+  # The summary, and each failure with the lines under it (a fixture's SetUp error carries the
+  # exception's message, e.g. the sidecar's output tail, which is what explains it).
+  awk '/^(Tests run|Errors and Failures|Tests Not Run)/ { print; next }
+       /^[0-9]+\) .*(SetUp|TearDown) Error/ { print; n = 40; next }
+       /^[0-9]+\) / { print; n = 8; next }
+       n > 0 { print; n-- }' "$BUILD/$asm.out" | head -160
   [ "$rc" != 0 ] && status=1
   [ ! -f "$BUILD/$asm.xml" ] && { echo "no result file for $asm (rc=$rc)"; tail -30 "$BUILD/$asm.out"; status=1; }
 done

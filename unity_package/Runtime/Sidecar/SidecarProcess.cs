@@ -565,8 +565,13 @@ namespace Atelico.Audio.Sidecar
         {
             string sidecarLog = SidecarLogPath;
             string where = sidecarLog != null ? " (the sidecar's log file: " + sidecarLog + ")" : "";
-            return new AtelicoException(code, message + where + "\n--- last lines of " + LogPath + " ---\n" + LogTail());
+            string tail = LogTail();
+            string unreadable = _logError != null ? "\n(the output file could not be read: " + _logError + ")" : "";
+            return new AtelicoException(code, message + where + "\n--- last lines of " + LogPath + " ---\n" + tail + unreadable);
         }
+
+        /// <summary>Why the output file could not be read the last time (null once it could).</summary>
+        private string _logError;
 
         private string ReadLog()
         {
@@ -575,11 +580,14 @@ namespace Atelico.Audio.Sidecar
                 using (var stream = new FileStream(LogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
                 using (var reader = new StreamReader(stream))
                 {
-                    return reader.ReadToEnd();
+                    string text = reader.ReadToEnd();
+                    _logError = null;
+                    return text;
                 }
             }
-            catch (IOException)
+            catch (IOException exc)
             {
+                _logError = exc.GetType().Name + ": " + exc.Message;
                 return "";
             }
         }
