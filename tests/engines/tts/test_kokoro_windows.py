@@ -26,6 +26,18 @@ class FixedPacer(kw.Pacer):
         return self.schedule.pop(0) if len(self.schedule) > 1 else self.schedule[0]
 
 
+def windows_at(bounds: list[tuple[float, float]], length: int, budget_s: float
+               ) -> tuple[list[tuple[int, int]], list[kw.Window]]:
+    """The cuts of a sentence of words ``bounds`` and its windows at a fixed budget."""
+    cuts = kw.cut_points(bounds, length)
+    pacer = FixedPacer([budget_s])
+    got = []
+    for window in kw.windows(cuts, length, len(bounds), pacer):
+        got.append(window)
+        pacer.handed((window.end - window.start) / RATE)
+    return cuts, got
+
+
 class FakeClock:
     def __init__(self) -> None:
         self.now = 0.0
@@ -60,16 +72,31 @@ def test_windows_stay_within_their_budget_and_cut_long_words_but_never_hold_no_w
     where that would leave a window holding no word's start."""
     bounds = [(0.0, 0.25), (0.3, 1.5), (1.55, 1.8), (1.85, 3.0), (3.05, 3.3)]  # 2 long words
     length = int(3.4 * RATE)
-    cuts = kw.cut_points(bounds, length)
-    pacer = FixedPacer([0.4])
-    got = []
-    for window in kw.windows(cuts, length, len(bounds), pacer):
-        got.append(window)
-        pacer.handed((window.end - window.start) / RATE)
+    cuts, got = windows_at(bounds, length, 0.4)
     assert all(w.end_word > w.first_word for w in got)
     assert got[-1].end == length and got[-1].end_word == len(bounds)
     over = [(w.end - w.start) / RATE for w in got[1:-1] if w.end not in {c for c, _ in cuts}]
     assert over and all(s <= 0.4 + 1e-9 for s in over)  # cut inside a long word, on budget
+
+
+def test_a_long_last_word_and_the_pause_after_it_are_cut_on_budget_too() -> None:
+    """The sentence's last word has no cut after it: its tail (and the trailing pause) is cut
+    at what the pacer can afford, not handed out in one piece that arrives after a gap
+    ("Stay close to the fire, | traveler." took 0.81 s for 1.26 s with 0.40 s ahead); a
+    first window ends inside it too ("Look out!" came as one 0.95 s chunk)."""
+    bounds = [(0.0, 0.3), (0.35, 0.6), (0.65, 1.6)]  # the last word is long
+    length = int(2.1 * RATE)  # and 0.5 s of pause follows it
+    _cuts, got = windows_at(bounds, length, 0.4)
+    sizes = [(w.end - w.start) / RATE for w in got]
+    assert all(size <= 0.4 + kw.MIN_TAIL_S + 1e-9 for size in sizes), sizes
+    assert got[-1].end == length and [w.start for w in got[1:]] == [w.end for w in got[:-1]]
+    starts_of_words = [w for w in got if w.end_word > w.first_word]
+    assert [w.end_word for w in starts_of_words][-1] == 3  # every word in exactly one window
+    assert sum(w.end_word - w.first_word for w in got) == 3
+    # a stream's first window inside a one-word line ("Halt!")
+    one_word = kw.cut_points([(0.05, 0.7)], int(0.9 * RATE))
+    assert kw.next_window(one_word, 0, int(0.9 * RATE), 0.2, slack_s=kw.FIRST_SLACK_S) == \
+        (int(0.2 * RATE), None)
 
 
 def test_pacer_starts_short_then_grows_with_the_audio_ahead() -> None:

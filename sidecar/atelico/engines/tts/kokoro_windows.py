@@ -290,20 +290,27 @@ def next_window(cuts: Sequence[tuple[int, int]], start: int, length: int,
     words in the second half of it, or inside a word at ``target_s`` itself (the word stays
     with the window it starts in); a tail under :data:`MIN_TAIL_S` joins the window. A
     stream's first window (``slack_s`` given) ends at the first cut at least ``target_s``
-    on, unless that lies more than ``slack_s`` further, then inside the word too.
+    on, unless that lies more than ``slack_s`` further, then inside the word too. Inside
+    the sentence's last word (and the pause after it) the sentence's end counts as that
+    cut, and the windows that follow may hold no word's start: a long last word is decoded
+    in windows the pacer can afford instead of in one piece that comes too late.
     """
     goal = start + int(target_s * SAMPLE_RATE_HZ)
     if length - goal < MIN_TAIL_S * SAMPLE_RATE_HZ:
         return length, None
-    after = [(cut, word) for cut, word in cuts if cut >= goal]
-    if slack_s is not None and after and after[0][0] - goal <= slack_s * SAMPLE_RATE_HZ:
-        return after[0]
-    within = [] if slack_s is not None else \
-        [(cut, word) for cut, word in cuts if start + (goal - start) // 2 <= cut <= goal][::-1]
-    inside = [(goal, after[0][1])] if after else []
-    for end, word in within + inside + after:
-        # a window holds at least one word's start (the sentence's first one, or a cut's)
-        if start == 0 or any(start <= cut < end for cut, _word in cuts):
+    after: list[tuple[int, int | None]] = [(cut, word) for cut, word in cuts if cut >= goal]
+    ahead = after or [(length, None)]
+    if slack_s is not None and ahead[0][0] - goal <= slack_s * SAMPLE_RATE_HZ:
+        return ahead[0]
+    candidates: list[tuple[int, int | None]] = []
+    if slack_s is None:  # the last cut between words in the window's second half first
+        candidates += [(cut, word) for cut, word in cuts
+                       if start + (goal - start) // 2 <= cut <= goal][::-1]
+    candidates += [(goal, ahead[0][1]), *ahead]  # then inside the word, then the next cuts
+    for end, word in candidates:
+        # a window holds at least one word's start (the sentence's first one, or a cut's),
+        # except in the last word, where no cut is left to wait for
+        if start == 0 or not after or any(start <= cut < end for cut, _word in cuts):
             return end, word
     return length, None
 
