@@ -51,6 +51,9 @@ MIN_TAIL_S = 0.1
 #: The longest first window the pacer asks for to keep up on a slow machine; where keeping
 #: up needs more (near real time) the first window stays short: a quick start and a gap.
 FIRST_MAX_S = 1.0
+#: The first window lasts this many times the second one's decode at the measured speed
+#: (the margin covers each decode's fixed cost, ~0.035 s, which the speed leaves out).
+FIRST_COVER = 1.2
 
 
 def split_model(model: Any) -> tuple[Any, Any]:
@@ -228,6 +231,14 @@ class Pacer:
         (with a margin of one half): it plays longer than it and its context take."""
         return 1.5 * rtf * context_s() / (1.0 - rtf)
 
+    def floor_s(self) -> float:
+        """The shortest window worth decoding once the stream plays: one that gains on
+        playback (none before the first window, nor slower than real time)."""
+        rtf = self.rtf()
+        if self.started is None or rtf >= 1.0:
+            return 0.0
+        return float(min(self.max_s, max(self.min_s, self.sustained_s(rtf))))
+
     def next_s(self, extra_cost_s: float = 0.0) -> float:
         """Seconds of audio the next window should hold."""
         rtf = self.rtf()
@@ -235,6 +246,11 @@ class Pacer:
             floor = self.sustained_s(rtf) if rtf < 1.0 else 0.0
             if floor > FIRST_MAX_S:  # keeping up would cost seconds of silence up front
                 floor = 0.0
+            # it should also last while the second window, the shortest that gains on
+            # playback, decodes (a 0.2 s first window ran dry before a 0.3 s second one)
+            cover = FIRST_COVER * rtf * (max(self.min_s, floor) + context_s())
+            if floor and cover <= FIRST_MAX_S:
+                floor = max(floor, cover)
             return float(min(self.max_s, max(self.first_s, floor)))
         if rtf >= 1.0:
             return self.max_s
@@ -282,7 +298,8 @@ def cut_points(word_bounds: Sequence[tuple[float, float]], length: int) -> list[
 
 
 def next_window(cuts: Sequence[tuple[int, int]], start: int, length: int,
-                target_s: float, slack_s: float | None = None) -> tuple[int, int | None]:
+                target_s: float, slack_s: float | None = None,
+                floor_s: float = 0.0) -> tuple[int, int | None]:
     """The end of the window that starts at ``start`` and the word after it, or
     ``(length, None)`` for the end of the sentence.
 
@@ -293,7 +310,8 @@ def next_window(cuts: Sequence[tuple[int, int]], start: int, length: int,
     on, unless that lies more than ``slack_s`` further, then inside the word too. Inside
     the sentence's last word (and the pause after it) the sentence's end counts as that
     cut, and the windows that follow may hold no word's start: a long last word is decoded
-    in windows the pacer can afford instead of in one piece that comes too late.
+    in windows the pacer can afford instead of in one piece that comes too late. No cut
+    before ``floor_s`` is taken (a window shorter than the pacer's floor loses ground).
     """
     goal = start + int(target_s * SAMPLE_RATE_HZ)
     if length - goal < MIN_TAIL_S * SAMPLE_RATE_HZ:
@@ -304,8 +322,8 @@ def next_window(cuts: Sequence[tuple[int, int]], start: int, length: int,
         return ahead[0]
     candidates: list[tuple[int, int | None]] = []
     if slack_s is None:  # the last cut between words in the window's second half first
-        candidates += [(cut, word) for cut, word in cuts
-                       if start + (goal - start) // 2 <= cut <= goal][::-1]
+        lowest = start + max((goal - start) // 2, int(floor_s * SAMPLE_RATE_HZ))
+        candidates += [(cut, word) for cut, word in cuts if lowest <= cut <= goal][::-1]
     candidates += [(goal, ahead[0][1]), *ahead]  # then inside the word, then the next cuts
     for end, word in candidates:
         # a window holds at least one word's start (the sentence's first one, or a cut's),
@@ -394,7 +412,8 @@ def windows(cuts: Sequence[tuple[int, int]], length: int, words: int, pacer: Pac
         first = start == 0
         end, next_word = next_window(cuts, start, length,
                                      pacer.next_s(extra_cost_s if first else 0.0),
-                                     FIRST_SLACK_S if first and pacer.started is None else None)
+                                     FIRST_SLACK_S if first and pacer.started is None else None,
+                                     pacer.floor_s())
         end_word = words if next_word is None else next_word
         yield Window(start, end, first_word, end_word)
         start, first_word = end, end_word
