@@ -149,7 +149,9 @@ TEST_CASE("Speak Text Stream And Wait: text written before and after Activate is
   CHECK(Heard.PlayedSamples >= static_cast<int64>(0.8 * 24000));
   REQUIRE(Heard.Words.Num() >= 1);
   CHECK(Heard.Words.Num() < 15);
-  for (int32 i = 0; i < Heard.Words.Num(); ++i) CHECK(Heard.Words[i] == FString(Reply[i]).TrimStartAndEnd());
+  // The words as spoken, in order (a word's text is the phonemizer's, without the punctuation after it).
+  auto Bare = [](const FString& W) { return W.TrimStartAndEnd().Replace(TEXT(","), TEXT("")).Replace(TEXT("."), TEXT("")); };
+  for (int32 i = 0; i < Heard.Words.Num(); ++i) CHECK_MESSAGE(Bare(Heard.Words[i]) == Bare(Reply[i]), Heard.Text.Utf8());
   CHECK(Heard.Text == FString::Join(Heard.Words, TEXT(" ")));
   Node->StopSpeaking();  // after the end: nothing more
   Node->AppendText(TEXT(" more"));
