@@ -130,3 +130,30 @@ def test_speak_writes_the_container_its_extension_names(tmp_path):
     bad = run("speak", "hi", "-o", str(tmp_path / "line.xyz"), timeout=60)
     assert bad.returncode == 1 and "[request.invalid]" in bad.stderr and ".ogg" in bad.stderr
     assert not (tmp_path / "line.xyz").exists()
+
+
+class _Writes:
+    """A stdout that records each write call (the pieces a pipe receives, unbuffered)."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.calls.append(text)
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+def test_a_contract_line_is_one_write_with_its_newline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Launchers read stdout and stderr merged, and the sidecar's stderr is written by a thread
+    of its own: with the newline written apart (print does that), a log record landed inside
+    the ready line ("ATELICO_READY port=408672026-12-04 ... INFO ...") and the launcher never
+    saw it (a test fixture's sidecar and a Unity fixture failed to start that way)."""
+    from atelico import cli
+
+    out = _Writes()
+    monkeypatch.setattr(sys, "stdout", out)
+    cli._stdout(f"{cli.READY_PREFIX} port=40867")
+    assert out.calls == ["ATELICO_READY port=40867\n"]

@@ -73,9 +73,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _stdout(line: str) -> None:
-    """A contract line on stdout; a closed or broken stdout must not stop the sidecar."""
+    """A contract line on stdout, written at once with its newline: launchers read stdout and
+    stderr merged, and ``print`` writes the newline apart, so unbuffered a log record from
+    another thread could land between them ("ATELICO_READY port=408672026-12-04 … INFO …")
+    and the launcher never saw its line. A closed or broken stdout must not stop the sidecar."""
     try:
-        print(line, flush=True)
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
     except (OSError, ValueError, AttributeError):
         log.warning("stdout is closed: could not print %r", line.split(" ", 1)[0])
 
