@@ -290,7 +290,9 @@ class KokoroEngine:
         texts = tokens if len(tokens) == len(timed.words) else None
         cuts = cut_points([(w.start_s, w.end_s) for w in timed.words], length)
         stitcher = Stitcher(split, plan, offset, length, self.meter)
-        for window in windows(cuts, length, len(timed.words), pacer, extra_cost_s=plan_s):
+        speech_end = int(timed.words[-1].end_s * SAMPLE_RATE_HZ) if timed.words else None
+        for window in windows(cuts, length, len(timed.words), pacer, extra_cost_s=plan_s,
+                              speech_end=speech_end):
             audio = _engine_call(lambda: stitcher.render(window.start, window.end))
             # the sentence's free edges start and end at zero (no click, no DC step); the
             # joins between its windows are one continuous signal and stay untouched

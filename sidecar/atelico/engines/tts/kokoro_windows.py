@@ -48,6 +48,9 @@ CROSSFADE_S = 0.02
 FIRST_SLACK_S = 0.08
 #: A sentence's last stretch shorter than this joins the window before (not worth its context).
 MIN_TAIL_S = 0.1
+#: The end of a sentence's last word is not cut off into a window of its own (with the pause
+#: after it, such a window is near-silence).
+LAST_WORD_TAIL_S = 0.25
 #: The longest first window the pacer asks for to keep up on a slow machine; where keeping
 #: up needs more (near real time) the first window stays short: a quick start and a gap.
 FIRST_MAX_S = 1.0
@@ -297,9 +300,23 @@ def cut_points(word_bounds: Sequence[tuple[float, float]], length: int) -> list[
     return cuts
 
 
+def _in_last_word_tail(goal: int, speech_end: int | None) -> bool:
+    return speech_end is not None and speech_end - goal < LAST_WORD_TAIL_S * SAMPLE_RATE_HZ
+
+
+def _candidates(cuts: Sequence[tuple[int, int]], lowest: int | None, goal: int,
+                ahead: list[tuple[int, int | None]]) -> list[tuple[int, int | None]]:
+    """Where a window may end, best first: the last cut between words in ``[lowest, goal]``
+    (when ``lowest`` is given), then inside the word at ``goal``, then the cuts after it."""
+    out: list[tuple[int, int | None]] = []
+    if lowest is not None:
+        out += [(cut, word) for cut, word in cuts if lowest <= cut <= goal][::-1]
+    return out + [(goal, ahead[0][1]), *ahead]
+
+
 def next_window(cuts: Sequence[tuple[int, int]], start: int, length: int,
                 target_s: float, slack_s: float | None = None,
-                floor_s: float = 0.0) -> tuple[int, int | None]:
+                floor_s: float = 0.0, speech_end: int | None = None) -> tuple[int, int | None]:
     """The end of the window that starts at ``start`` and the word after it, or
     ``(length, None)`` for the end of the sentence.
 
@@ -310,22 +327,22 @@ def next_window(cuts: Sequence[tuple[int, int]], start: int, length: int,
     on, unless that lies more than ``slack_s`` further, then inside the word too. Inside
     the sentence's last word (and the pause after it) the sentence's end counts as that
     cut, and the windows that follow may hold no word's start: a long last word is decoded
-    in windows the pacer can afford instead of in one piece that comes too late. No cut
-    before ``floor_s`` is taken (a window shorter than the pacer's floor loses ground).
+    in windows the pacer can afford instead of in one piece that comes too late; but not
+    within its last :data:`LAST_WORD_TAIL_S` before ``speech_end`` (where it ends) nor in
+    the pause after it, which would make a chunk of near-silence. No cut before ``floor_s``
+    is taken (a window shorter than the pacer's floor loses ground).
     """
     goal = start + int(target_s * SAMPLE_RATE_HZ)
     if length - goal < MIN_TAIL_S * SAMPLE_RATE_HZ:
         return length, None
     after: list[tuple[int, int | None]] = [(cut, word) for cut, word in cuts if cut >= goal]
+    if not after and _in_last_word_tail(goal, speech_end):
+        return length, None
     ahead = after or [(length, None)]
     if slack_s is not None and ahead[0][0] - goal <= slack_s * SAMPLE_RATE_HZ:
         return ahead[0]
-    candidates: list[tuple[int, int | None]] = []
-    if slack_s is None:  # the last cut between words in the window's second half first
-        lowest = start + max((goal - start) // 2, int(floor_s * SAMPLE_RATE_HZ))
-        candidates += [(cut, word) for cut, word in cuts if lowest <= cut <= goal][::-1]
-    candidates += [(goal, ahead[0][1]), *ahead]  # then inside the word, then the next cuts
-    for end, word in candidates:
+    lowest = start + max((goal - start) // 2, int(floor_s * SAMPLE_RATE_HZ))
+    for end, word in _candidates(cuts, lowest if slack_s is None else None, goal, ahead):
         # a window holds at least one word's start (the sentence's first one, or a cut's),
         # except in the last word, where no cut is left to wait for
         if start == 0 or not after or any(start <= cut < end for cut, _word in cuts):
@@ -403,7 +420,7 @@ def _zero_crossing(x: np.ndarray, at: int, reach: int, limit: int) -> int:
 
 
 def windows(cuts: Sequence[tuple[int, int]], length: int, words: int, pacer: Pacer,
-            extra_cost_s: float = 0.0) -> Iterator[Window]:
+            extra_cost_s: float = 0.0, speech_end: int | None = None) -> Iterator[Window]:
     """Windows over ``length`` kept samples of a sentence of ``words`` words, each sized by
     ``pacer`` when it is due (``extra_cost_s``: time already spent on the sentence's plan).
     Call :meth:`Pacer.handed` for each window before asking for the next one."""
@@ -413,7 +430,7 @@ def windows(cuts: Sequence[tuple[int, int]], length: int, words: int, pacer: Pac
         end, next_word = next_window(cuts, start, length,
                                      pacer.next_s(extra_cost_s if first else 0.0),
                                      FIRST_SLACK_S if first and pacer.started is None else None,
-                                     pacer.floor_s())
+                                     pacer.floor_s(), speech_end)
         end_word = words if next_word is None else next_word
         yield Window(start, end, first_word, end_word)
         start, first_word = end, end_word
