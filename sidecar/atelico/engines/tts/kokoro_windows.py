@@ -240,7 +240,11 @@ class Pacer:
         rtf = self.rtf()
         if self.started is None or rtf >= 1.0:
             return 0.0
-        return float(min(self.max_s, max(self.min_s, self.sustained_s(rtf))))
+        return float(min(self.max_s, self._gaining_s(rtf)))
+
+    def _gaining_s(self, rtf: float) -> float:
+        """The shortest window the pacer hands out at ``rtf`` (< 1) once the stream plays."""
+        return max(self.min_s, self.sustained_s(rtf))
 
     def next_s(self, extra_cost_s: float = 0.0) -> float:
         """Seconds of audio the next window should hold."""
@@ -251,14 +255,14 @@ class Pacer:
                 floor = 0.0
             # it should also last while the second window, the shortest that gains on
             # playback, decodes (a 0.2 s first window ran dry before a 0.3 s second one)
-            cover = FIRST_COVER * rtf * (max(self.min_s, floor) + context_s())
+            cover = FIRST_COVER * rtf * (self._gaining_s(rtf) + context_s())
             if floor and cover <= FIRST_MAX_S:
                 floor = max(floor, cover)
             return float(min(self.max_s, max(self.first_s, floor)))
         if rtf >= 1.0:
             return self.max_s
         budget = self.safety * self.ahead_s() - extra_cost_s
-        size = max(self.min_s, self.sustained_s(rtf), budget / rtf - context_s())
+        size = max(self._gaining_s(rtf), budget / rtf - context_s())
         return float(min(self.max_s, size))
 
     def handed(self, audio_s: float) -> None:
