@@ -44,9 +44,13 @@ void UAtelicoWaitForSpeech::Activate()
 		TimeoutHandle = FTSTicker::GetCoreTicker().AddTicker(FTickerDelegate::CreateLambda([WeakThis](float)
 		{
 			UAtelicoWaitForSpeech* Self = WeakThis.Get();
-			if (Self != nullptr && !Self->bSpeechBegan)
+			if (Self == nullptr)
 			{
-				Self->TimeoutHandle.Reset();  // this ticker ends by returning false
+				return false;
+			}
+			Self->TimeoutHandle.Reset();  // one shot: this ticker ends by returning false
+			if (!Self->bSpeechBegan)
+			{
 				Self->Fail(TEXT("timeout"), FString::Printf(TEXT("the player did not start speaking within %.1f s"),
 					Self->TimeoutSeconds));
 			}
